@@ -1,0 +1,185 @@
+//! The one error type of the engine: parse, definition and runtime errors, each
+//! with the span it concerns and the source it came from, rendered with ariadne.
+
+use crate::syntax::ast::Span;
+use std::fmt;
+use std::sync::Arc;
+
+/// What went wrong. Runtime kinds match the words the contract's messages begin with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The source is not a program (nothing was run).
+    Parse,
+    /// A definition item was rejected (nothing was defined).
+    Definition,
+    IntegerOverflow,
+    DivisionByZero,
+    Type,
+    Cast,
+    UnknownFunction,
+    UnknownVariable,
+    WrongArgumentCount,
+    StackOverflow,
+    /// A bad call from the host API (e.g. `engine.call` of an unknown name is
+    /// `UnknownFunction`; this is for misuse such as invalid options).
+    Usage,
+}
+
+impl ErrorKind {
+    /// True for errors raised while evaluating an expression (catchable by `TRY`).
+    pub fn is_runtime(self) -> bool {
+        !matches!(
+            self,
+            ErrorKind::Parse | ErrorKind::Definition | ErrorKind::Usage
+        )
+    }
+}
+
+/// A named source text, kept alive by errors and function definitions that point into it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<Source> {
+        Arc::new(Source {
+            name: name.into(),
+            text: text.into(),
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    span: Option<Span>,
+    /// Text shown under the caret, when it says more than the message.
+    label: Option<String>,
+    source: Option<Arc<Source>>,
+    /// Further errors found in the same parse (recovery), reported after this one.
+    more: Vec<Error>,
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            message: message.into(),
+            span: None,
+            label: None,
+            source: None,
+            more: Vec::new(),
+        }
+    }
+
+    pub fn at(mut self, span: Span) -> Error {
+        self.span = Some(span);
+        self
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Error {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Attaches the source if the error has none yet.
+    pub fn in_source(mut self, source: &Arc<Source>) -> Error {
+        if self.source.is_none() {
+            self.source = Some(source.clone());
+        }
+        for e in &mut self.more {
+            if e.source.is_none() {
+                e.source = Some(source.clone());
+            }
+        }
+        self
+    }
+
+    /// Joins several errors of one parse into one value: the first is the main one.
+    pub fn many(mut errors: Vec<Error>) -> Error {
+        assert!(!errors.is_empty(), "Error::many needs at least one error");
+        let mut first = errors.remove(0);
+        first.more.extend(errors);
+        first
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    pub fn span(&self) -> Option<Span> {
+        self.span
+    }
+    pub fn source(&self) -> Option<&Arc<Source>> {
+        self.source.as_ref()
+    }
+    /// All errors this value carries: itself first, then the ones found after it.
+    pub fn all(&self) -> impl Iterator<Item = &Error> {
+        std::iter::once(self).chain(self.more.iter())
+    }
+
+    /// The report a person reads: source line, caret and message (no colours).
+    pub fn render(&self) -> String {
+        self.render_with(false)
+    }
+
+    /// Like [`Error::render`], optionally with terminal colours.
+    pub fn render_with(&self, color: bool) -> String {
+        let mut out = String::new();
+        for e in self.all() {
+            out.push_str(&e.render_one(color));
+        }
+        out
+    }
+
+    fn render_one(&self, color: bool) -> String {
+        use ariadne::{Config, IndexType, Label, Report, ReportKind};
+        let header = self.header();
+        let (Some(span), Some(src)) = (self.span, self.source.as_ref()) else {
+            return format!("error: {header}\n");
+        };
+        let len = src.text.len();
+        let start = (span.start as usize).min(len);
+        let end = (span.end as usize).clamp(start, len);
+        let name = src.name.as_str();
+        let label = self.label.clone().unwrap_or_else(|| self.message.clone());
+        let report = Report::build(ReportKind::Error, (name, start..end))
+            .with_config(
+                Config::new()
+                    .with_index_type(IndexType::Byte)
+                    .with_color(color),
+            )
+            .with_message(header)
+            .with_label(Label::new((name, start..end)).with_message(label))
+            .finish();
+        let mut buf = Vec::new();
+        let cache = (name, ariadne::Source::from(src.text.as_str()));
+        if report.write(cache, &mut buf).is_err() {
+            return format!("error: {}\n", self.header());
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    fn header(&self) -> String {
+        match self.kind {
+            ErrorKind::Parse => format!("parse error: {}", self.message),
+            _ => self.message.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand for results of the engine.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

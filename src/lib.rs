@@ -1,0 +1,11 @@
+//! Grizzly: an engine for PL-GRIZZLY, a small SQL-flavoured functional language.
+
+pub mod error;
+pub mod syntax;
+pub mod value;
+
+pub use error::{Error, ErrorKind, Result, Source};
+pub use value::{Value, ValueType};
+
+pub mod engine;
+pub use engine::{Engine, EngineBuilder, JitMode};
