@@ -2,7 +2,15 @@
 //! variables, runs programs, and calls functions from Rust.
 
 use crate::error::{Error, ErrorKind, Result, Source};
+use crate::interp::compile::compile;
+use crate::interp::profile::Profile;
+use crate::interp::vm::{Context, Vm};
+use crate::interp::Function;
+use crate::resolve::{self, FuncId, Names};
+use crate::syntax::ast::{Expr, FunctionDef, Item, Program};
 use crate::value::Value;
+use std::collections::HashMap;
+use std::fmt::Write;
 use std::sync::Arc;
 
 /// When the JIT compiles a function.
@@ -58,18 +66,68 @@ impl EngineBuilder {
     pub fn build(self) -> Engine {
         Engine {
             options: self,
+            functions: Vec::new(),
+            names: Vec::new(),
+            ids: HashMap::new(),
+            profiles: Vec::new(),
+            globals: HashMap::new(),
+            vm: Vm::default(),
         }
     }
 }
 
-/// A PL-GRIZZLY engine.
+/// A PL-GRIZZLY engine: defined functions, session variables and the interpreter.
+///
+/// An engine is `Send`: it may move to another thread between calls.
 pub struct Engine {
     options: EngineBuilder,
+    /// By function id; `None` for a name that is called but not (or no longer) defined.
+    functions: Vec<Option<Arc<Function>>>,
+    /// By function id.
+    names: Vec<Arc<str>>,
+    ids: HashMap<Arc<str>, FuncId>,
+    /// By function id.
+    profiles: Vec<Profile>,
+    /// Session variables bound by top-level `LET`.
+    globals: HashMap<Arc<str>, Value>,
+    vm: Vm,
 }
 
 impl Default for Engine {
     fn default() -> Self {
         Engine::new()
+    }
+}
+
+/// The engine's name table as the resolver sees it.
+struct NameTable<'e> {
+    functions: &'e mut Vec<Option<Arc<Function>>>,
+    names: &'e mut Vec<Arc<str>>,
+    ids: &'e mut HashMap<Arc<str>, FuncId>,
+    profiles: &'e mut Vec<Profile>,
+    globals: &'e HashMap<Arc<str>, Value>,
+}
+
+impl Names for NameTable<'_> {
+    fn function_id(&mut self, name: &str) -> FuncId {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = FuncId(self.names.len() as u32);
+        let name: Arc<str> = Arc::from(name);
+        self.ids.insert(name.clone(), id);
+        self.names.push(name);
+        self.functions.push(None);
+        self.profiles.push(Profile::default());
+        id
+    }
+    fn is_defined(&self, name: &str) -> bool {
+        self.ids
+            .get(name)
+            .is_some_and(|id| self.functions[id.0 as usize].is_some())
+    }
+    fn session_var(&self, name: &str) -> Option<Value> {
+        self.globals.get(name).cloned()
     }
 }
 
@@ -82,24 +140,129 @@ impl Engine {
         EngineBuilder::default()
     }
 
+    fn name_table(&mut self) -> NameTable<'_> {
+        NameTable {
+            functions: &mut self.functions,
+            names: &mut self.names,
+            ids: &mut self.ids,
+            profiles: &mut self.profiles,
+            globals: &self.globals,
+        }
+    }
+
     /// Runs a program and returns the values its top-level expressions printed.
     pub fn run(&mut self, source: &str) -> Result<Vec<Value>> {
         let mut printed = Vec::new();
-        self.run_source(&Source::new("<input>", source), &mut |v| printed.push(v.clone()))?;
+        self.run_source(&Source::new("<input>", source), &mut |v| {
+            printed.push(v.clone())
+        })?;
         Ok(printed)
     }
 
     /// Runs a program, handing each printed value to `out` as soon as it is produced,
-    /// so that what was printed before an error is not lost.
+    /// so that what was printed before an error is not lost. A parse error runs nothing;
+    /// the first definition or runtime error stops the program.
     pub fn run_source(&mut self, source: &Arc<Source>, out: &mut dyn FnMut(&Value)) -> Result<()> {
-        let _ = (source, out);
-        Err(Error::new(ErrorKind::Usage, "engine under construction"))
+        let program = crate::syntax::parse(&source.text).map_err(|e| e.in_source(source))?;
+        self.run_program(&program, source, out)
     }
 
-    /// Calls a defined function with arguments, at call depth 1.
+    /// Runs an already parsed program whose spans point into `source`.
+    pub fn run_program(
+        &mut self,
+        program: &Program,
+        source: &Arc<Source>,
+        out: &mut dyn FnMut(&Value),
+    ) -> Result<()> {
+        for item in &program.items {
+            match item {
+                Item::Function(def) => self.define(def, source),
+                Item::Let(l) => self
+                    .eval_top(&l.value, source)
+                    .map(|v| {
+                        self.globals.insert(l.name.name.clone(), v);
+                    }),
+                Item::Expr(e) => self.eval_top(e, source).map(|v| out(&v)),
+            }
+            .map_err(|e| e.in_source(source))?;
+        }
+        Ok(())
+    }
+
+    fn define(&mut self, def: &FunctionDef, source: &Arc<Source>) -> Result<()> {
+        let mut names = self.name_table();
+        let resolved = resolve::function(def, &mut names)?;
+        let id = names.function_id(&def.name.name);
+        let code = compile(&resolved, Some(id), source)?;
+        let params = resolved.params.len();
+        self.functions[id.0 as usize] = Some(Arc::new(Function {
+            id,
+            name: def.name.name.clone(),
+            resolved,
+            code,
+        }));
+        self.profiles[id.0 as usize] = Profile::new(params);
+        Ok(())
+    }
+
+    fn eval_top(&mut self, expr: &Expr, source: &Arc<Source>) -> Result<Value> {
+        let resolved = resolve::top_level(expr, &mut self.name_table())?;
+        let code = compile(&resolved, None, source)?;
+        let mut ctx = Context {
+            functions: &self.functions,
+            names: &self.names,
+            profiles: &mut self.profiles,
+            max_depth: self.options.max_depth,
+        };
+        self.vm.run(&mut ctx, &code, &[], 0)
+    }
+
+    /// Calls a defined function with arguments, at call depth 1 (like a top-level call).
     pub fn call(&mut self, name: &str, args: &[Value]) -> Result<Value> {
-        let _ = (name, args);
-        Err(Error::new(ErrorKind::Usage, "engine under construction"))
+        let unknown = || Error::new(ErrorKind::UnknownFunction, format!("unknown function '{name}'"));
+        let id = *self.ids.get(name).ok_or_else(unknown)?;
+        let Some(f) = self.functions[id.0 as usize].clone() else {
+            return Err(unknown());
+        };
+        if args.len() != f.code.params {
+            return Err(Error::new(
+                ErrorKind::WrongArgumentCount,
+                format!(
+                    "wrong number of arguments: '{name}' expects {}, got {}",
+                    f.code.params,
+                    args.len()
+                ),
+            ));
+        }
+        if self.options.max_depth < 1 {
+            return Err(Error::new(
+                ErrorKind::StackOverflow,
+                format!(
+                    "stack overflow: call depth limit of {} exceeded",
+                    self.options.max_depth
+                ),
+            ));
+        }
+        self.profiles[id.0 as usize].record(args);
+        let mut ctx = Context {
+            functions: &self.functions,
+            names: &self.names,
+            profiles: &mut self.profiles,
+            max_depth: self.options.max_depth,
+        };
+        self.vm.run(&mut ctx, &f.code, args, 1)
+    }
+
+    /// The profile of a defined function: its calls and observed argument types.
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        let id = self.ids.get(name)?;
+        self.functions[id.0 as usize].as_ref()?;
+        Some(&self.profiles[id.0 as usize])
+    }
+
+    /// The checked form and bytecode of a defined function.
+    pub fn function(&self, name: &str) -> Option<&Arc<Function>> {
+        self.functions[self.ids.get(name)?.0 as usize].as_ref()
     }
 
     pub fn jit_mode(&self) -> JitMode {
@@ -119,15 +282,38 @@ impl Engine {
     }
 
     /// Drops all compiled code and restarts the call counters.
-    pub fn jit_clear(&mut self) {}
+    pub fn jit_clear(&mut self) {
+        self.profiles.iter_mut().for_each(Profile::reset);
+    }
 
     /// The text `jit status` and `--stats` print.
     pub fn jit_status(&self) -> String {
-        String::new()
+        let mut out = String::from(
+            "JIT: not built yet: every function runs in the interpreter; nothing was compiled.\n",
+        );
+        let _ = writeln!(out, "mode: {:?}, threshold: {}", self.options.jit, self.options.threshold);
+        for (id, f) in self.functions.iter().enumerate() {
+            if let Some(f) = f {
+                let p = &self.profiles[id];
+                let types: Vec<String> = p
+                    .arg_types
+                    .iter()
+                    .map(|t| {
+                        let names: Vec<&str> = t.types().map(|t| t.name()).collect();
+                        if names.is_empty() { "-".to_string() } else { names.join("|") }
+                    })
+                    .collect();
+                let _ = writeln!(out, "  {}: {} calls, argument types ({})", f.name, p.calls, types.join(", "));
+            }
+        }
+        out
     }
 
     /// The text `jit dump NAME` prints, or an error if `name` is not a defined function.
     pub fn jit_dump(&self, name: &str) -> Result<String> {
-        Err(Error::new(ErrorKind::UnknownFunction, format!("unknown function '{name}'")))
+        match self.function(name) {
+            Some(_) => Ok(format!("'{name}' has no compiled code: the JIT is not built yet.\n")),
+            None => Err(Error::new(ErrorKind::UnknownFunction, format!("unknown function '{name}'"))),
+        }
     }
 }

@@ -23,6 +23,8 @@ pub enum ErrorKind {
     /// A bad call from the host API (e.g. `engine.call` of an unknown name is
     /// `UnknownFunction`; this is for misuse such as invalid options).
     Usage,
+    /// A bug in Grizzly itself, caught before it could do harm.
+    Internal,
 }
 
 impl ErrorKind {
@@ -30,7 +32,7 @@ impl ErrorKind {
     pub fn is_runtime(self) -> bool {
         !matches!(
             self,
-            ErrorKind::Parse | ErrorKind::Definition | ErrorKind::Usage
+            ErrorKind::Parse | ErrorKind::Definition | ErrorKind::Usage | ErrorKind::Internal
         )
     }
 }

@@ -1,6 +1,10 @@
 //! Grizzly: an engine for PL-GRIZZLY, a small SQL-flavoured functional language.
 
+pub mod builtins;
 pub mod error;
+pub mod interp;
+pub mod ops;
+pub mod resolve;
 pub mod syntax;
 pub mod value;
 

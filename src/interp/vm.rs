@@ -1,0 +1,432 @@
+//! The bytecode loop. Calls push explicit frames (no Rust recursion), so the depth
+//! limit is the interpreter's own and 10,000 nested calls need no host stack.
+
+use super::bytecode::{Code, Op, Reg, Test, K};
+use super::profile::Profile;
+use super::Function;
+use crate::builtins::BuiltinError;
+use crate::error::{Error, ErrorKind};
+use crate::ops;
+use crate::syntax::ast::BinaryOp;
+use crate::value::Value;
+use std::sync::Arc;
+
+/// What a run may read and record.
+pub struct Context<'a> {
+    /// By function id; `None` for a name that is called but not defined.
+    pub functions: &'a [Option<Arc<Function>>],
+    /// By function id, for messages about undefined functions.
+    pub names: &'a [Arc<str>],
+    /// By function id.
+    pub profiles: &'a mut [Profile],
+    pub max_depth: u32,
+}
+
+/// A caller waiting for its callee to return.
+struct Frame<'a> {
+    code: &'a Code,
+    pc: u32,
+    base: u32,
+    dst: Reg,
+}
+
+/// An active `TRY` or `??`: an error while `frames` callers are below resumes at `catch`.
+struct Handler {
+    frames: u32,
+    catch: u32,
+}
+
+/// The interpreter's reusable state: the register stack and frame stack.
+#[derive(Default)]
+pub struct Vm {
+    regs: Vec<Value>,
+    /// Always empty between runs; only its allocation is kept.
+    frames: Vec<Frame<'static>>,
+    handlers: Vec<Handler>,
+}
+
+/// Reuses a frame stack's allocation for another lifetime. The vector is empty, so
+/// the closure never runs, and the standard library collects in place.
+fn recycle<'x, 'y>(mut v: Vec<Frame<'x>>) -> Vec<Frame<'y>> {
+    v.clear();
+    v.into_iter()
+        .map(|_| unreachable!("recycled frame stacks are empty"))
+        .collect()
+}
+
+impl Vm {
+    /// Runs `code` (a function with `args`, or a top-level expression with none) at
+    /// call depth `depth`: 1 for a function called from the host, 0 for top level.
+    pub(crate) fn run<'a>(
+        &mut self,
+        ctx: &mut Context<'a>,
+        code: &'a Code,
+        args: &[Value],
+        depth: u32,
+    ) -> Result<Value, Error> {
+        let mut frames = recycle(std::mem::take(&mut self.frames));
+        self.handlers.clear();
+        let result = execute(
+            &mut self.regs,
+            &mut frames,
+            &mut self.handlers,
+            ctx,
+            code,
+            args,
+            depth,
+        );
+        self.frames = recycle(frames);
+        self.handlers.clear();
+        result
+    }
+
+    /// Frees the register stack (values held by dead registers included).
+    pub fn shrink(&mut self) {
+        self.regs = Vec::new();
+    }
+}
+
+#[inline]
+fn reserve(regs: &mut Vec<Value>, need: usize) {
+    if regs.len() < need {
+        let len = need.max(regs.len() * 2).max(256);
+        regs.resize(len, Value::Null);
+    }
+}
+
+fn test_error(test: Test, got: &Value) -> Error {
+    match test {
+        Test::If => ops::condition_error(got),
+        Test::And => ops::logic_error("AND", got),
+        Test::Or => ops::logic_error("OR", got),
+    }
+}
+
+fn stack_overflow(limit: u32) -> Error {
+    Error::new(
+        ErrorKind::StackOverflow,
+        format!("stack overflow: call depth limit of {limit} exceeded"),
+    )
+}
+
+fn wrong_arity(name: &str, expected: usize, got: usize) -> Error {
+    Error::new(
+        ErrorKind::WrongArgumentCount,
+        format!("wrong number of arguments: '{name}' expects {expected}, got {got}"),
+    )
+}
+
+fn execute<'a>(
+    regs: &mut Vec<Value>,
+    frames: &mut Vec<Frame<'a>>,
+    handlers: &mut Vec<Handler>,
+    ctx: &mut Context<'a>,
+    entry: &'a Code,
+    args: &[Value],
+    depth_base: u32,
+) -> Result<Value, Error> {
+    let mut code = entry;
+    let mut base = 0usize;
+    let mut pc = 0usize;
+    reserve(regs, code.regs);
+    regs[..args.len()].clone_from_slice(args);
+
+    // Invariant for the unchecked accesses below: `code` passed `verify` (every
+    // register operand < code.regs, every constant operand < code.consts.len(),
+    // every reachable pc < code.ops.len()), and `base + code.regs <= regs.len()`:
+    // `reserve` establishes it for each frame on entry, and `regs` never shrinks
+    // during a run, so it still holds when a caller's frame is restored.
+    macro_rules! val {
+        ($o:expr) => {{
+            let o = $o;
+            if o & K != 0 {
+                // SAFETY: constant operands are below consts.len() (verified).
+                unsafe { code.consts.get_unchecked((o & !K) as usize) }
+            } else {
+                // SAFETY: o < code.regs (verified) and base + code.regs <= regs.len().
+                unsafe { regs.get_unchecked(base + o as usize) }
+            }
+        }};
+    }
+    macro_rules! set {
+        ($r:expr, $v:expr) => {{
+            let v = $v;
+            let r: Reg = $r;
+            debug_assert!(base + (r as usize) < regs.len());
+            // SAFETY: destination registers are below code.regs (verified) and
+            // base + code.regs <= regs.len().
+            unsafe { *regs.get_unchecked_mut(base + r as usize) = v };
+        }};
+    }
+    macro_rules! arith {
+        ($dst:expr, $a:expr, $b:expr, $op:expr, $checked:ident, $fop:tt) => {{
+            let (x, y) = (val!($a), val!($b));
+            let r = match (x, y) {
+                (Value::Int(x), Value::Int(y)) => match x.$checked(*y) {
+                    Some(v) => Value::Int(v),
+                    None => break ops::overflow(),
+                },
+                (Value::Float(x), Value::Float(y)) => Value::Float(x $fop y),
+                _ => match ops::arith($op, x, y) {
+                    Ok(v) => v,
+                    Err(e) => break e,
+                },
+            };
+            set!($dst, r);
+        }};
+    }
+    macro_rules! divide {
+        ($dst:expr, $a:expr, $b:expr, $op:expr) => {{
+            let r = match ops::arith($op, val!($a), val!($b)) {
+                Ok(v) => v,
+                Err(e) => break e,
+            };
+            set!($dst, r);
+        }};
+    }
+    macro_rules! order {
+        ($a:expr, $b:expr, $op:expr, $cmp:tt) => {{
+            match (val!($a), val!($b)) {
+                (Value::Int(x), Value::Int(y)) => x $cmp y,
+                (Value::Float(x), Value::Float(y)) => x $cmp y,
+                (x, y) => match ops::order($op, x, y) {
+                    Ok(c) => c,
+                    Err(e) => break e,
+                },
+            }
+        }};
+    }
+    macro_rules! equal {
+        ($a:expr, $b:expr) => {{
+            match (val!($a), val!($b)) {
+                (Value::Int(x), Value::Int(y)) => x == y,
+                (x, y) => ops::equal(x, y),
+            }
+        }};
+    }
+
+    loop {
+        // Runs until a return from the entry frame or an error; an error leaves the
+        // inner loop with `break`, with `pc` one past the op that raised it.
+        let error: Error = loop {
+            // SAFETY: pc is 0, a verified jump target, the successor of an op that
+            // is not last (the last op never falls through), or a pc saved by such
+            // an op: all below code.ops.len().
+            let op = unsafe { *code.ops.get_unchecked(pc) };
+            pc += 1;
+            match op {
+                Op::Move { dst, src } => set!(dst, val!(src).clone()),
+                Op::LoadConst { dst, index } => set!(dst, code.consts[index as usize].clone()),
+                Op::Add { dst, a, b } => arith!(dst, a, b, BinaryOp::Add, checked_add, +),
+                Op::Sub { dst, a, b } => arith!(dst, a, b, BinaryOp::Sub, checked_sub, -),
+                Op::Mul { dst, a, b } => arith!(dst, a, b, BinaryOp::Mul, checked_mul, *),
+                Op::Div { dst, a, b } => divide!(dst, a, b, BinaryOp::Div),
+                Op::Rem { dst, a, b } => divide!(dst, a, b, BinaryOp::Rem),
+                Op::Neg { dst, src } => match ops::negate(val!(src)) {
+                    Ok(v) => set!(dst, v),
+                    Err(e) => break e,
+                },
+                Op::Not { dst, src } => match val!(src) {
+                    Value::Bool(b) => set!(dst, Value::Bool(!b)),
+                    other => break ops::not(other).unwrap_err(),
+                },
+                Op::Eq { dst, a, b } => set!(dst, Value::Bool(equal!(a, b))),
+                Op::Ne { dst, a, b } => set!(dst, Value::Bool(!equal!(a, b))),
+                Op::Lt { dst, a, b } => set!(dst, Value::Bool(order!(a, b, BinaryOp::Lt, <))),
+                Op::Le { dst, a, b } => set!(dst, Value::Bool(order!(a, b, BinaryOp::Le, <=))),
+                Op::Gt { dst, a, b } => set!(dst, Value::Bool(order!(a, b, BinaryOp::Gt, >))),
+                Op::Ge { dst, a, b } => set!(dst, Value::Bool(order!(a, b, BinaryOp::Ge, >=))),
+                Op::JumpUnlessLt { a, b, target } => {
+                    if !order!(a, b, BinaryOp::Lt, <) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpUnlessLe { a, b, target } => {
+                    if !order!(a, b, BinaryOp::Le, <=) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpUnlessGt { a, b, target } => {
+                    if !order!(a, b, BinaryOp::Gt, >) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpUnlessGe { a, b, target } => {
+                    if !order!(a, b, BinaryOp::Ge, >=) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpUnlessEq { a, b, target } => {
+                    if !equal!(a, b) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpUnlessNe { a, b, target } => {
+                    if equal!(a, b) {
+                        pc = target as usize;
+                    }
+                }
+                Op::Jump { target } => pc = target as usize,
+                Op::JumpIfFalse { cond, target, test } => match val!(cond) {
+                    Value::Bool(true) => {}
+                    Value::Bool(false) => pc = target as usize,
+                    other => break test_error(test, other),
+                },
+                Op::JumpIfTrue { cond, target, test } => match val!(cond) {
+                    Value::Bool(true) => pc = target as usize,
+                    Value::Bool(false) => {}
+                    other => break test_error(test, other),
+                },
+                Op::CheckBool { reg, test } => {
+                    if !matches!(regs[base + reg as usize], Value::Bool(_)) {
+                        break test_error(test, &regs[base + reg as usize]);
+                    }
+                }
+                Op::JumpIfNotNull { reg, target } => {
+                    if !matches!(regs[base + reg as usize], Value::Null) {
+                        pc = target as usize;
+                    }
+                }
+                Op::Cast { dst, src, ty } => match ops::cast(val!(src), ty) {
+                    Ok(v) => set!(dst, v),
+                    Err(e) => break e,
+                },
+                Op::Builtin {
+                    dst,
+                    builtin,
+                    first,
+                } => {
+                    let at = base + first as usize;
+                    match builtin.apply(&regs[at..at + builtin.arity()]) {
+                        Ok(v) => set!(dst, v),
+                        Err(BuiltinError::Overflow) => break ops::overflow(),
+                        Err(BuiltinError::Type(m)) => break Error::new(ErrorKind::Type, m),
+                    }
+                }
+                Op::Call {
+                    dst,
+                    func,
+                    first,
+                    argc,
+                } => {
+                    let callee = match ctx.functions.get(func as usize) {
+                        Some(Some(f)) => f,
+                        _ => {
+                            break Error::new(
+                                ErrorKind::UnknownFunction,
+                                format!("unknown function '{}'", ctx.names[func as usize]),
+                            )
+                        }
+                    };
+                    let callee_code = &callee.code;
+                    if argc as usize != callee_code.params {
+                        break wrong_arity(&callee.name, callee_code.params, argc as usize);
+                    }
+                    if depth_base as usize + frames.len() + 1 > ctx.max_depth as usize {
+                        break stack_overflow(ctx.max_depth);
+                    }
+                    let new_base = base + first as usize;
+                    ctx.profiles[func as usize].record(&regs[new_base..new_base + argc as usize]);
+                    frames.push(Frame {
+                        code,
+                        pc: pc as u32,
+                        base: base as u32,
+                        dst,
+                    });
+                    code = callee_code;
+                    base = new_base;
+                    pc = 0;
+                    reserve(regs, base + code.regs);
+                }
+                Op::TailCall { first } => {
+                    let from = base + first as usize;
+                    for i in 0..code.params {
+                        let v = std::mem::take(&mut regs[from + i]);
+                        regs[base + i] = v;
+                    }
+                    if let Some(id) = code.func {
+                        ctx.profiles[id as usize].record(&regs[base..base + code.params]);
+                    }
+                    pc = 0;
+                }
+                Op::Return { src } => {
+                    let v = val!(src).clone();
+                    match frames.pop() {
+                        None => return Ok(v),
+                        Some(f) => {
+                            code = f.code;
+                            pc = f.pc as usize;
+                            base = f.base as usize;
+                            set!(f.dst, v);
+                        }
+                    }
+                }
+                Op::CheckParam { reg, ty } => {
+                    let at = base + reg as usize;
+                    match ops::annotate(&regs[at], ty) {
+                        Some(v) => regs[at] = v,
+                        None => {
+                            break ops::type_error(format!(
+                                "parameter '{}' of '{}' expects {}, got {}",
+                                code.param_names[reg as usize],
+                                code.name.as_deref().unwrap_or("?"),
+                                ty.name(),
+                                regs[at].ty()
+                            ))
+                        }
+                    }
+                }
+                Op::CheckReturn { reg, ty } => {
+                    let at = base + reg as usize;
+                    match ops::annotate(&regs[at], ty) {
+                        Some(v) => regs[at] = v,
+                        None => {
+                            break ops::type_error(format!(
+                                "'{}' must return {}, got {}",
+                                code.name.as_deref().unwrap_or("?"),
+                                ty.name(),
+                                regs[at].ty()
+                            ))
+                        }
+                    }
+                }
+                Op::TryEnter { catch } => handlers.push(Handler {
+                    frames: frames.len() as u32,
+                    catch,
+                }),
+                Op::TryExit => {
+                    handlers.pop();
+                }
+                Op::Fail { index } => break code.errors[index as usize].clone(),
+            }
+        };
+
+        // Where the error was raised, for the report if nothing catches it.
+        let mut error = error;
+        if error.span().is_none() {
+            error = error.at(code.spans[pc - 1]);
+        }
+        error = error.in_source(&code.source);
+        let Some(handler) = handlers.pop() else {
+            frames.clear();
+            return Err(error);
+        };
+        while frames.len() > handler.frames as usize {
+            if let Some(f) = frames.pop() {
+                code = f.code;
+                base = f.base as usize;
+            }
+        }
+        pc = handler.catch as usize;
+        if pc >= code.ops.len() {
+            // Handler bookkeeping out of step with the frames: a compiler bug.
+            // Stop cleanly rather than run from an invalid pc.
+            frames.clear();
+            handlers.clear();
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "internal error: an error handler does not match its frame",
+            ));
+        }
+    }
+}
