@@ -1,1 +1,114 @@
-fn main() {}
+//! The seven programs of `examples/bench`, each run by the interpreter and, as a
+//! baseline, by the same algorithm in plain Rust (`native.rs`), in one run.
+//!
+//! `cargo bench --bench programs` prints criterion's estimates, then a table of
+//! ratios (best of several runs each) to paste into the README.
+
+use criterion::{black_box, Criterion};
+use grizzly::{Engine, JitMode, Value};
+use std::time::{Duration, Instant};
+
+#[path = "native.rs"]
+mod native;
+
+const PROGRAMS: [&str; 7] = [
+    "fib", "tak", "gcd_sum", "collatz", "primes", "mandel", "newton",
+];
+
+/// A program loaded into an engine: everything but its last line has run; the
+/// last line is the checksum expression the benchmark times.
+struct Loaded {
+    engine: Engine,
+    checksum: String,
+}
+
+fn load(name: &str, jit: JitMode) -> Loaded {
+    let path = format!("{}/examples/bench/{name}.grz", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let text = text.trim_end();
+    let split = text.rfind('\n').map_or(0, |i| i + 1);
+    let mut engine = Engine::builder().jit(jit).build();
+    engine
+        .run(&text[..split])
+        .unwrap_or_else(|e| panic!("{name}: {}", e.render()));
+    Loaded {
+        engine,
+        checksum: text[split..].to_string(),
+    }
+}
+
+impl Loaded {
+    fn run(&mut self) -> Value {
+        let mut out = self.engine.run(&self.checksum).expect("checksum runs");
+        out.pop().expect("the checksum expression prints a value")
+    }
+
+    fn int(&self, var: &str) -> i64 {
+        match self.engine.variable(var) {
+            Some(Value::Int(i)) => *i,
+            other => panic!("LET {var} is {other:?}, not an int"),
+        }
+    }
+
+    /// The same computation in plain Rust, with the program's own parameters.
+    fn native(&self, name: &str) -> Value {
+        let i = |v: &str| black_box(self.int(v));
+        match name {
+            "fib" => Value::Int(native::fib(i("n"))),
+            "tak" => Value::Int(native::tak(i("x"), i("y"), i("z"))),
+            "gcd_sum" => Value::Int(native::gcd_sum(i("n"))),
+            "collatz" => Value::Int(native::collatz(i("n"))),
+            "primes" => Value::Int(native::primes(i("n"))),
+            "mandel" => Value::Int(native::mandel(i("w"), i("h"), i("max_iter"))),
+            "newton" => Value::Float(native::newton(i("n"), i("iters"))),
+            other => panic!("no native version of {other}"),
+        }
+    }
+}
+
+fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    let mut table = Vec::new();
+    for name in PROGRAMS {
+        let mut interp = load(name, JitMode::Off);
+        let expected = interp.native(name);
+        assert_eq!(interp.run(), expected, "{name}: interpreter and native differ");
+        let mut group = c.benchmark_group(name);
+        group.bench_function("interpreter", |b| b.iter(|| interp.run()));
+        group.bench_function("native", |b| b.iter(|| interp.native(name)));
+        group.finish();
+        let t_interp = best_of(3, || {
+            black_box(interp.run());
+        });
+        let t_native = best_of(5, || {
+            black_box(interp.native(name));
+        });
+        table.push((name, t_interp, t_native));
+    }
+    c.final_summary();
+    println!("\n| program | interpreter | native Rust | interpreter / native |");
+    println!("|---|---|---|---|");
+    for (name, i, n) in table {
+        println!(
+            "| {name} | {:.1} ms | {:.2} ms | {:.1}x |",
+            i.as_secs_f64() * 1e3,
+            n.as_secs_f64() * 1e3,
+            i.as_secs_f64() / n.as_secs_f64()
+        );
+    }
+}

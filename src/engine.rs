@@ -253,6 +253,11 @@ impl Engine {
         self.vm.run(&mut ctx, &f.code, args, 1)
     }
 
+    /// The value of a session variable bound by a top-level `LET`.
+    pub fn variable(&self, name: &str) -> Option<&Value> {
+        self.globals.get(name)
+    }
+
     /// The profile of a defined function: its calls and observed argument types.
     pub fn profile(&self, name: &str) -> Option<&Profile> {
         let id = self.ids.get(name)?;

@@ -1,6 +1,7 @@
 //! Grizzly: an engine for PL-GRIZZLY, a small SQL-flavoured functional language.
 
 pub mod builtins;
+pub mod cli;
 pub mod error;
 pub mod interp;
 pub mod ops;

@@ -47,6 +47,7 @@ pub fn arith(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, Error> {
 }
 
 /// Integer arithmetic with the contract's overflow and division rules.
+#[inline]
 pub fn int_arith(op: BinaryOp, x: i64, y: i64) -> Result<i64, Error> {
     match op {
         BinaryOp::Add => x.checked_add(y).ok_or_else(overflow),
@@ -305,9 +306,9 @@ mod tests {
         assert!(cast(&s("1.0"), TypeName::Int).is_err());
         assert!(cast(&s(" 1"), TypeName::Int).is_err());
         assert_eq!(cast(&Value::Float(-2.9), TypeName::Int).unwrap(), Value::Int(-2));
-        assert!(cast(&Value::Float(9.223372036854775807e18), TypeName::Int).is_err());
+        assert!(cast(&Value::Float(9_223_372_036_854_775_808.0), TypeName::Int).is_err());
         assert_eq!(
-            cast(&Value::Float(-9.223372036854775808e18), TypeName::Int).unwrap(),
+            cast(&Value::Float(-9_223_372_036_854_775_808.0), TypeName::Int).unwrap(),
             Value::Int(i64::MIN)
         );
         assert!(cast(&Value::Int(1), TypeName::Bool).is_err());

@@ -350,3 +350,103 @@ impl Names for SimpleNames {
         self.vars.get(name).cloned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::ast::Item;
+
+    fn resolve_first(src: &str, names: &mut SimpleNames) -> Result<Resolved, Error> {
+        let program = crate::syntax::parse(src).expect("test source parses");
+        match &program.items[0] {
+            Item::Function(f) => function(f, names),
+            Item::Expr(e) => top_level(e, names),
+            Item::Let(l) => top_level(&l.value, names),
+        }
+    }
+
+    fn tail_calls(e: &RExpr, out: &mut Vec<(String, bool)>) {
+        match &e.kind {
+            RKind::Call {
+                name,
+                args,
+                self_tail,
+                ..
+            } => {
+                out.push((name.to_string(), *self_tail));
+                args.iter().for_each(|a| tail_calls(a, out));
+            }
+            RKind::Unary(_, a) | RKind::Cast(a, _) => tail_calls(a, out),
+            RKind::Binary(_, a, b) | RKind::Try(a, b) => {
+                tail_calls(a, out);
+                tail_calls(b, out);
+            }
+            RKind::If(c, t, f) => {
+                tail_calls(c, out);
+                tail_calls(&t.result, out);
+                tail_calls(&f.result, out);
+            }
+            RKind::Builtin(_, args) => args.iter().for_each(|a| tail_calls(a, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn marks_only_self_calls_in_tail_position() {
+        let src = "FUNCTION f(n) => IF n == 0 { f(1) + 1 } ELSE IF n == 1 { g(n) } \
+                   ELSE IF n == 2 { TRY f(0) CATCH 0 } ELSE IF n == 3 { f(n, 1) } ELSE { f(n - 1) }";
+        let r = resolve_first(src, &mut SimpleNames::default()).unwrap();
+        let mut calls = Vec::new();
+        tail_calls(&r.body.result, &mut calls);
+        let marked: Vec<_> = calls.iter().filter(|(_, t)| *t).collect();
+        assert_eq!(calls.len(), 5, "{calls:?}");
+        assert_eq!(marked.len(), 1, "only `f(n - 1)` is a self tail call: {calls:?}");
+    }
+
+    #[test]
+    fn shadowing_lets_get_their_own_slots() {
+        let src = "CREATE FUNCTION f(x) { LET x = x + 1; LET y = x; LET x = y * 2; x }";
+        let r = resolve_first(src, &mut SimpleNames::default()).unwrap();
+        assert_eq!(r.slots, 4);
+        let slots: Vec<Slot> = r.body.lets.iter().map(|(s, _)| *s).collect();
+        assert_eq!(slots, vec![1, 2, 3]);
+        assert!(matches!(r.body.result.kind, RKind::Local(3)));
+        // `LET x = x + 1` reads the parameter, not itself.
+        let RKind::Binary(_, lhs, _) = &r.body.lets[0].1.kind else {
+            panic!("expected x + 1")
+        };
+        assert!(matches!(lhs.kind, RKind::Local(0)));
+    }
+
+    #[test]
+    fn definition_errors() {
+        let mut names = SimpleNames::default();
+        names.defined.push("taken".into());
+        for (src, start) in [
+            ("FUNCTION f(a) => a + b", "unknown variable 'b' in function 'f'"),
+            ("FUNCTION f(a, a) => a", "duplicate parameter 'a'"),
+            ("FUNCTION abs(a) => a", "'abs' is a builtin function"),
+            ("CREATE FUNCTION taken(a) { a }", "function 'taken' is already defined"),
+            ("CREATE FUNCTION f(a) { LET b = 1; c }", "unknown variable 'c'"),
+        ] {
+            let err = resolve_first(src, &mut names).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Definition, "{src}");
+            assert!(err.message().starts_with(start), "{src}: {}", err.message());
+        }
+        // Replacing is allowed, and so is a name that only differs in case from a builtin.
+        assert!(resolve_first("CREATE OR REPLACE FUNCTION taken(a) { a }", &mut names).is_ok());
+        assert!(resolve_first("FUNCTION ABS(a) => a", &mut names).is_ok());
+    }
+
+    #[test]
+    fn top_level_names_read_session_variables_now() {
+        let mut names = SimpleNames::default();
+        names.vars.insert("x".into(), Value::Int(7));
+        let r = resolve_first("x + y", &mut names).unwrap();
+        let RKind::Binary(_, x, y) = &r.body.result.kind else {
+            panic!("expected a sum")
+        };
+        assert!(matches!(x.kind, RKind::Const(Value::Int(7))));
+        assert!(matches!(&y.kind, RKind::Fail(e) if e.kind() == ErrorKind::UnknownVariable));
+    }
+}

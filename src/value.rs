@@ -40,6 +40,22 @@ impl ValueType {
     }
 }
 
+impl ValueType {
+    /// Whether a value of this type passes annotation `ty` unchanged.
+    #[inline]
+    pub fn is(self, ty: crate::syntax::ast::TypeName) -> bool {
+        use crate::syntax::ast::TypeName as T;
+        matches!(
+            (self, ty),
+            (ValueType::Int, T::Int | T::Number)
+                | (ValueType::Float, T::Float | T::Number)
+                | (ValueType::Bool, T::Bool)
+                | (ValueType::Str, T::Str)
+                | (ValueType::Null, _)
+        )
+    }
+}
+
 impl fmt::Display for ValueType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -121,10 +121,15 @@ fn check_structure(name: &str, text: &str) {
     let last = code.last().unwrap_or_else(|| panic!("{name}.grz is empty"));
     let upper = last.to_ascii_uppercase();
     assert!(
-        !upper.starts_with("LET ") && !upper.starts_with("FUNCTION ") && !upper.starts_with("CREATE "),
+        !upper.starts_with("LET ")
+            && !upper.starts_with("FUNCTION ")
+            && !upper.starts_with("CREATE "),
         "{name}.grz must end with its checksum expression, not `{last}`"
     );
-    assert!(!params(text).is_empty(), "{name}.grz has no LET size parameters");
+    assert!(
+        !params(text).is_empty(),
+        "{name}.grz has no LET size parameters"
+    );
 }
 
 /// Runs a program and returns its single printed value.

@@ -79,18 +79,33 @@ fn run_file(contents: &str, options: &[&str]) -> Output {
     grizzly(&args)
 }
 
-/// Asserts that an error report shows `line` of the source and a caret under it.
+/// Asserts that an error report gives `message`, shows the source line `line`, and
+/// marks the error with ariadne's caret starting under `at` (a piece of `line`): the
+/// next line of the report has a marker there (`^`, `|`, or Unicode `┬`, `─`) and a
+/// space just before it.
 #[track_caller]
-fn assert_report(err: &str, line: &str, message: &str) {
+fn assert_report(err: &str, line: &str, at: &str, message: &str) {
     assert!(err.contains(message), "no '{message}' in:\n{err}");
-    assert!(
-        err.contains(line),
-        "source line '{line}' not shown in:\n{err}"
-    );
-    assert!(err.contains('^'), "no caret in:\n{err}");
     assert!(
         !err.contains('\x1b'),
         "colour codes while stderr is a pipe:\n{err}"
+    );
+    let lines: Vec<Vec<char>> = err
+        .lines()
+        .map(|l| l.trim_end().chars().collect())
+        .collect();
+    let shown = err.lines().position(|l| l.trim_end().ends_with(line));
+    let shown = shown.unwrap_or_else(|| panic!("source line '{line}' not shown in:\n{err}"));
+    let column = lines[shown].len() - line.chars().count()
+        + line[..line.find(at).expect("`at` is in `line`")]
+            .chars()
+            .count();
+    let under = lines
+        .get(shown + 1)
+        .map(|l| (l.get(column - 1), l.get(column)));
+    assert!(
+        matches!(under, Some((Some(' '), Some('^' | '|' | '┬' | '─')))),
+        "no caret under '{at}' (column {column}) in:\n{err}"
     );
 }
 
@@ -135,7 +150,7 @@ fn runtime_error_exits_1_and_keeps_what_was_printed() {
     let o = run_file("1\n2\nLET z = 0\n10 / z\n3\n", &[]);
     assert_exit(&o, 1);
     assert_eq!(stdout(&o), "1\n2\n", "items after the error must not run");
-    assert_report(&stderr(&o), "10 / z", "division by zero");
+    assert_report(&stderr(&o), "10 / z", "10 / z", "division by zero");
 }
 
 #[test]
@@ -146,9 +161,9 @@ fn runtime_error_inside_a_function_is_reported() {
     );
     assert_exit(&o, 1);
     assert_eq!(stdout(&o), "start\n");
-    let err = stderr(&o);
-    assert!(err.contains("type error"), "{err}");
-    assert!(err.contains('^'), "{err}");
+    // The report points at the operation that failed, in the function's body.
+    let line = "FUNCTION f(x) => x + 1";
+    assert_report(&stderr(&o), line, "x + 1", "type error");
 }
 
 #[test]
@@ -156,7 +171,7 @@ fn parse_error_exits_1_and_runs_nothing() {
     let o = run_file("1\n2\nLET = 5\n3\n", &[]);
     assert_exit(&o, 1);
     assert_eq!(stdout(&o), "", "a parse error must run nothing");
-    assert_report(&stderr(&o), "LET = 5", "parse error");
+    assert_report(&stderr(&o), "LET = 5", "= 5", "parse error");
 }
 
 #[test]
@@ -164,7 +179,7 @@ fn unterminated_string_is_a_parse_error() {
     let o = grizzly(&["eval", "1\n\"abc"]);
     assert_exit(&o, 1);
     assert_eq!(stdout(&o), "");
-    assert_report(&stderr(&o), "\"abc", "parse error");
+    assert_report(&stderr(&o), "\"abc", "\"abc", "parse error");
 }
 
 #[test]
@@ -206,6 +221,24 @@ fn unknown_flags_are_usage_errors() {
         assert_exit(&o, 2);
         assert_eq!(stdout(&o), "", "{args:?}");
         assert!(stderr(&o).contains("error"), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn help_lists_the_subcommands_and_options() {
+    let o = grizzly(&["--help"]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    let words = [
+        "run",
+        "eval",
+        "--jit",
+        "--threshold",
+        "--max-depth",
+        "--stats",
+    ];
+    for word in words {
+        assert!(out.contains(word), "--help lacks '{word}':\n{out}");
     }
 }
 
@@ -368,7 +401,7 @@ fn repl_reports_an_error_and_goes_on() {
     assert_exit(&o, 0);
     assert_eq!(stdout(&o), "2\n3\n");
     let err = stderr(&o);
-    assert_report(&err, "x / 0", "division by zero");
+    assert_report(&err, "x / 0", "x / 0", "division by zero");
     assert!(err.contains("parse error"), "{err}");
 }
 

@@ -82,11 +82,17 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// Reads `base.grz`, `base.out` and (if present) `base.err`.
-fn load(base: &Path) -> Result<(String, Expected), String> {
-    let text = read(&base.with_extension("grz"))?;
-    let out = read(&base.with_extension("out"))?;
-    let err_path = base.with_extension("err");
+/// `dir/base.ext` (not `Path::with_extension`, which would replace the `.then` of a base).
+fn file(base: &str, ext: &str) -> PathBuf {
+    programs_dir().join(format!("{base}.{ext}"))
+}
+
+/// Reads `base.grz`, `base.out` and (if present) `base.err` of `tests/programs`.
+fn load(base: &str) -> Result<(String, Expected), String> {
+    let grz = file(base, "grz");
+    let text = read(&grz)?;
+    let out = read(&file(base, "out"))?;
+    let err_path = file(base, "err");
     let err = if err_path.exists() {
         let line = read(&err_path)?.lines().next().unwrap_or("").to_string();
         if line.is_empty() {
@@ -97,7 +103,7 @@ fn load(base: &Path) -> Result<(String, Expected), String> {
         None
     };
     let expected = Expected { out, err };
-    check_markers(&base.with_extension("grz"), &text, &expected)?;
+    check_markers(&grz, &text, &expected)?;
     Ok((text, expected))
 }
 
@@ -153,10 +159,9 @@ fn discover() -> (Vec<Case>, Vec<String>) {
         if !name.contains(&filter) {
             continue;
         }
-        let base = path.with_extension("");
-        let then_base = programs_dir().join(format!("{name}.then"));
-        let loaded = load(&base).and_then(|(text, expected)| {
-            let then = if then_base.with_extension("grz").exists() {
+        let then_base = format!("{name}.then");
+        let loaded = load(&name).and_then(|(text, expected)| {
+            let then = if file(&then_base, "grz").exists() {
                 Some(load(&then_base)?)
             } else {
                 None
@@ -207,7 +212,11 @@ fn kind_for(message: &str) -> Option<ErrorKind> {
 fn compare(expected: &Expected, actual: &Outcome) -> Option<String> {
     let mut report = String::new();
     if expected.out != actual.out {
-        let _ = writeln!(report, "  stdout differs{}", first_difference(&expected.out, &actual.out));
+        let _ = writeln!(
+            report,
+            "  stdout differs{}",
+            first_difference(&expected.out, &actual.out)
+        );
         let _ = writeln!(report, "  expected stdout:\n{}", indent(&expected.out));
         let _ = writeln!(report, "  actual stdout:\n{}", indent(&actual.out));
     }
@@ -217,7 +226,10 @@ fn compare(expected: &Expected, actual: &Outcome) -> Option<String> {
             let _ = writeln!(report, "  expected no error, got {kind:?}: {msg}");
         }
         (Some(want), None) => {
-            let _ = writeln!(report, "  expected error `{want}`, but the program finished");
+            let _ = writeln!(
+                report,
+                "  expected error `{want}`, but the program finished"
+            );
         }
         (Some(want), Some((kind, msg))) => {
             let ok = if let Some(rest) = want.strip_prefix("parse error:") {
@@ -313,7 +325,10 @@ fn run_case(case: &Case, mode: &Mode) -> Result<Vec<String>, String> {
     }
     if let (Some((_, expected)), Some(actual)) = (&case.then, &second) {
         if let Some(diff) = compare(expected, actual) {
-            failures.push(format!("{}.then.grz [{}] (same engine)\n{diff}", case.name, mode.name));
+            failures.push(format!(
+                "{}.then.grz [{}] (same engine)\n{diff}",
+                case.name, mode.name
+            ));
         }
     }
     Ok(failures)
@@ -339,7 +354,7 @@ fn golden_programs() {
             timings.push((t.elapsed(), format!("{} [{}]", case.name, mode.name)));
         }
     }
-    timings.sort_by(|a, b| b.0.cmp(&a.0));
+    timings.sort_by_key(|t| std::cmp::Reverse(t.0));
     eprintln!(
         "golden: {} programs x {} modes in {:.2?}; slowest:",
         cases.len(),

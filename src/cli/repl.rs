@@ -21,6 +21,7 @@ const HELP: &str = "\
 Commands (a whole line, case-insensitive):
   help                 show this text
   quit, exit           leave the session (Ctrl-D also works)
+  Ctrl-C               drop an unfinished entry (the one behind a `...>` prompt)
   jit status           show JIT statistics
   jit enable           compile hot functions (JIT on)
   jit disable          interpret only (JIT off)

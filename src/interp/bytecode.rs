@@ -28,6 +28,7 @@ pub enum Test {
     If,
     And,
     Or,
+    Not,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -67,9 +68,9 @@ pub enum Op {
     Builtin { dst: Reg, builtin: Builtin, first: Reg },
     /// Calls function `func` with `argc` arguments starting at `first`.
     Call { dst: Reg, func: u32, first: Reg, argc: u16 },
-    /// The enclosing function calls itself in tail position: arguments at `first`
-    /// move to the parameters and the function starts again.
-    TailCall { first: Reg },
+    /// The enclosing function calls itself in tail position: its new arguments are
+    /// already in the parameter registers; count the call and start again.
+    Restart,
     Return { src: Opnd },
     /// Checks (and converts) parameter `reg` against its annotation.
     CheckParam { reg: Reg, ty: TypeName },

@@ -195,7 +195,7 @@ impl Compiler {
                 let to_else = self.condition(c);
                 self.body_tail(t);
                 let else_at = self.here();
-                self.patch(to_else, else_at);
+                to_else.iter().for_each(|&j| self.patch(j, else_at));
                 self.body_tail(f);
             }
             RKind::Call {
@@ -203,9 +203,8 @@ impl Compiler {
                 self_tail: true,
                 ..
             } => {
-                let first = self.arguments(args);
                 self.span = e.span;
-                self.emit(Op::TailCall { first });
+                self.self_tail_call(args);
             }
             _ => {
                 let mark = self.next_reg;
@@ -236,50 +235,106 @@ impl Compiler {
         first
     }
 
-    /// Emits the test of an `IF` condition; returns the jump to patch with the
-    /// start of the else branch.
-    fn condition(&mut self, c: &RExpr) -> usize {
+    /// A self tail call: evaluate every argument first (they may read the current
+    /// parameters), then overwrite the parameters and restart. An argument that
+    /// passes a parameter on in its own position costs nothing.
+    fn self_tail_call(&mut self, args: &[RExpr]) {
         let mark = self.next_reg;
-        let at = if let RKind::Binary(op, a, b) = &c.kind {
-            let fused = matches!(
-                op,
-                BinaryOp::Lt
-                    | BinaryOp::Le
-                    | BinaryOp::Gt
-                    | BinaryOp::Ge
-                    | BinaryOp::Eq
-                    | BinaryOp::Ne
-            );
-            if fused {
-                let a = self.operand(a);
-                let b = self.operand(b);
-                self.span = c.span;
-                let target = 0;
-                Some(self.emit(match op {
-                    BinaryOp::Lt => Op::JumpUnlessLt { a, b, target },
-                    BinaryOp::Le => Op::JumpUnlessLe { a, b, target },
-                    BinaryOp::Gt => Op::JumpUnlessGt { a, b, target },
-                    BinaryOp::Ge => Op::JumpUnlessGe { a, b, target },
-                    BinaryOp::Eq => Op::JumpUnlessEq { a, b, target },
-                    _ => Op::JumpUnlessNe { a, b, target },
-                }))
-            } else {
-                None
+        let params = args.len();
+        let passes_own = |i: usize| matches!(args[i].kind, RKind::Local(s) if s as usize == i);
+        let mut moves = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            if passes_own(i) {
+                continue;
             }
-        } else {
-            None
-        };
-        let at = at.unwrap_or_else(|| {
-            let cond = self.operand(c);
-            self.span = c.span;
-            self.emit(Op::JumpIfFalse {
-                cond,
-                target: 0,
-                test: Test::If,
-            })
-        });
+            let src = match &a.kind {
+                // The moves run in order and move i writes parameter i: parameter j
+                // may be read in place unless an earlier move overwrote it.
+                RKind::Local(j) if *j as usize >= params || *j as usize > i => *j,
+                RKind::Local(j) if passes_own(*j as usize) => *j,
+                RKind::Const(_) => self.operand(a),
+                _ => {
+                    let t = self.temp();
+                    self.expr_to(a, t);
+                    t
+                }
+            };
+            moves.push((i as Reg, src));
+        }
+        for (dst, src) in moves {
+            self.emit(Op::Move { dst, src });
+        }
+        self.emit(Op::Restart);
         self.next_reg = mark;
-        at
+    }
+
+    /// Emits the test of an `IF` condition; returns the jumps to patch with the
+    /// start of the else branch.
+    fn condition(&mut self, c: &RExpr) -> Vec<usize> {
+        self.branch(c, false, Test::If)
+    }
+
+    /// Emits code that jumps when `c` is `when` and falls through otherwise;
+    /// returns the jumps. `AND`, `OR` and `NOT` become control flow, comparisons
+    /// fuse with their jump; `test` names the construct whose operand `c` is, for
+    /// the type error when `c` is not a bool.
+    fn branch(&mut self, c: &RExpr, when: bool, test: Test) -> Vec<usize> {
+        stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || {
+            let mark = self.next_reg;
+            let jumps = match &c.kind {
+                RKind::Binary(BinaryOp::And, a, b) => {
+                    let mut on_false = self.branch(a, false, Test::And);
+                    if when {
+                        let on_true = self.branch(b, true, Test::And);
+                        let here = self.here();
+                        on_false.iter().for_each(|&j| self.patch(j, here));
+                        on_true
+                    } else {
+                        on_false.extend(self.branch(b, false, Test::And));
+                        on_false
+                    }
+                }
+                RKind::Binary(BinaryOp::Or, a, b) => {
+                    let mut on_true = self.branch(a, true, Test::Or);
+                    if when {
+                        on_true.extend(self.branch(b, true, Test::Or));
+                        on_true
+                    } else {
+                        let on_false = self.branch(b, false, Test::Or);
+                        let here = self.here();
+                        on_true.iter().for_each(|&j| self.patch(j, here));
+                        on_false
+                    }
+                }
+                RKind::Unary(UnaryOp::Not, a) => self.branch(a, !when, Test::Not),
+                RKind::Binary(op, a, b) if !when && op.is_comparison() => {
+                    let a = self.operand(a);
+                    let b = self.operand(b);
+                    self.span = c.span;
+                    let target = 0;
+                    vec![self.emit(match op {
+                        BinaryOp::Lt => Op::JumpUnlessLt { a, b, target },
+                        BinaryOp::Le => Op::JumpUnlessLe { a, b, target },
+                        BinaryOp::Gt => Op::JumpUnlessGt { a, b, target },
+                        BinaryOp::Ge => Op::JumpUnlessGe { a, b, target },
+                        BinaryOp::Eq => Op::JumpUnlessEq { a, b, target },
+                        _ => Op::JumpUnlessNe { a, b, target },
+                    })]
+                }
+                _ => {
+                    let cond = self.operand(c);
+                    self.span = c.span;
+                    let target = 0;
+                    vec![self.emit(if when {
+                        Op::JumpIfTrue { cond, target, test }
+                    } else {
+                        Op::JumpIfFalse { cond, target, test }
+                    })]
+                }
+            };
+            self.next_reg = mark;
+            jumps
+        })
     }
 
     fn expr_to(&mut self, e: &RExpr, dst: Reg) {
@@ -388,7 +443,7 @@ impl Compiler {
                 self.body_to(t, dst);
                 let to_end = self.emit(Op::Jump { target: 0 });
                 let else_at = self.here();
-                self.patch(to_else, else_at);
+                to_else.iter().for_each(|&j| self.patch(j, else_at));
                 self.body_to(f, dst);
                 let end = self.here();
                 self.patch(to_end, end);
@@ -440,5 +495,50 @@ impl Compiler {
         let index = self.errors.len() as u32;
         self.errors.push(err);
         self.emit(Op::Fail { index });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::interp::bytecode::Op;
+    use crate::Engine;
+
+    fn ops_of(src: &str, name: &str) -> Vec<Op> {
+        let mut e = Engine::new();
+        e.run(src).expect("test program runs");
+        e.function(name).expect("defined").code.ops.clone()
+    }
+
+    #[test]
+    fn conditions_fuse_comparisons_and_logic_into_branches() {
+        let ops = ops_of("FUNCTION f(a, b) => IF a < 1 AND NOT (b > 2) { 1 } ELSE { 2 }", "f");
+        assert!(matches!(ops[0], Op::JumpUnlessLt { .. }), "{ops:?}");
+        assert!(
+            !ops.iter().any(|op| matches!(op, Op::Lt { .. } | Op::CheckBool { .. } | Op::Not { .. })),
+            "no bool is materialised: {ops:?}"
+        );
+    }
+
+    #[test]
+    fn self_tail_calls_move_only_what_changes() {
+        // gcd(b, a % b): b moves to a in place, only a % b needs a temporary.
+        let ops = ops_of("FUNCTION gcd(a, b) => IF b == 0 { a } ELSE { gcd(b, a % b) }", "gcd");
+        let moves = ops.iter().filter(|op| matches!(op, Op::Move { .. })).count();
+        assert_eq!(moves, 2, "{ops:?}");
+        assert!(matches!(ops.last(), Some(Op::Restart)));
+        // A swap needs a temporary for the parameter read after it is overwritten.
+        let swap = ops_of("FUNCTION s(a, b, n) => IF n == 0 { a - b } ELSE { s(b, a, n - 1) }", "s");
+        let mut e = Engine::new();
+        e.run("FUNCTION s(a, b, n) => IF n == 0 { a - b } ELSE { s(b, a, n - 1) }")
+            .unwrap();
+        let v = e.call("s", &[1.into(), 10.into(), 3.into()]).unwrap();
+        assert_eq!(v, crate::Value::Int(9), "three swaps: {swap:?}");
+    }
+
+    #[test]
+    fn equal_constants_share_one_pool_entry() {
+        let mut e = Engine::new();
+        e.run("FUNCTION f(x) => x + 1 + 1 + 1.0 + 1.0 + -0.0 + 0.0").unwrap();
+        assert_eq!(e.function("f").unwrap().code.consts.len(), 4);
     }
 }

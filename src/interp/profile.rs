@@ -62,9 +62,8 @@ impl Profile {
     #[inline]
     pub fn record(&mut self, args: &[Value]) {
         self.calls += 1;
-        let n = self.arg_types.len().min(args.len());
-        for i in 0..n {
-            self.arg_types[i].0 |= 1 << args[i].ty() as u8;
+        for (set, a) in self.arg_types.iter_mut().zip(args) {
+            set.0 |= 1 << a.ty() as u8;
         }
     }
 

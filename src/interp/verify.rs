@@ -23,7 +23,7 @@ pub fn verify(code: &Code) -> Result<(), Invalid> {
     let last = code.ops[n - 1];
     if !matches!(
         last,
-        Op::Return { .. } | Op::TailCall { .. } | Op::Fail { .. } | Op::Jump { .. }
+        Op::Return { .. } | Op::Restart | Op::Fail { .. } | Op::Jump { .. }
     ) {
         return fail(n - 1, "the last op falls through");
     }
@@ -75,7 +75,7 @@ pub fn verify(code: &Code) -> Result<(), Invalid> {
             Op::Call {
                 dst, first, argc, ..
             } => reg_ok(dst) && window_ok(first, argc as usize),
-            Op::TailCall { first } => window_ok(first, code.params),
+            Op::Restart => true,
             Op::Return { src } => opnd_ok(src),
             Op::CheckParam { reg, .. } => {
                 reg_ok(reg) && (reg as usize) < code.params.min(code.param_names.len())

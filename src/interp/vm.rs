@@ -99,6 +99,7 @@ fn test_error(test: Test, got: &Value) -> Error {
         Test::If => ops::condition_error(got),
         Test::And => ops::logic_error("AND", got),
         Test::Or => ops::logic_error("OR", got),
+        Test::Not => ops::logic_error("NOT", got),
     }
 }
 
@@ -176,10 +177,17 @@ fn execute<'a>(
         }};
     }
     macro_rules! divide {
-        ($dst:expr, $a:expr, $b:expr, $op:expr) => {{
-            let r = match ops::arith($op, val!($a), val!($b)) {
-                Ok(v) => v,
-                Err(e) => break e,
+        ($dst:expr, $a:expr, $b:expr, $op:expr, $fop:tt) => {{
+            let r = match (val!($a), val!($b)) {
+                (Value::Float(x), Value::Float(y)) => Value::Float(x $fop y),
+                (Value::Int(x), Value::Int(y)) => match ops::int_arith($op, *x, *y) {
+                    Ok(v) => Value::Int(v),
+                    Err(e) => break e,
+                },
+                (x, y) => match ops::arith($op, x, y) {
+                    Ok(v) => v,
+                    Err(e) => break e,
+                },
             };
             set!($dst, r);
         }};
@@ -220,8 +228,8 @@ fn execute<'a>(
                 Op::Add { dst, a, b } => arith!(dst, a, b, BinaryOp::Add, checked_add, +),
                 Op::Sub { dst, a, b } => arith!(dst, a, b, BinaryOp::Sub, checked_sub, -),
                 Op::Mul { dst, a, b } => arith!(dst, a, b, BinaryOp::Mul, checked_mul, *),
-                Op::Div { dst, a, b } => divide!(dst, a, b, BinaryOp::Div),
-                Op::Rem { dst, a, b } => divide!(dst, a, b, BinaryOp::Rem),
+                Op::Div { dst, a, b } => divide!(dst, a, b, BinaryOp::Div, /),
+                Op::Rem { dst, a, b } => divide!(dst, a, b, BinaryOp::Rem, %),
                 Op::Neg { dst, src } => match ops::negate(val!(src)) {
                     Ok(v) => set!(dst, v),
                     Err(e) => break e,
@@ -338,12 +346,7 @@ fn execute<'a>(
                     pc = 0;
                     reserve(regs, base + code.regs);
                 }
-                Op::TailCall { first } => {
-                    let from = base + first as usize;
-                    for i in 0..code.params {
-                        let v = std::mem::take(&mut regs[from + i]);
-                        regs[base + i] = v;
-                    }
+                Op::Restart => {
                     if let Some(id) = code.func {
                         ctx.profiles[id as usize].record(&regs[base..base + code.params]);
                     }
@@ -363,6 +366,9 @@ fn execute<'a>(
                 }
                 Op::CheckParam { reg, ty } => {
                     let at = base + reg as usize;
+                    if regs[at].ty().is(ty) {
+                        continue;
+                    }
                     match ops::annotate(&regs[at], ty) {
                         Some(v) => regs[at] = v,
                         None => {

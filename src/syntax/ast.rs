@@ -124,6 +124,14 @@ impl BinaryOp {
         }
     }
 
+    /// `== != < <= > >=`
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+        )
+    }
+
     /// Binding strength, higher binds tighter (the contract's levels 2 to 8).
     pub fn precedence(self) -> u8 {
         match self {

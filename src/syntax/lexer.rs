@@ -457,10 +457,17 @@ fn lex_unknown(text: &str, start: usize, out: &mut Lexed<'_>) -> usize {
         end += c.len_utf8();
     }
     let bad = &text[start..end];
+    let shown: String = bad
+        .chars()
+        .map(|c| match c {
+            c if c.is_control() => c.escape_debug().to_string(),
+            c => c.to_string(),
+        })
+        .collect();
     let msg = if bad.chars().count() == 1 {
-        format!("unexpected character `{}`", bad.escape_debug())
+        format!("unexpected character `{shown}`")
     } else {
-        format!("unexpected characters `{}`", bad.escape_debug())
+        format!("unexpected characters `{shown}`")
     };
     let hint = match bad {
         "&" => "did you mean `&&`?",

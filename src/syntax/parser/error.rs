@@ -61,69 +61,116 @@ pub enum Ctx {
     Let,
 }
 
-/// A parse error as chumsky builds it.
+/// A parse error as chumsky builds it. Kept small: chumsky creates, moves and
+/// merges one for every alternative that fails.
 #[derive(Clone, Debug)]
-pub struct PErr<'s> {
-    pub span: SimpleSpan,
-    /// `None` is the end of the input.
-    pub found: Option<Token<'s>>,
+pub struct PErr {
+    pub start: u32,
+    pub end: u32,
+    /// The kind of token found ([`NO_TOKEN`] for the end of the input).
+    pub found: u8,
     /// Bits: token kinds and [`Expect`] labels.
-    pub expected: u128,
+    pub expected: Bits,
+    /// The innermost context and where it starts.
+    pub ctx: Option<(Ctx, u32)>,
     /// A complete message (and label), when the parser knows better than "expected".
     pub custom: Option<Box<(String, String)>>,
-    /// The innermost context and the span from its start to the error.
-    pub ctx: Option<(Ctx, SimpleSpan)>,
 }
 
-fn bit(n: u8) -> u128 {
-    1u128 << n
+/// `found` at the end of the input.
+pub const NO_TOKEN: u8 = u8::MAX;
+
+/// A set of token kinds and [`Expect`] labels (bit n is kind n; labels follow).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bits([u64; 2]);
+
+impl Bits {
+    pub fn of(n: u8) -> Bits {
+        let mut b = Bits::default();
+        b.0[usize::from(n / 64) & 1] = 1 << (n % 64);
+        b
+    }
+    pub fn has(self, n: u8) -> bool {
+        self.0[usize::from(n / 64) & 1] & (1 << (n % 64)) != 0
+    }
+    pub fn or(self, other: Bits) -> Bits {
+        Bits([self.0[0] | other.0[0], self.0[1] | other.0[1]])
+    }
+    fn without(self, other: Bits) -> Bits {
+        Bits([self.0[0] & !other.0[0], self.0[1] & !other.0[1]])
+    }
+    fn intersects(self, other: Bits) -> bool {
+        self.0[0] & other.0[0] != 0 || self.0[1] & other.0[1] != 0
+    }
+    fn is_empty(self) -> bool {
+        self.0 == [0, 0]
+    }
 }
 
-fn expect_bit(e: Expect) -> u128 {
+fn bit(n: u8) -> Bits {
+    Bits::of(n)
+}
+
+fn expect_bit(e: Expect) -> Bits {
     bit(e as u8)
 }
 
-impl<'s> PErr<'s> {
+fn found_kind(found: Option<MaybeRef<'_, Token<'_>>>) -> u8 {
+    found.map_or(NO_TOKEN, |t| t.kind())
+}
+
+impl PErr {
+    /// An error at `span` that found `found` and expected `expected`.
+    pub fn new(span: SimpleSpan, found: u8, expected: Bits) -> Self {
+        PErr {
+            start: span.start as u32,
+            end: span.end as u32,
+            found,
+            expected,
+            ctx: None,
+            custom: None,
+        }
+    }
+
     /// An error with its own message.
     pub fn custom(span: SimpleSpan, message: impl Into<String>, label: impl Into<String>) -> Self {
         PErr {
-            span,
-            found: None,
-            expected: 0,
             custom: Some(Box::new((message.into(), label.into()))),
-            ctx: None,
+            ..PErr::new(span, NO_TOKEN, Bits::default())
         }
     }
 
     fn expects(&self, e: Expect) -> bool {
-        self.expected & expect_bit(e) != 0
+        self.expected.has(e as u8)
     }
 
     fn expects_token(&self, t: Token<'_>) -> bool {
-        self.expected & bit(t.kind()) != 0
+        self.expected.has(t.kind())
+    }
+
+    fn found_is(&self, t: Token<'_>) -> bool {
+        self.found == t.kind()
     }
 }
 
-fn expected_bits<'s, E: IntoIterator<Item = DefaultExpected<'s, Token<'s>>>>(expected: E) -> u128 {
-    expected.into_iter().fold(0, |acc, e| {
-        acc | match e {
+fn expected_bits<'s, E: IntoIterator<Item = DefaultExpected<'s, Token<'s>>>>(expected: E) -> Bits {
+    expected.into_iter().fold(Bits::default(), |acc, e| {
+        acc.or(match e {
             DefaultExpected::Token(t) => bit(t.kind()),
             DefaultExpected::EndOfInput => expect_bit(Expect::EndOfInput),
             _ => expect_bit(Expect::Something),
-        }
+        })
     })
 }
 
-impl<'s, I: Input<'s, Token = Token<'s>, Span = SimpleSpan>> chumsky::error::Error<'s, I>
-    for PErr<'s>
-{
+impl<'s, I: Input<'s, Token = Token<'s>, Span = SimpleSpan>> chumsky::error::Error<'s, I> for PErr {
     fn merge(mut self, other: Self) -> Self {
         if self.custom.is_none() {
             self.custom = other.custom;
         }
-        self.expected |= other.expected;
+        self.expected = self.expected.or(other.expected);
         self.ctx = match (self.ctx, other.ctx) {
-            (Some(a), Some(b)) if b.1.start > a.1.start => Some(b),
+            (Some(a), Some(b)) if b.1 > a.1 => Some(b),
             (None, b) => b,
             (a, _) => a,
         };
@@ -132,20 +179,14 @@ impl<'s, I: Input<'s, Token = Token<'s>, Span = SimpleSpan>> chumsky::error::Err
 }
 
 impl<'s, I: Input<'s, Token = Token<'s>, Span = SimpleSpan>>
-    LabelError<'s, I, DefaultExpected<'s, Token<'s>>> for PErr<'s>
+    LabelError<'s, I, DefaultExpected<'s, Token<'s>>> for PErr
 {
     fn expected_found<E: IntoIterator<Item = DefaultExpected<'s, Token<'s>>>>(
         expected: E,
         found: Option<MaybeRef<'s, Token<'s>>>,
         span: SimpleSpan,
     ) -> Self {
-        PErr {
-            span,
-            found: found.map(|t| *t),
-            expected: expected_bits(expected),
-            custom: None,
-            ctx: None,
-        }
+        PErr::new(span, found_kind(found), expected_bits(expected))
     }
 
     fn merge_expected_found<E: IntoIterator<Item = DefaultExpected<'s, Token<'s>>>>(
@@ -154,26 +195,21 @@ impl<'s, I: Input<'s, Token = Token<'s>, Span = SimpleSpan>>
         _found: Option<MaybeRef<'s, Token<'s>>>,
         _span: SimpleSpan,
     ) -> Self {
-        self.expected |= expected_bits(expected);
+        self.expected = self.expected.or(expected_bits(expected));
         self
     }
 }
 
-impl<'s, I: Input<'s, Token = Token<'s>, Span = SimpleSpan>> LabelError<'s, I, Expect>
-    for PErr<'s>
-{
+impl<'s, I: Input<'s, Token = Token<'s>, Span = SimpleSpan>> LabelError<'s, I, Expect> for PErr {
     fn expected_found<E: IntoIterator<Item = Expect>>(
         expected: E,
         found: Option<MaybeRef<'s, Token<'s>>>,
         span: SimpleSpan,
     ) -> Self {
-        PErr {
-            span,
-            found: found.map(|t| *t),
-            expected: expected.into_iter().fold(0, |acc, e| acc | expect_bit(e)),
-            custom: None,
-            ctx: None,
-        }
+        let bits = expected
+            .into_iter()
+            .fold(Bits::default(), |acc, e| acc.or(expect_bit(e)));
+        PErr::new(span, found_kind(found), bits)
     }
 
     fn label_with(&mut self, label: Expect) {
@@ -183,24 +219,18 @@ impl<'s, I: Input<'s, Token = Token<'s>, Span = SimpleSpan>> LabelError<'s, I, E
     }
 }
 
-impl<'s, I: Input<'s, Token = Token<'s>, Span = SimpleSpan>> LabelError<'s, I, Ctx> for PErr<'s> {
+impl<'s, I: Input<'s, Token = Token<'s>, Span = SimpleSpan>> LabelError<'s, I, Ctx> for PErr {
     fn expected_found<E: IntoIterator<Item = Ctx>>(
         _expected: E,
         found: Option<MaybeRef<'s, Token<'s>>>,
         span: SimpleSpan,
     ) -> Self {
-        PErr {
-            span,
-            found: found.map(|t| *t),
-            expected: 0,
-            custom: None,
-            ctx: None,
-        }
+        PErr::new(span, found_kind(found), Bits::default())
     }
 
     fn in_context(&mut self, label: Ctx, span: SimpleSpan) {
         if self.ctx.is_none() {
-            self.ctx = Some((label, span));
+            self.ctx = Some((label, span.start as u32));
         }
     }
 }
@@ -248,11 +278,13 @@ impl<'s> Around<'_, 's> {
     }
 
     /// The name that a context's span starts at (or just after).
-    fn name(&self, ctx: Option<(Ctx, SimpleSpan)>) -> String {
-        let Some((ctx, span)) = ctx else {
+    fn name(&self, ctx: Option<(Ctx, u32)>) -> String {
+        let Some((ctx, start)) = ctx else {
             return "the function".to_string();
         };
-        let i = self.tokens.partition_point(|(_, s)| s.start < span.start);
+        let i = self
+            .tokens
+            .partition_point(|(_, s)| s.start < start as usize);
         let i = match ctx {
             Ctx::Function => i,
             Ctx::Call => i.wrapping_sub(1),
@@ -314,15 +346,17 @@ const OPERATOR_KINDS: [Token<'static>; 19] = [
 ];
 
 /// "A, B or C" from the expected set (operators summarised).
-fn expected_list(expected: u128) -> String {
+fn expected_list(expected: Bits) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut expected = expected;
-    let ops = OPERATOR_KINDS.iter().fold(0, |acc, t| acc | bit(t.kind()));
-    if expected & ops != 0 {
-        expected = (expected & !ops) | expect_bit(Expect::Operator);
+    let ops = OPERATOR_KINDS
+        .iter()
+        .fold(Bits::default(), |acc, t| acc.or(bit(t.kind())));
+    if expected.intersects(ops) {
+        expected = expected.without(ops).or(expect_bit(Expect::Operator));
     }
     for n in 0..128u8 {
-        if expected & bit(n) == 0 {
+        if !expected.has(n) {
             continue;
         }
         let text = if n < TOKEN_KINDS {
@@ -380,29 +414,39 @@ const ALL_EXPECT: [Expect; 26] = {
     ]
 };
 
-impl<'s> PErr<'s> {
+impl PErr {
     /// The error a person reads; `None` for an error at a token the lexer already
     /// reported.
-    pub fn into_error(self, tokens: &[Spanned<'s>], text: &str) -> Option<Error> {
-        if self.found == Some(Token::Error) {
+    pub fn into_error(self, tokens: &[Spanned<'_>], text: &str) -> Option<Error> {
+        if self.found_is(Token::Error) {
             return None;
         }
-        let index = tokens.partition_point(|(_, s)| s.start < self.span.start);
+        let index = tokens.partition_point(|(_, s)| s.start < self.start as usize);
+        // The span of the token found (chumsky's can be empty for some failures).
+        let here = match tokens.get(index) {
+            Some((_, s)) if self.found != NO_TOKEN => *s,
+            _ => SimpleSpan::from(text.len()..text.len()),
+        };
+        let this = PErr {
+            start: here.start as u32,
+            end: here.end as u32,
+            ..self
+        };
         let around = Around {
             tokens,
             text,
             index,
         };
-        let (message, label, at) = self.message(&around);
+        let (message, label, at) = this.message(&around);
         let span = match at {
             At::AfterPrevious => match around.previous() {
-                Some((_, p)) if self.found.is_none() || around.on_new_line(self.span) => {
+                Some((_, p)) if this.found == NO_TOKEN || around.on_new_line(here) => {
                     let next = text[p.end..].chars().next().map_or(0, char::len_utf8);
                     SimpleSpan::from(p.end..p.end + next)
                 }
-                _ => self.span,
+                _ => here,
             },
-            At::Found => self.span,
+            At::Found => here,
         };
         Some(
             Error::new(ErrorKind::Parse, message)
@@ -411,21 +455,31 @@ impl<'s> PErr<'s> {
         )
     }
 
-    fn found_text(&self) -> String {
-        self.found
-            .map_or_else(|| "end of input".to_string(), |t| t.to_string())
+    fn found_text(&self, text: &str) -> String {
+        if self.found == NO_TOKEN {
+            return "end of input".to_string();
+        }
+        match Token::of_kind(self.found) {
+            Token::Ident(_) | Token::Int(_) | Token::Float(_) => {
+                let s = text.get(self.start as usize..self.end as usize).unwrap_or("");
+                format!("`{s}`")
+            }
+            t => t.to_string(),
+        }
     }
 
-    fn message(&self, a: &Around<'_, 's>) -> (String, String, At) {
+    fn message(&self, a: &Around<'_, '_>) -> (String, String, At) {
         use Expect::*;
         if let Some(c) = &self.custom {
             return (c.0.clone(), c.1.clone(), At::Found);
         }
-        let found = self.found_text();
+        let found = self.found_text(a.text);
+        let here = SimpleSpan::from(self.start as usize..self.end as usize);
         let missing = |msg: String, what: &str| (msg, format!("expected {what}"), At::AfterPrevious);
-        let same_line = !a.on_new_line(self.span);
-        let starts_expr = self.found.is_some_and(|t| t.can_begin_expr()) && same_line;
-        let at_end = matches!(self.found, None | Some(Token::Newline | Token::Semi));
+        let same_line = !a.on_new_line(here);
+        let found_tok = (self.found != NO_TOKEN).then(|| Token::of_kind(self.found));
+        let starts_expr = found_tok.is_some_and(|t| t.can_begin_expr()) && same_line;
+        let at_end = matches!(found_tok, None | Some(Token::Newline | Token::Semi));
         let name = a.name(self.ctx);
         if self.expects(ElseRequired) {
             return missing("`ELSE` is required after the `IF` branch".into(), "`ELSE`");
@@ -441,7 +495,7 @@ impl<'s> PErr<'s> {
             return missing(format!("expected `)` after the arguments of {name}"), "`)`");
         }
         if self.expects(CloseParams) {
-            if matches!(self.found, Some(Token::Ident(_))) && same_line {
+            if self.found_is(Token::Ident("")) && same_line {
                 let msg = format!("expected `,` between the parameters of {name}");
                 return (msg, "expected `,` before this".into(), At::Found);
             }
@@ -451,7 +505,7 @@ impl<'s> PErr<'s> {
             return missing("expected `)` to close the parenthesis".into(), "`)`");
         }
         let brace_label = |what: &str| {
-            if self.found == Some(Token::Semi) {
+            if self.found_is(Token::Semi) {
                 "the result expression is not followed by `;`".to_string()
             } else {
                 format!("expected {what}")
@@ -482,7 +536,7 @@ impl<'s> PErr<'s> {
         }
         if self.expects(FnArrow) {
             let msg = format!("expected `=>` after the parameters of {name}");
-            if self.found == Some(Token::LBrace) {
+            if self.found_is(Token::LBrace) {
                 let label = "a body in braces needs `CREATE FUNCTION`; `FUNCTION f(..)` is followed by `=> expr`";
                 return (msg, label.into(), At::Found);
             }
@@ -509,7 +563,7 @@ impl<'s> PErr<'s> {
         if self.expects(LetName) {
             return name_of("a name");
         }
-        if self.expects(BodyResult) && self.found == Some(Token::RBrace) {
+        if self.expects(BodyResult) && self.found_is(Token::RBrace) {
             let msg = "a body must end with a result expression".to_string();
             return (msg, "expected an expression before `}`".into(), At::AfterPrevious);
         }
@@ -520,7 +574,7 @@ impl<'s> PErr<'s> {
             return (format!("unexpected {found}"), "expected an expression".into(), At::Found);
         }
         if self.expects(ItemEnd) {
-            let label = if self.expects(Operator) || self.expected & !expect_bit(ItemEnd) != 0 {
+            let label = if self.expects(Operator) || !self.expected.without(expect_bit(ItemEnd)).is_empty() {
                 "expected an operator, `;` or a line break before this"
             } else {
                 "expected `;` or a line break before this"

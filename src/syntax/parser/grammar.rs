@@ -1,6 +1,6 @@
 //! The chumsky grammar: tokens (after the line-break rule) to items.
 
-use super::error::{Ctx, Expect, PErr};
+use super::error::{Bits, Ctx, Expect, PErr, NO_TOKEN};
 use crate::syntax::ast::{
     BinaryOp, Body, DefStyle, Expr, ExprKind, FunctionDef, Ident, Item, Let, Param, Span,
     TypeName, UnaryOp,
@@ -12,18 +12,18 @@ use chumsky::prelude::*;
 use std::rc::Rc;
 use std::sync::Arc;
 
-pub type Extra<'s> = extra::Err<PErr<'s>>;
+pub type Extra = extra::Err<PErr>;
 
 fn sp(s: SimpleSpan) -> Span {
     Span::new(s.start, s.end)
 }
 
-fn boxed(kind: ExprKind, span: SimpleSpan) -> Expr {
-    Expr::new(kind, sp(span))
+fn node(kind: ExprKind, span: SimpleSpan) -> Box<Expr> {
+    Box::new(Expr::new(kind, sp(span)))
 }
 
 /// A name as an [`Ident`].
-fn name<'s, I>(what: Expect) -> impl Parser<'s, I, Ident, Extra<'s>> + Clone
+fn name<'s, I>(what: Expect) -> impl Parser<'s, I, Ident, Extra> + Clone
 where
     I: ValueInput<'s, Token = Token<'s>, Span = SimpleSpan>,
 {
@@ -36,7 +36,7 @@ where
 }
 
 /// A type name; `number` is allowed unless `cast`.
-fn type_name<'s, I>(cast: bool) -> impl Parser<'s, I, TypeName, Extra<'s>> + Clone
+fn type_name<'s, I>(cast: bool) -> impl Parser<'s, I, TypeName, Extra> + Clone
 where
     I: ValueInput<'s, Token = Token<'s>, Span = SimpleSpan>,
 {
@@ -58,10 +58,10 @@ where
 }
 
 /// `LET name = value`, with the `;` that ends it inside a body.
-fn let_binding<'s, I, P>(expr: P, in_body: bool) -> impl Parser<'s, I, Let, Extra<'s>> + Clone
+fn let_binding<'s, I, P>(expr: P, in_body: bool) -> impl Parser<'s, I, Let, Extra> + Clone
 where
     I: ValueInput<'s, Token = Token<'s>, Span = SimpleSpan>,
-    P: Parser<'s, I, Expr, Extra<'s>> + Clone + 's,
+    P: Parser<'s, I, Expr, Extra> + Clone + 's,
 {
     let end = if in_body {
         just(Token::Semi).labelled(Expect::LetSemi).ignored().boxed()
@@ -84,10 +84,10 @@ where
 }
 
 /// `{ LET a = e; ... result }`; `open` and `close` label the braces.
-fn body<'s, I, P>(expr: P, open: Expect, close: Expect) -> impl Parser<'s, I, Body, Extra<'s>> + Clone
+fn body<'s, I, P>(expr: P, open: Expect, close: Expect) -> impl Parser<'s, I, Body, Extra> + Clone
 where
     I: ValueInput<'s, Token = Token<'s>, Span = SimpleSpan>,
-    P: Parser<'s, I, Expr, Extra<'s>> + Clone + 's,
+    P: Parser<'s, I, Expr, Extra> + Clone + 's,
 {
     just(Token::LBrace)
         .labelled(open)
@@ -103,39 +103,51 @@ where
 
 /// Folds a binary operator.
 fn fold_binary<'s, 'b, I>(
-    l: Expr,
+    l: Box<Expr>,
     op: BinaryOp,
-    r: Expr,
-    e: &mut chumsky::input::MapExtra<'s, 'b, I, Extra<'s>>,
-) -> Expr
+    r: Box<Expr>,
+    e: &mut chumsky::input::MapExtra<'s, 'b, I, Extra>,
+) -> Box<Expr>
 where
     I: ValueInput<'s, Token = Token<'s>, Span = SimpleSpan>,
 {
-    boxed(ExprKind::Binary(op, Box::new(l), Box::new(r)), e.span())
+    node(ExprKind::Binary(op, l, r), e.span())
 }
 
 /// `-` applied to an operand: the literal 2^63 (still `Int(i64::MIN)` with its own
 /// span, its start listed in `min_literals`) becomes the minimum; anything else stays
 /// a negation.
-fn negate(operand: Expr, span: SimpleSpan, min_literals: &[u32]) -> Expr {
-    let is_min_literal = operand.kind == ExprKind::Int(i64::MIN)
+fn negate(mut operand: Box<Expr>, span: SimpleSpan, min_literals: &[u32]) -> Box<Expr> {
+    let is_min_literal = matches!(operand.kind, ExprKind::Int(i64::MIN))
         && min_literals.binary_search(&operand.span.start).is_ok();
     if is_min_literal {
-        boxed(ExprKind::Int(i64::MIN), span)
+        operand.span = sp(span);
+        operand
     } else {
-        boxed(ExprKind::Unary(UnaryOp::Neg, Box::new(operand)), span)
+        node(ExprKind::Unary(UnaryOp::Neg, operand), span)
     }
 }
 
 /// The expression parser (all of section 4 of the contract).
-pub fn expression<'s, I>(
+pub fn expression<'s, I>(min_literals: Rc<[u32]>) -> impl Parser<'s, I, Expr, Extra> + Clone
+where
+    I: ValueInput<'s, Token = Token<'s>, Span = SimpleSpan>,
+{
+    boxed_expression(min_literals).map(|e| *e)
+}
+
+/// Expressions are built as `Box<Expr>`: the pratt parser moves its operands
+/// through every operator it tries, and a box is much cheaper to move than an
+/// `Expr` (it matters without optimisations); operands are boxed in the tree anyway.
+fn boxed_expression<'s, I>(
     min_literals: Rc<[u32]>,
-) -> impl Parser<'s, I, Expr, Extra<'s>> + Clone
+) -> impl Parser<'s, I, Box<Expr>, Extra> + Clone
 where
     I: ValueInput<'s, Token = Token<'s>, Span = SimpleSpan>,
 {
     recursive(move |expr| {
-        let args = expr
+        let unboxed = expr.clone().map(|e: Box<Expr>| *e);
+        let args = unboxed
             .clone()
             .separated_by(just(Token::Comma))
             .collect::<Vec<Expr>>()
@@ -148,22 +160,22 @@ where
 
         let if_expr = recursive(|if_expr| {
             let else_part = choice((
-                body(expr.clone(), Expect::OpenElse, Expect::CloseElse),
-                if_expr.map(|e: Expr| Body {
+                body(unboxed.clone(), Expect::OpenElse, Expect::CloseElse),
+                if_expr.map(|e: Box<Expr>| Body {
                     lets: Vec::new(),
                     span: e.span,
-                    result: e,
+                    result: *e,
                 }),
             ))
             .labelled(Expect::OpenElse);
             just(Token::If)
                 .ignore_then(expr.clone())
-                .then(body(expr.clone(), Expect::OpenThen, Expect::CloseThen))
+                .then(body(unboxed.clone(), Expect::OpenThen, Expect::CloseThen))
                 .then_ignore(just(Token::Else).labelled(Expect::ElseRequired))
                 .then(else_part)
                 .map_with(|((cond, then), otherwise), e| {
-                    boxed(
-                        ExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)),
+                    node(
+                        ExprKind::If(cond, Box::new(then), Box::new(otherwise)),
                         e.span(),
                     )
                 })
@@ -179,13 +191,13 @@ where
             Token::False => ExprKind::Bool(false),
             Token::Null => ExprKind::Null,
         }
-        .map_with(|k, e| boxed(k, e.span()));
+        .map_with(|k, e| node(k, e.span()));
 
         let call_or_var = name(Expect::Expr)
             .then(args.clone().or_not())
             .map_with(|(f, args), e| match args {
-                Some(args) => boxed(ExprKind::Call(f, args), e.span()),
-                None => Expr::new(ExprKind::Var(f.name), f.span),
+                Some(args) => node(ExprKind::Call(f, args), e.span()),
+                None => Box::new(Expr::new(ExprKind::Var(f.name), f.span)),
             });
 
         let paren = expr
@@ -198,7 +210,7 @@ where
             .as_context();
 
         let try_operand = just(Token::Try).try_map(|_, span| {
-            Err::<Expr, _>(PErr::custom(
+            Err::<Box<Expr>, _>(PErr::custom(
                 span,
                 "`TRY` must be in parentheses when it is an operand",
                 "write `(TRY a CATCH b)` here",
@@ -207,69 +219,72 @@ where
 
         let atom = choice((literal, call_or_var, paren, if_expr, try_operand)).boxed();
 
-        let method = just(Token::Dot)
+        let method = operator(DOT_OP)
             .ignore_then(name(Expect::MethodName))
             .then(args);
 
-        let binop = |ops: &'static [(Token<'static>, BinaryOp)]| {
-            any()
-                .try_map(move |t: Token<'s>, span| {
-                    ops.iter()
-                        .find(|(tok, _)| *tok == t)
-                        .map(|(_, op)| *op)
-                        .ok_or(PErr {
-                            span,
-                            found: Some(t),
-                            expected: 0,
-                            custom: None,
-                            ctx: None,
-                        })
-                })
-                .labelled(Expect::Operator)
-        };
         let mins = min_literals.clone();
         let operators = atom.pratt((
-            postfix(11, method, |lhs: Expr, (f, args): (Ident, Vec<Expr>), e| {
+            postfix(11, method, |lhs: Box<Expr>, (f, args): (Ident, Vec<Expr>), e| {
                 let mut all = Vec::with_capacity(args.len() + 1);
-                all.push(lhs);
+                all.push(*lhs);
                 all.extend(args);
-                boxed(ExprKind::Call(f, all), e.span())
+                node(ExprKind::Call(f, all), e.span())
             }),
-            prefix(10, just(Token::Minus), move |_, rhs, e| {
+            prefix(10, operator(NEG_OP), move |_, rhs, e| {
                 negate(rhs, e.span(), &mins)
             }),
-            prefix(10, just(Token::Not).or(just(Token::Bang)), |_, rhs, e| {
-                boxed(ExprKind::Unary(UnaryOp::Not, Box::new(rhs)), e.span())
+            prefix(10, operator(NOT_OPS), |_, rhs, e| {
+                node(ExprKind::Unary(UnaryOp::Not, rhs), e.span())
             }),
             postfix(
                 9,
-                just(Token::As)
-                    .or(just(Token::ColonColon))
-                    .labelled(Expect::Operator)
-                    .ignore_then(type_name(true)),
-                |lhs, ty, e| boxed(ExprKind::Cast(Box::new(lhs), ty), e.span()),
+                operator(CAST_OPS).ignore_then(type_name(true)),
+                |lhs, ty, e| node(ExprKind::Cast(lhs, ty), e.span()),
             ),
-            infix(left(8), binop(MUL_OPS), fold_binary),
-            infix(left(7), binop(ADD_OPS), fold_binary),
-            infix(left(6), binop(CMP_OPS), fold_binary),
-            infix(left(5), binop(EQ_OPS), fold_binary),
-            infix(left(4), binop(AND_OPS), fold_binary),
-            infix(left(3), binop(OR_OPS), fold_binary),
-            infix(left(2), binop(COALESCE_OPS), fold_binary),
+            infix(left(8), operator(MUL_OPS), fold_binary),
+            infix(left(7), operator(ADD_OPS), fold_binary),
+            infix(left(6), operator(CMP_OPS), fold_binary),
+            infix(left(5), operator(EQ_OPS), fold_binary),
+            infix(left(4), operator(AND_OPS), fold_binary),
+            infix(left(3), operator(OR_OPS), fold_binary),
+            infix(left(2), operator(COALESCE_OPS), fold_binary),
         ));
 
         let try_expr = just(Token::Try)
             .ignore_then(expr.clone())
             .then_ignore(just(Token::Catch).labelled(Expect::CatchRequired))
             .then(expr)
-            .map_with(|(body, handler), e| {
-                boxed(ExprKind::Try(Box::new(body), Box::new(handler)), e.span())
-            });
+            .map_with(|(body, handler), e| node(ExprKind::Try(body, handler), e.span()));
 
         choice((try_expr, operators)).labelled(Expect::Expr)
     })
 }
 
+/// One of the operators in `table` (a single look at the next token; a mismatch
+/// expects "an operator").
+fn operator<'s, I, T>(table: &'static [(Token<'static>, T)]) -> impl Parser<'s, I, T, Extra> + Clone
+where
+    I: ValueInput<'s, Token = Token<'s>, Span = SimpleSpan>,
+    T: Copy + 's,
+{
+    custom(move |inp| {
+        let start = inp.cursor();
+        let tok = inp.peek();
+        if let Some(&(_, out)) = tok.and_then(|t| table.iter().find(|(op, _)| *op == t)) {
+            inp.skip();
+            return Ok(out);
+        }
+        let span = inp.span_since(&start);
+        let found = tok.map_or(NO_TOKEN, |t| t.kind());
+        Err(PErr::new(span, found, Bits::of(Expect::Operator as u8)))
+    })
+}
+
+const DOT_OP: &[(Token<'static>, ())] = &[(Token::Dot, ())];
+const NEG_OP: &[(Token<'static>, ())] = &[(Token::Minus, ())];
+const NOT_OPS: &[(Token<'static>, ())] = &[(Token::Not, ()), (Token::Bang, ())];
+const CAST_OPS: &[(Token<'static>, ())] = &[(Token::As, ()), (Token::ColonColon, ())];
 const MUL_OPS: &[(Token<'static>, BinaryOp)] = &[
     (Token::Star, BinaryOp::Mul),
     (Token::Slash, BinaryOp::Div),
@@ -292,7 +307,7 @@ const OR_OPS: &[(Token<'static>, BinaryOp)] =
 const COALESCE_OPS: &[(Token<'static>, BinaryOp)] = &[(Token::Coalesce, BinaryOp::Coalesce)];
 
 /// The whole program: items separated by `;` or (kept) line breaks.
-pub fn program<'s, I>(min_literals: Rc<[u32]>) -> impl Parser<'s, I, Vec<Item>, Extra<'s>>
+pub fn program<'s, I>(min_literals: Rc<[u32]>) -> impl Parser<'s, I, Vec<Item>, Extra>
 where
     I: ValueInput<'s, Token = Token<'s>, Span = SimpleSpan>,
 {
@@ -378,7 +393,7 @@ where
 }
 
 /// Recovery: skips at least one token, up to the next separator outside brackets.
-fn skip_item<'s, I>() -> impl Parser<'s, I, Item, Extra<'s>> + Clone
+fn skip_item<'s, I>() -> impl Parser<'s, I, Item, Extra> + Clone
 where
     I: ValueInput<'s, Token = Token<'s>, Span = SimpleSpan>,
 {
@@ -399,15 +414,9 @@ where
         }
         let span = inp.span_since(&start);
         if skipped == 0 {
-            let found = inp.peek();
-            return Err(PErr {
-                span,
-                found,
-                expected: 0,
-                custom: None,
-                ctx: None,
-            });
+            let found = inp.peek().map_or(NO_TOKEN, |t: Token<'s>| t.kind());
+            return Err(PErr::new(span, found, Bits::default()));
         }
-        Ok(Item::Expr(boxed(ExprKind::Null, span)))
+        Ok(Item::Expr(Expr::new(ExprKind::Null, sp(span))))
     })
 }
