@@ -4,8 +4,9 @@
 //! `cargo bench --bench programs` prints criterion's estimates, then a table of
 //! ratios (best of several runs each) to paste into the README.
 
-use criterion::{black_box, Criterion};
+use criterion::Criterion;
 use grizzly::{Engine, JitMode, Value};
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 #[path = "native.rs"]
@@ -87,7 +88,11 @@ fn main() {
     for name in PROGRAMS {
         let mut interp = load(name, JitMode::Off);
         let expected = interp.native(name);
-        assert_eq!(interp.run(), expected, "{name}: interpreter and native differ");
+        assert_eq!(
+            interp.run(),
+            expected,
+            "{name}: interpreter and native differ"
+        );
         let mut group = c.benchmark_group(name);
         group.bench_function("interpreter", |b| b.iter(|| interp.run()));
         group.bench_function("native", |b| b.iter(|| interp.native(name)));

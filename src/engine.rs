@@ -177,11 +177,9 @@ impl Engine {
         for item in &program.items {
             match item {
                 Item::Function(def) => self.define(def, source),
-                Item::Let(l) => self
-                    .eval_top(&l.value, source)
-                    .map(|v| {
-                        self.globals.insert(l.name.name.clone(), v);
-                    }),
+                Item::Let(l) => self.eval_top(&l.value, source).map(|v| {
+                    self.globals.insert(l.name.name.clone(), v);
+                }),
                 Item::Expr(e) => self.eval_top(e, source).map(|v| out(&v)),
             }
             .map_err(|e| e.in_source(source))?;
@@ -219,7 +217,12 @@ impl Engine {
 
     /// Calls a defined function with arguments, at call depth 1 (like a top-level call).
     pub fn call(&mut self, name: &str, args: &[Value]) -> Result<Value> {
-        let unknown = || Error::new(ErrorKind::UnknownFunction, format!("unknown function '{name}'"));
+        let unknown = || {
+            Error::new(
+                ErrorKind::UnknownFunction,
+                format!("unknown function '{name}'"),
+            )
+        };
         let id = *self.ids.get(name).ok_or_else(unknown)?;
         let Some(f) = self.functions[id.0 as usize].clone() else {
             return Err(unknown());
@@ -296,7 +299,11 @@ impl Engine {
         let mut out = String::from(
             "JIT: not built yet: every function runs in the interpreter; nothing was compiled.\n",
         );
-        let _ = writeln!(out, "mode: {:?}, threshold: {}", self.options.jit, self.options.threshold);
+        let _ = writeln!(
+            out,
+            "mode: {:?}, threshold: {}",
+            self.options.jit, self.options.threshold
+        );
         for (id, f) in self.functions.iter().enumerate() {
             if let Some(f) = f {
                 let p = &self.profiles[id];
@@ -305,10 +312,20 @@ impl Engine {
                     .iter()
                     .map(|t| {
                         let names: Vec<&str> = t.types().map(|t| t.name()).collect();
-                        if names.is_empty() { "-".to_string() } else { names.join("|") }
+                        if names.is_empty() {
+                            "-".to_string()
+                        } else {
+                            names.join("|")
+                        }
                     })
                     .collect();
-                let _ = writeln!(out, "  {}: {} calls, argument types ({})", f.name, p.calls, types.join(", "));
+                let _ = writeln!(
+                    out,
+                    "  {}: {} calls, argument types ({})",
+                    f.name,
+                    p.calls,
+                    types.join(", ")
+                );
             }
         }
         out
@@ -317,8 +334,13 @@ impl Engine {
     /// The text `jit dump NAME` prints, or an error if `name` is not a defined function.
     pub fn jit_dump(&self, name: &str) -> Result<String> {
         match self.function(name) {
-            Some(_) => Ok(format!("'{name}' has no compiled code: the JIT is not built yet.\n")),
-            None => Err(Error::new(ErrorKind::UnknownFunction, format!("unknown function '{name}'"))),
+            Some(_) => Ok(format!(
+                "'{name}' has no compiled code: the JIT is not built yet.\n"
+            )),
+            None => Err(Error::new(
+                ErrorKind::UnknownFunction,
+                format!("unknown function '{name}'"),
+            )),
         }
     }
 }

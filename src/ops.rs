@@ -137,14 +137,20 @@ pub fn negate(a: &Value) -> Result<Value, Error> {
     match a {
         Value::Int(x) => x.checked_neg().map(Value::Int).ok_or_else(overflow),
         Value::Float(x) => Ok(Value::Float(-x)),
-        other => Err(type_error(format!("`-` cannot be applied to {}", other.ty()))),
+        other => Err(type_error(format!(
+            "`-` cannot be applied to {}",
+            other.ty()
+        ))),
     }
 }
 
 pub fn not(a: &Value) -> Result<Value, Error> {
     match a {
         Value::Bool(b) => Ok(Value::Bool(!b)),
-        other => Err(type_error(format!("`NOT` expects bool, got {}", other.ty()))),
+        other => Err(type_error(format!(
+            "`NOT` expects bool, got {}",
+            other.ty()
+        ))),
     }
 }
 
@@ -164,7 +170,11 @@ fn cast_error(v: &Value, target: TypeName) -> Error {
     };
     Error::new(
         ErrorKind::Cast,
-        format!("cast error: cannot cast {} {shown} to {}", v.ty(), target.name()),
+        format!(
+            "cast error: cannot cast {} {shown} to {}",
+            v.ty(),
+            target.name()
+        ),
     )
 }
 
@@ -279,13 +289,22 @@ mod tests {
     fn int_edges() {
         use BinaryOp::*;
         assert!(int_arith(Add, i64::MAX, 1).is_err());
-        assert_eq!(int_arith(Div, i64::MIN, -1).unwrap_err().kind(), ErrorKind::IntegerOverflow);
+        assert_eq!(
+            int_arith(Div, i64::MIN, -1).unwrap_err().kind(),
+            ErrorKind::IntegerOverflow
+        );
         assert_eq!(int_arith(Rem, i64::MIN, -1).unwrap(), 0);
         assert_eq!(int_arith(Rem, -7, 2).unwrap(), -1);
         assert_eq!(int_arith(Rem, 7, -2).unwrap(), 1);
         assert_eq!(int_arith(Div, -7, 2).unwrap(), -3);
-        assert_eq!(int_arith(Div, 1, 0).unwrap_err().kind(), ErrorKind::DivisionByZero);
-        assert_eq!(int_arith(Rem, 1, 0).unwrap_err().kind(), ErrorKind::DivisionByZero);
+        assert_eq!(
+            int_arith(Div, 1, 0).unwrap_err().kind(),
+            ErrorKind::DivisionByZero
+        );
+        assert_eq!(
+            int_arith(Rem, 1, 0).unwrap_err().kind(),
+            ErrorKind::DivisionByZero
+        );
     }
 
     #[test]
@@ -293,7 +312,9 @@ mod tests {
         assert_eq!(parse_float("1e400"), Some(f64::INFINITY));
         assert_eq!(parse_float("-2.5E-3"), Some(-0.0025));
         assert_eq!(parse_float("+7"), Some(7.0));
-        for bad in ["nan", "+inf", "1.", ".5", "", "-", "1e", "1.5e+", " 1", "infinity"] {
+        for bad in [
+            "nan", "+inf", "1.", ".5", "", "-", "1e", "1.5e+", " 1", "infinity",
+        ] {
             assert_eq!(parse_float(bad), None, "{bad:?} must be rejected");
         }
         assert!(parse_float("NaN").unwrap().is_nan());
@@ -305,7 +326,10 @@ mod tests {
         assert_eq!(cast(&s("+12"), TypeName::Int).unwrap(), Value::Int(12));
         assert!(cast(&s("1.0"), TypeName::Int).is_err());
         assert!(cast(&s(" 1"), TypeName::Int).is_err());
-        assert_eq!(cast(&Value::Float(-2.9), TypeName::Int).unwrap(), Value::Int(-2));
+        assert_eq!(
+            cast(&Value::Float(-2.9), TypeName::Int).unwrap(),
+            Value::Int(-2)
+        );
         assert!(cast(&Value::Float(9_223_372_036_854_775_808.0), TypeName::Int).is_err());
         assert_eq!(
             cast(&Value::Float(-9_223_372_036_854_775_808.0), TypeName::Int).unwrap(),

@@ -108,7 +108,10 @@ pub fn function(def: &ast::FunctionDef, names: &mut dyn Names) -> Result<Resolve
     for p in &def.params {
         if scope.lookup(&p.name.name).is_some() {
             return Err(def_error(
-                format!("duplicate parameter '{}' in function '{fname}'", p.name.name),
+                format!(
+                    "duplicate parameter '{}' in function '{fname}'",
+                    p.name.name
+                ),
                 p.name.span,
             ));
         }
@@ -276,8 +279,11 @@ impl Resolver<'_> {
             None => Ok(match self.names.session_var(name) {
                 Some(v) => RKind::Const(v),
                 None => RKind::Fail(Box::new(
-                    Error::new(ErrorKind::UnknownVariable, format!("unknown variable '{name}'"))
-                        .at(span),
+                    Error::new(
+                        ErrorKind::UnknownVariable,
+                        format!("unknown variable '{name}'"),
+                    )
+                    .at(span),
                 )),
             }),
         }
@@ -400,7 +406,11 @@ mod tests {
         tail_calls(&r.body.result, &mut calls);
         let marked: Vec<_> = calls.iter().filter(|(_, t)| *t).collect();
         assert_eq!(calls.len(), 5, "{calls:?}");
-        assert_eq!(marked.len(), 1, "only `f(n - 1)` is a self tail call: {calls:?}");
+        assert_eq!(
+            marked.len(),
+            1,
+            "only `f(n - 1)` is a self tail call: {calls:?}"
+        );
     }
 
     #[test]
@@ -423,11 +433,20 @@ mod tests {
         let mut names = SimpleNames::default();
         names.defined.push("taken".into());
         for (src, start) in [
-            ("FUNCTION f(a) => a + b", "unknown variable 'b' in function 'f'"),
+            (
+                "FUNCTION f(a) => a + b",
+                "unknown variable 'b' in function 'f'",
+            ),
             ("FUNCTION f(a, a) => a", "duplicate parameter 'a'"),
             ("FUNCTION abs(a) => a", "'abs' is a builtin function"),
-            ("CREATE FUNCTION taken(a) { a }", "function 'taken' is already defined"),
-            ("CREATE FUNCTION f(a) { LET b = 1; c }", "unknown variable 'c'"),
+            (
+                "CREATE FUNCTION taken(a) { a }",
+                "function 'taken' is already defined",
+            ),
+            (
+                "CREATE FUNCTION f(a) { LET b = 1; c }",
+                "unknown variable 'c'",
+            ),
         ] {
             let err = resolve_first(src, &mut names).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Definition, "{src}");

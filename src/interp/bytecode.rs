@@ -33,53 +33,174 @@ pub enum Test {
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Op {
-    Move { dst: Reg, src: Opnd },
+    Move {
+        dst: Reg,
+        src: Opnd,
+    },
     /// Loads a constant whose index does not fit an operand.
-    LoadConst { dst: Reg, index: u32 },
-    Neg { dst: Reg, src: Opnd },
-    Not { dst: Reg, src: Opnd },
-    Add { dst: Reg, a: Opnd, b: Opnd },
-    Sub { dst: Reg, a: Opnd, b: Opnd },
-    Mul { dst: Reg, a: Opnd, b: Opnd },
-    Div { dst: Reg, a: Opnd, b: Opnd },
-    Rem { dst: Reg, a: Opnd, b: Opnd },
-    Eq { dst: Reg, a: Opnd, b: Opnd },
-    Ne { dst: Reg, a: Opnd, b: Opnd },
-    Lt { dst: Reg, a: Opnd, b: Opnd },
-    Le { dst: Reg, a: Opnd, b: Opnd },
-    Gt { dst: Reg, a: Opnd, b: Opnd },
-    Ge { dst: Reg, a: Opnd, b: Opnd },
+    LoadConst {
+        dst: Reg,
+        index: u32,
+    },
+    Neg {
+        dst: Reg,
+        src: Opnd,
+    },
+    Not {
+        dst: Reg,
+        src: Opnd,
+    },
+    Add {
+        dst: Reg,
+        a: Opnd,
+        b: Opnd,
+    },
+    Sub {
+        dst: Reg,
+        a: Opnd,
+        b: Opnd,
+    },
+    Mul {
+        dst: Reg,
+        a: Opnd,
+        b: Opnd,
+    },
+    Div {
+        dst: Reg,
+        a: Opnd,
+        b: Opnd,
+    },
+    Rem {
+        dst: Reg,
+        a: Opnd,
+        b: Opnd,
+    },
+    Eq {
+        dst: Reg,
+        a: Opnd,
+        b: Opnd,
+    },
+    Ne {
+        dst: Reg,
+        a: Opnd,
+        b: Opnd,
+    },
+    Lt {
+        dst: Reg,
+        a: Opnd,
+        b: Opnd,
+    },
+    Le {
+        dst: Reg,
+        a: Opnd,
+        b: Opnd,
+    },
+    Gt {
+        dst: Reg,
+        a: Opnd,
+        b: Opnd,
+    },
+    Ge {
+        dst: Reg,
+        a: Opnd,
+        b: Opnd,
+    },
     /// Jumps to `target` unless `a < b` (fused compare and branch of an `IF`).
-    JumpUnlessLt { a: Opnd, b: Opnd, target: u32 },
-    JumpUnlessLe { a: Opnd, b: Opnd, target: u32 },
-    JumpUnlessGt { a: Opnd, b: Opnd, target: u32 },
-    JumpUnlessGe { a: Opnd, b: Opnd, target: u32 },
-    JumpUnlessEq { a: Opnd, b: Opnd, target: u32 },
-    JumpUnlessNe { a: Opnd, b: Opnd, target: u32 },
-    Jump { target: u32 },
+    JumpUnlessLt {
+        a: Opnd,
+        b: Opnd,
+        target: u32,
+    },
+    JumpUnlessLe {
+        a: Opnd,
+        b: Opnd,
+        target: u32,
+    },
+    JumpUnlessGt {
+        a: Opnd,
+        b: Opnd,
+        target: u32,
+    },
+    JumpUnlessGe {
+        a: Opnd,
+        b: Opnd,
+        target: u32,
+    },
+    JumpUnlessEq {
+        a: Opnd,
+        b: Opnd,
+        target: u32,
+    },
+    JumpUnlessNe {
+        a: Opnd,
+        b: Opnd,
+        target: u32,
+    },
+    Jump {
+        target: u32,
+    },
     /// Jumps if `cond` is false; a type error if it is not a bool.
-    JumpIfFalse { cond: Opnd, target: u32, test: Test },
-    JumpIfTrue { cond: Opnd, target: u32, test: Test },
+    JumpIfFalse {
+        cond: Opnd,
+        target: u32,
+        test: Test,
+    },
+    JumpIfTrue {
+        cond: Opnd,
+        target: u32,
+        test: Test,
+    },
     /// A type error unless the register holds a bool (right operand of `AND`/`OR`).
-    CheckBool { reg: Reg, test: Test },
-    JumpIfNotNull { reg: Reg, target: u32 },
-    Cast { dst: Reg, src: Opnd, ty: TypeName },
+    CheckBool {
+        reg: Reg,
+        test: Test,
+    },
+    JumpIfNotNull {
+        reg: Reg,
+        target: u32,
+    },
+    Cast {
+        dst: Reg,
+        src: Opnd,
+        ty: TypeName,
+    },
     /// Calls a builtin on `arity()` arguments starting at `first`.
-    Builtin { dst: Reg, builtin: Builtin, first: Reg },
+    Builtin {
+        dst: Reg,
+        builtin: Builtin,
+        first: Reg,
+    },
     /// Calls function `func` with `argc` arguments starting at `first`.
-    Call { dst: Reg, func: u32, first: Reg, argc: u16 },
+    Call {
+        dst: Reg,
+        func: u32,
+        first: Reg,
+        argc: u16,
+    },
     /// The enclosing function calls itself in tail position: its new arguments are
     /// already in the parameter registers; count the call and start again.
     Restart,
-    Return { src: Opnd },
+    Return {
+        src: Opnd,
+    },
     /// Checks (and converts) parameter `reg` against its annotation.
-    CheckParam { reg: Reg, ty: TypeName },
-    CheckReturn { reg: Reg, ty: TypeName },
+    CheckParam {
+        reg: Reg,
+        ty: TypeName,
+    },
+    CheckReturn {
+        reg: Reg,
+        ty: TypeName,
+    },
     /// Starts a protected region: an error inside it resumes at `catch`.
-    TryEnter { catch: u32 },
+    TryEnter {
+        catch: u32,
+    },
     TryExit,
     /// Raises error `index` of the code's error table.
-    Fail { index: u32 },
+    Fail {
+        index: u32,
+    },
 }
 
 /// The compiled form of a function or top-level expression.

@@ -3,7 +3,7 @@
 use super::bytecode::{Code, Op, Opnd, Reg, Test, K, MAX_REGS};
 use crate::error::{Error, ErrorKind, Source};
 use crate::ops;
-use crate::resolve::{FuncId, RBody, RExpr, RKind, Resolved};
+use crate::resolve::{FuncId, RBody, RExpr, RKind, Resolved, Slot};
 use crate::syntax::ast::{BinaryOp, Span, UnaryOp};
 use crate::value::Value;
 use std::collections::HashMap;
@@ -62,11 +62,33 @@ pub fn compile(r: &Resolved, id: Option<FuncId>, source: &Arc<Source>) -> Result
     super::verify::verify(&code).map_err(|bad| {
         Error::new(
             ErrorKind::Internal,
-            format!("internal error: the bytecode compiler produced invalid code ({})", bad.0),
+            format!(
+                "internal error: the bytecode compiler produced invalid code ({})",
+                bad.0
+            ),
         )
         .at(r.span)
     })?;
     Ok(code)
+}
+
+/// Whether `e` reads local `slot` anywhere.
+fn reads_local(e: &RExpr, slot: Slot) -> bool {
+    stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || match &e.kind {
+        RKind::Local(s) => *s == slot,
+        RKind::Const(_) | RKind::Fail(_) => false,
+        RKind::Unary(_, a) | RKind::Cast(a, _) => reads_local(a, slot),
+        RKind::Binary(_, a, b) | RKind::Try(a, b) => reads_local(a, slot) || reads_local(b, slot),
+        RKind::Builtin(_, args) | RKind::Call { args, .. } => {
+            args.iter().any(|a| reads_local(a, slot))
+        }
+        RKind::If(c, t, f) => {
+            let body = |b: &RBody| {
+                b.lets.iter().any(|(_, v)| reads_local(v, slot)) || reads_local(&b.result, slot)
+            };
+            reads_local(c, slot) || body(t) || body(f)
+        }
+    })
 }
 
 /// Constants are shared by value (floats by bits, so `0.0` and `-0.0` stay apart).
@@ -242,9 +264,23 @@ impl Compiler {
         let mark = self.next_reg;
         let params = args.len();
         let passes_own = |i: usize| matches!(args[i].kind, RKind::Local(s) if s as usize == i);
+        let read_by_other = |i: usize| {
+            args.iter()
+                .enumerate()
+                .any(|(k, a)| k != i && reads_local(a, i as Slot))
+        };
         let mut moves = Vec::new();
         for (i, a) in args.iter().enumerate() {
             if passes_own(i) {
+                continue;
+            }
+            // One op that reads its operands, then writes: it may target the
+            // parameter itself when no other argument needs the old value.
+            let single_op = matches!(&a.kind, RKind::Unary(..) | RKind::Cast(..))
+                || matches!(&a.kind, RKind::Binary(op, ..)
+                if !matches!(op, BinaryOp::And | BinaryOp::Or | BinaryOp::Coalesce));
+            if single_op && !read_by_other(i) {
+                self.expr_to(a, i as Reg);
                 continue;
             }
             let src = match &a.kind {
@@ -378,7 +414,10 @@ impl Compiler {
                 let enter = self.emit(Op::TryEnter { catch: 0 });
                 self.expr_to(a, dst);
                 self.emit(Op::TryExit);
-                let skip = self.emit(Op::JumpIfNotNull { reg: dst, target: 0 });
+                let skip = self.emit(Op::JumpIfNotNull {
+                    reg: dst,
+                    target: 0,
+                });
                 let catch = self.here();
                 self.patch(enter, catch);
                 self.expr_to(b, dst);
@@ -511,10 +550,14 @@ mod tests {
 
     #[test]
     fn conditions_fuse_comparisons_and_logic_into_branches() {
-        let ops = ops_of("FUNCTION f(a, b) => IF a < 1 AND NOT (b > 2) { 1 } ELSE { 2 }", "f");
+        let ops = ops_of(
+            "FUNCTION f(a, b) => IF a < 1 AND NOT (b > 2) { 1 } ELSE { 2 }",
+            "f",
+        );
         assert!(matches!(ops[0], Op::JumpUnlessLt { .. }), "{ops:?}");
         assert!(
-            !ops.iter().any(|op| matches!(op, Op::Lt { .. } | Op::CheckBool { .. } | Op::Not { .. })),
+            !ops.iter()
+                .any(|op| matches!(op, Op::Lt { .. } | Op::CheckBool { .. } | Op::Not { .. })),
             "no bool is materialised: {ops:?}"
         );
     }
@@ -522,12 +565,21 @@ mod tests {
     #[test]
     fn self_tail_calls_move_only_what_changes() {
         // gcd(b, a % b): b moves to a in place, only a % b needs a temporary.
-        let ops = ops_of("FUNCTION gcd(a, b) => IF b == 0 { a } ELSE { gcd(b, a % b) }", "gcd");
-        let moves = ops.iter().filter(|op| matches!(op, Op::Move { .. })).count();
+        let ops = ops_of(
+            "FUNCTION gcd(a, b) => IF b == 0 { a } ELSE { gcd(b, a % b) }",
+            "gcd",
+        );
+        let moves = ops
+            .iter()
+            .filter(|op| matches!(op, Op::Move { .. }))
+            .count();
         assert_eq!(moves, 2, "{ops:?}");
         assert!(matches!(ops.last(), Some(Op::Restart)));
         // A swap needs a temporary for the parameter read after it is overwritten.
-        let swap = ops_of("FUNCTION s(a, b, n) => IF n == 0 { a - b } ELSE { s(b, a, n - 1) }", "s");
+        let swap = ops_of(
+            "FUNCTION s(a, b, n) => IF n == 0 { a - b } ELSE { s(b, a, n - 1) }",
+            "s",
+        );
         let mut e = Engine::new();
         e.run("FUNCTION s(a, b, n) => IF n == 0 { a - b } ELSE { s(b, a, n - 1) }")
             .unwrap();
@@ -536,9 +588,32 @@ mod tests {
     }
 
     #[test]
+    fn self_tail_call_arguments_see_the_old_parameters() {
+        // Every argument reads the parameters of the call that makes it, whichever
+        // path (in place, temporary, direct write) the compiler picks.
+        let mut e = Engine::new();
+        e.run(
+            "FUNCTION rot(a, b, c, n) => IF n == 0 { a * 100 + b * 10 + c } \
+             ELSE { rot(b + 0, c - 0, a, n - 1) }\n\
+             FUNCTION mix(a, b, n) => IF n == 0 { a * 1000 + b } ELSE { mix(-b, a + 1, n - 1) }",
+        )
+        .unwrap();
+        let mut rot = |n: i64| e.call("rot", &[1.into(), 2.into(), 3.into(), n.into()]);
+        assert_eq!(rot(1).unwrap(), crate::Value::Int(231));
+        assert_eq!(rot(2).unwrap(), crate::Value::Int(312));
+        let (mut a, mut b) = (3i64, 5i64);
+        for _ in 0..7 {
+            (a, b) = (-b, a + 1);
+        }
+        let v = e.call("mix", &[3.into(), 5.into(), 7.into()]).unwrap();
+        assert_eq!(v, crate::Value::Int(a * 1000 + b));
+    }
+
+    #[test]
     fn equal_constants_share_one_pool_entry() {
         let mut e = Engine::new();
-        e.run("FUNCTION f(x) => x + 1 + 1 + 1.0 + 1.0 + -0.0 + 0.0").unwrap();
+        e.run("FUNCTION f(x) => x + 1 + 1 + 1.0 + 1.0 + -0.0 + 0.0")
+            .unwrap();
         assert_eq!(e.function("f").unwrap().code.consts.len(), 4);
     }
 }

@@ -62,14 +62,22 @@ impl Profile {
     #[inline]
     pub fn record(&mut self, args: &[Value]) {
         self.calls += 1;
-        for (set, a) in self.arg_types.iter_mut().zip(args) {
-            set.0 |= 1 << a.ty() as u8;
+        // Equal-length slices let the loop run without bounds checks or a
+        // vectorized prologue (arities are small).
+        let n = args.len().min(self.arg_types.len());
+        let (sets, args) = (&mut self.arg_types[..n], &args[..n]);
+        let mut i = 0;
+        while i < n {
+            sets[i].0 |= 1 << args[i].ty() as u8;
+            i += 1;
         }
     }
 
     pub fn reset(&mut self) {
         self.calls = 0;
-        self.arg_types.iter_mut().for_each(|t| *t = TypeSet::default());
+        self.arg_types
+            .iter_mut()
+            .for_each(|t| *t = TypeSet::default());
     }
 }
 

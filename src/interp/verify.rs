@@ -115,10 +115,7 @@ mod tests {
     #[test]
     fn accepts_in_range_code() {
         let ok = code(
-            vec![
-                Op::Add { dst: 1, a: 0, b: K },
-                Op::Return { src: 1 },
-            ],
+            vec![Op::Add { dst: 1, a: 0, b: K }, Op::Return { src: 1 }],
             2,
         );
         assert_eq!(verify(&ok), Ok(()));
@@ -128,7 +125,14 @@ mod tests {
     fn rejects_each_out_of_range_index() {
         let bad = [
             vec![Op::Add { dst: 2, a: 0, b: K }, Op::Return { src: 1 }],
-            vec![Op::Add { dst: 1, a: 0, b: K | 1 }, Op::Return { src: 1 }],
+            vec![
+                Op::Add {
+                    dst: 1,
+                    a: 0,
+                    b: K | 1,
+                },
+                Op::Return { src: 1 },
+            ],
             vec![Op::Jump { target: 2 }, Op::Return { src: 0 }],
             vec![Op::Return { src: 0 }, Op::Move { dst: 0, src: 1 }],
             vec![

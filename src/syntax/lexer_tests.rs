@@ -21,14 +21,22 @@ fn every_operator_and_punctuation() {
     assert_eq!(
         toks("+ - * / % == != < <= > >= && || ?? ! = => , ( ) { } ; : :: ."),
         vec![
-            Plus, Minus, Star, Slash, Percent, EqEq, NotEq, Lt, Le, Gt, Ge, AndAnd, OrOr,
-            Coalesce, Bang, Assign, Arrow, Comma, LParen, RParen, LBrace, RBrace, Semi, Colon,
-            ColonColon, Dot
+            Plus, Minus, Star, Slash, Percent, EqEq, NotEq, Lt, Le, Gt, Ge, AndAnd, OrOr, Coalesce,
+            Bang, Assign, Arrow, Comma, LParen, RParen, LBrace, RBrace, Semi, Colon, ColonColon,
+            Dot
         ]
     );
     // Longest match without spaces.
     assert_eq!(toks("a<=b>=c!=d"), {
-        vec![Ident("a"), Le, Ident("b"), Ge, Ident("c"), NotEq, Ident("d")]
+        vec![
+            Ident("a"),
+            Le,
+            Ident("b"),
+            Ge,
+            Ident("c"),
+            NotEq,
+            Ident("d"),
+        ]
     });
     assert_eq!(toks("x::int"), vec![Ident("x"), ColonColon, Ident("int")]);
     assert_eq!(toks("=>="), vec![Arrow, Assign]);
@@ -37,7 +45,8 @@ fn every_operator_and_punctuation() {
 #[test]
 fn keywords_are_case_insensitive_identifiers_are_not() {
     use Token::*;
-    let words = "CREATE OR REPLACE FUNCTION RETURNS LET IF ELSE TRY CATCH AND NOT AS TRUE FALSE NULL";
+    let words =
+        "CREATE OR REPLACE FUNCTION RETURNS LET IF ELSE TRY CATCH AND NOT AS TRUE FALSE NULL";
     let expected = vec![
         Create, Or, Replace, Function, Returns, Let, If, Else, Try, Catch, And, Not, As, True,
         False, Null,
@@ -47,21 +56,41 @@ fn keywords_are_case_insensitive_identifiers_are_not() {
     assert_eq!(toks("CrEaTe fUnCtIoN nUlL"), vec![Create, Function, Null]);
     assert_eq!(
         toks("abc Abc _x x_1 ifx int"),
-        vec![Ident("abc"), Ident("Abc"), Ident("_x"), Ident("x_1"), Ident("ifx"), Ident("int")]
+        vec![
+            Ident("abc"),
+            Ident("Abc"),
+            Ident("_x"),
+            Ident("x_1"),
+            Ident("ifx"),
+            Ident("int")
+        ]
     );
 }
 
 #[test]
 fn integers() {
-    assert_eq!(toks("0 42 007"), vec![Token::Int(0), Token::Int(42), Token::Int(7)]);
-    assert_eq!(toks("9223372036854775807"), vec![Token::Int(i64::MAX as u64)]);
+    assert_eq!(
+        toks("0 42 007"),
+        vec![Token::Int(0), Token::Int(42), Token::Int(7)]
+    );
+    assert_eq!(
+        toks("9223372036854775807"),
+        vec![Token::Int(i64::MAX as u64)]
+    );
     // 2^63 lexes (the parser accepts it only after `-`) and is remembered.
     let lexed = lex("1 9223372036854775808");
     assert_eq!(lexed.tokens[1].0, Token::Int(1 << 63));
     assert_eq!(lexed.min_literals, vec![2]);
     assert!(lexed.errors.is_empty());
-    for big in ["9223372036854775809", "18446744073709551616", "99999999999999999999999"] {
-        assert_eq!(errors(big), vec![("integer literal too large".into(), 0..big.len())]);
+    for big in [
+        "9223372036854775809",
+        "18446744073709551616",
+        "99999999999999999999999",
+    ] {
+        assert_eq!(
+            errors(big),
+            vec![("integer literal too large".into(), 0..big.len())]
+        );
         assert_eq!(lex(big).tokens[0].0, Token::Error);
     }
 }
@@ -71,13 +100,24 @@ fn floats() {
     use Token::*;
     assert_eq!(
         toks("1.5 0.25 1e9 1E9 2.5e-3 2.5E+3 1e0"),
-        vec![Float(1.5), Float(0.25), Float(1e9), Float(1e9), Float(2.5e-3), Float(2500.0), Float(1.0)]
+        vec![
+            Float(1.5),
+            Float(0.25),
+            Float(1e9),
+            Float(1e9),
+            Float(2.5e-3),
+            Float(2500.0),
+            Float(1.0)
+        ]
     );
     // Correct rounding, and overflow to infinity.
     assert_eq!(toks("0.1"), vec![Float(0.1)]);
     assert_eq!(toks("1e400"), vec![Float(f64::INFINITY)]);
     assert_eq!(toks("1e-400"), vec![Float(0.0)]);
-    assert_eq!(toks("2.2250738585072011e-308"), vec![Float(2.225073858507201e-308)]);
+    assert_eq!(
+        toks("2.2250738585072011e-308"),
+        vec![Float(2.225073858507201e-308)]
+    );
     // `1.` and `.5` are not literals; `2.abs()` is a method call on 2.
     assert_eq!(toks("1."), vec![Int(1), Dot]);
     assert_eq!(toks(".5"), vec![Dot, Int(5)]);
@@ -90,7 +130,10 @@ fn floats() {
 
 #[test]
 fn numbers_glued_to_letters_are_errors() {
-    assert_eq!(errors("12ab + 1"), vec![("invalid number `12ab`".into(), 0..4)]);
+    assert_eq!(
+        errors("12ab + 1"),
+        vec![("invalid number `12ab`".into(), 0..4)]
+    );
     assert_eq!(errors("1e"), vec![("invalid number `1e`".into(), 0..2)]);
     assert_eq!(errors("1.5x"), vec![("invalid number `1.5x`".into(), 0..4)]);
     assert_eq!(errors("1e+2"), vec![]);
@@ -101,7 +144,9 @@ fn numbers_glued_to_letters_are_errors() {
 fn strings_and_escapes() {
     let lexed = lex(r#""a\\b\"c\nd\te\rf" "" "é ✓""#);
     assert!(lexed.errors.is_empty());
-    let Token::Str(raw) = lexed.tokens[0].0 else { panic!() };
+    let Token::Str(raw) = lexed.tokens[0].0 else {
+        panic!()
+    };
     assert_eq!(unescape(raw), "a\\b\"c\nd\te\rf");
     assert_eq!(lexed.tokens[1].0, Token::Str(""));
     assert_eq!(lexed.tokens[2].0, Token::Str("é ✓"));
@@ -131,9 +176,18 @@ fn bad_escapes_point_at_the_escape_and_lexing_goes_on() {
 fn unterminated_string_points_at_the_opening_quote() {
     let lexed = lex("1 + \"abc\ndef");
     assert!(lexed.unterminated_string);
-    assert_eq!(errors("1 + \"abc\ndef"), vec![("unterminated string".into(), 4..5)]);
-    assert_eq!(errors("\"abc\\\""), vec![("unterminated string".into(), 0..1)]);
-    assert_eq!(errors("\"abc\\"), vec![("unterminated string".into(), 0..1)]);
+    assert_eq!(
+        errors("1 + \"abc\ndef"),
+        vec![("unterminated string".into(), 4..5)]
+    );
+    assert_eq!(
+        errors("\"abc\\\""),
+        vec![("unterminated string".into(), 0..1)]
+    );
+    assert_eq!(
+        errors("\"abc\\"),
+        vec![("unterminated string".into(), 0..1)]
+    );
 }
 
 #[test]
@@ -162,8 +216,17 @@ fn unknown_characters_are_reported_and_skipped() {
     assert_eq!(e.kind(), ErrorKind::Parse);
     assert_eq!(lex("a & b").tokens[1].0, Token::Error);
     // Non-ASCII letters are not identifiers; Unicode spaces are spaces.
-    assert_eq!(errors("été"), vec![("unexpected character `é`".into(), 0..2), ("unexpected character `é`".into(), 3..5)]);
-    assert_eq!(toks("1\u{a0}+\u{2003}2"), vec![Token::Int(1), Token::Plus, Token::Int(2)]);
+    assert_eq!(
+        errors("été"),
+        vec![
+            ("unexpected character `é`".into(), 0..2),
+            ("unexpected character `é`".into(), 3..5)
+        ]
+    );
+    assert_eq!(
+        toks("1\u{a0}+\u{2003}2"),
+        vec![Token::Int(1), Token::Plus, Token::Int(2)]
+    );
 }
 
 #[test]
@@ -185,22 +248,61 @@ fn line_breaks_end_items_only_where_the_rule_says() {
     use Token::*;
     // Ends: the token before can end an expression, the next can begin an item.
     assert_eq!(breaks("a\nb"), vec![Ident("a"), Newline, Ident("b")]);
-    assert_eq!(breaks("f(x)\n-1"), vec![Ident("f"), LParen, Ident("x"), RParen, Newline, Minus, Int(1)]);
+    assert_eq!(
+        breaks("f(x)\n-1"),
+        vec![
+            Ident("f"),
+            LParen,
+            Ident("x"),
+            RParen,
+            Newline,
+            Minus,
+            Int(1)
+        ]
+    );
     assert_eq!(breaks("1\n\n\n2"), vec![Int(1), Newline, Int(2)]);
     // After a token that cannot end an expression.
-    for op in ["+", "*", "AND", "=", "=>", ",", "AS", "::", "NOT", "!", "IF", "ELSE", "TRY", "CATCH", ".", ":", "LET", "FUNCTION", "CREATE", "RETURNS", "OR REPLACE"] {
+    for op in [
+        "+",
+        "*",
+        "AND",
+        "=",
+        "=>",
+        ",",
+        "AS",
+        "::",
+        "NOT",
+        "!",
+        "IF",
+        "ELSE",
+        "TRY",
+        "CATCH",
+        ".",
+        ":",
+        "LET",
+        "FUNCTION",
+        "CREATE",
+        "RETURNS",
+        "OR REPLACE",
+    ] {
         let text = format!("a {op}\nb");
         assert!(!breaks(&text).contains(&Newline), "{text:?}");
     }
     // Before a token that cannot begin an item.
-    for op in ["{", "}", ")", "ELSE", "CATCH", "RETURNS", "=>", "AS", "::", ".", "AND", "OR", "&&", "||", "??", "+", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "=", ","] {
+    for op in [
+        "{", "}", ")", "ELSE", "CATCH", "RETURNS", "=>", "AS", "::", ".", "AND", "OR", "&&", "||",
+        "??", "+", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "=", ",", ":", "REPLACE",
+    ] {
         let text = format!("a\n{op} b");
         assert!(!breaks(&text).contains(&Newline), "{text:?}");
     }
     // Inside brackets.
     assert!(!breaks("f(a\nb)").contains(&Newline));
     assert!(!breaks("{ a\nb }").contains(&Newline));
-    assert_eq!(breaks("(a)\nb").iter().filter(|t| **t == Newline).count(), 1);
+    assert_eq!(
+        breaks("(a)\nb").iter().filter(|t| **t == Newline).count(),
+        1
+    );
     // Comments and blank lines in between do not matter.
     assert!(!breaks("1 + # more\n\n2").contains(&Newline));
     assert!(breaks("1 # done\n\n2").contains(&Newline));

@@ -4,6 +4,7 @@ pub mod ast;
 pub mod lexer;
 pub mod parser;
 pub mod pretty;
+pub mod token;
 
 pub use parser::{needs_more_input, parse_program};
 

@@ -177,7 +177,9 @@ fn write_bare(out: &mut String, e: &Expr) {
             out.push_str(" ELSE ");
             match &otherwise.result.kind {
                 // `ELSE IF` is a body of just an `IF`.
-                ExprKind::If(..) if otherwise.lets.is_empty() => write_expr(out, &otherwise.result, ATOM),
+                ExprKind::If(..) if otherwise.lets.is_empty() => {
+                    write_expr(out, &otherwise.result, ATOM)
+                }
                 _ => body(out, otherwise),
             }
         }
@@ -278,12 +280,16 @@ pub fn strip(e: &Expr) -> Expr {
     deep(|| {
         let kind = match &e.kind {
             ExprKind::Unary(op, a) => ExprKind::Unary(*op, Box::new(strip(a))),
-            ExprKind::Binary(op, a, b) => ExprKind::Binary(*op, Box::new(strip(a)), Box::new(strip(b))),
+            ExprKind::Binary(op, a, b) => {
+                ExprKind::Binary(*op, Box::new(strip(a)), Box::new(strip(b)))
+            }
             ExprKind::Cast(a, t) => ExprKind::Cast(Box::new(strip(a)), *t),
             ExprKind::Call(f, args) => ExprKind::Call(ident(f), args.iter().map(strip).collect()),
-            ExprKind::If(c, t, o) => {
-                ExprKind::If(Box::new(strip(c)), Box::new(strip_body(t)), Box::new(strip_body(o)))
-            }
+            ExprKind::If(c, t, o) => ExprKind::If(
+                Box::new(strip(c)),
+                Box::new(strip_body(t)),
+                Box::new(strip_body(o)),
+            ),
             ExprKind::Try(a, b) => ExprKind::Try(Box::new(strip(a)), Box::new(strip(b))),
             ExprKind::Int(v) => ExprKind::Int(*v),
             ExprKind::Float(v) => ExprKind::Float(*v),

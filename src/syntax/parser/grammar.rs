@@ -2,8 +2,8 @@
 
 use super::error::{Bits, Ctx, Expect, PErr, NO_TOKEN};
 use crate::syntax::ast::{
-    BinaryOp, Body, DefStyle, Expr, ExprKind, FunctionDef, Ident, Item, Let, Param, Span,
-    TypeName, UnaryOp,
+    BinaryOp, Body, DefStyle, Expr, ExprKind, FunctionDef, Ident, Item, Let, Param, Span, TypeName,
+    UnaryOp,
 };
 use crate::syntax::lexer::{unescape, Token};
 use chumsky::input::ValueInput;
@@ -64,7 +64,10 @@ where
     P: Parser<'s, I, Expr, Extra> + Clone + 's,
 {
     let end = if in_body {
-        just(Token::Semi).labelled(Expect::LetSemi).ignored().boxed()
+        just(Token::Semi)
+            .labelled(Expect::LetSemi)
+            .ignored()
+            .boxed()
     } else {
         empty().boxed()
     };
@@ -91,7 +94,11 @@ where
 {
     just(Token::LBrace)
         .labelled(open)
-        .ignore_then(let_binding(expr.clone(), true).repeated().collect::<Vec<Let>>())
+        .ignore_then(
+            let_binding(expr.clone(), true)
+                .repeated()
+                .collect::<Vec<Let>>(),
+        )
         .then(expr.labelled(Expect::BodyResult))
         .then_ignore(just(Token::RBrace).labelled(close))
         .map_with(|(lets, result), e| Body {
@@ -139,9 +146,7 @@ where
 /// Expressions are built as `Box<Expr>`: the pratt parser moves its operands
 /// through every operator it tries, and a box is much cheaper to move than an
 /// `Expr` (it matters without optimisations); operands are boxed in the tree anyway.
-fn boxed_expression<'s, I>(
-    min_literals: Rc<[u32]>,
-) -> impl Parser<'s, I, Box<Expr>, Extra> + Clone
+fn boxed_expression<'s, I>(min_literals: Rc<[u32]>) -> impl Parser<'s, I, Box<Expr>, Extra> + Clone
 where
     I: ValueInput<'s, Token = Token<'s>, Span = SimpleSpan>,
 {
@@ -193,12 +198,13 @@ where
         }
         .map_with(|k, e| node(k, e.span()));
 
-        let call_or_var = name(Expect::Expr)
-            .then(args.clone().or_not())
-            .map_with(|(f, args), e| match args {
-                Some(args) => node(ExprKind::Call(f, args), e.span()),
-                None => Box::new(Expr::new(ExprKind::Var(f.name), f.span)),
-            });
+        let call_or_var =
+            name(Expect::Expr)
+                .then(args.clone().or_not())
+                .map_with(|(f, args), e| match args {
+                    Some(args) => node(ExprKind::Call(f, args), e.span()),
+                    None => Box::new(Expr::new(ExprKind::Var(f.name), f.span)),
+                });
 
         let paren = expr
             .clone()
@@ -217,20 +223,26 @@ where
             ))
         });
 
-        let atom = choice((literal, call_or_var, paren, if_expr, try_operand)).boxed();
-
+        // Method calls are parsed with their receiver here, not as a pratt postfix
+        // operator: a postfix that fails after consuming input is retried by every
+        // enclosing prefix level, which is exponential for `-x.f(-x.f(-x.f(...`.
         let method = operator(DOT_OP)
             .ignore_then(name(Expect::MethodName))
             .then(args);
+        let atom = choice((literal, call_or_var, paren, if_expr, try_operand))
+            .foldl_with(
+                method.repeated(),
+                |lhs: Box<Expr>, (f, args): (Ident, Vec<Expr>), e| {
+                    let mut all = Vec::with_capacity(args.len() + 1);
+                    all.push(*lhs);
+                    all.extend(args);
+                    node(ExprKind::Call(f, all), e.span())
+                },
+            )
+            .boxed();
 
         let mins = min_literals.clone();
         let operators = atom.pratt((
-            postfix(11, method, |lhs: Box<Expr>, (f, args): (Ident, Vec<Expr>), e| {
-                let mut all = Vec::with_capacity(args.len() + 1);
-                all.push(*lhs);
-                all.extend(args);
-                node(ExprKind::Call(f, all), e.span())
-            }),
             prefix(10, operator(NEG_OP), move |_, rhs, e| {
                 negate(rhs, e.span(), &mins)
             }),
@@ -331,7 +343,12 @@ where
     let body = body(expr.clone(), Expect::OpenFnBody, Expect::CloseFnBody);
 
     let style = just(Token::Create)
-        .ignore_then(just(Token::Or).then(just(Token::Replace)).or_not())
+        .ignore_then(
+            just(Token::Or)
+                .labelled(Expect::OrReplace)
+                .then(just(Token::Replace))
+                .or_not(),
+        )
         .then_ignore(just(Token::Function))
         .map(|replace| {
             if replace.is_some() {
@@ -341,7 +358,13 @@ where
             }
         });
     let create = style
-        .then(signature.clone().then(body).labelled(Ctx::Function).as_context())
+        .then(
+            signature
+                .clone()
+                .then(body)
+                .labelled(Ctx::Function)
+                .as_context(),
+        )
         .map_with(|(style, (((name, params), returns), body)), e| {
             Item::Function(Arc::new(FunctionDef {
                 name,
@@ -376,11 +399,7 @@ where
         });
 
     let separator = just(Token::Semi).or(just(Token::Newline)).ignored();
-    let item_end = separator
-        .clone()
-        .or(end())
-        .rewind()
-        .labelled(Expect::ItemEnd);
+    let item_end = separator.or(end()).rewind().labelled(Expect::ItemEnd);
     let item = choice((create, arrow, let_stmt.map(Item::Let), expr.map(Item::Expr)))
         .then_ignore(item_end)
         .recover_with(via_parser(skip_item()));

@@ -3,13 +3,15 @@
 
 mod error;
 mod grammar;
+mod messages;
 
 use crate::error::{Error, ErrorKind};
-use crate::syntax::ast::{Expr, ExprKind, Item, Program, Span};
+use crate::syntax::ast::{Expr, ExprKind, Item, Program};
 use crate::syntax::lexer::{self, Spanned, Token};
 use chumsky::input::Input as _;
 use chumsky::span::SimpleSpan;
 use chumsky::Parser as _;
+use error::NO_TOKEN;
 use std::rc::Rc;
 
 /// At most this many errors are reported for one text (random bytes would give
@@ -19,7 +21,7 @@ const MAX_ERRORS: usize = 100;
 /// Parses a whole program. On failure, every error found (lexical and syntactic,
 /// in source order) is joined with [`Error::many`]; no source is attached.
 pub fn parse_program(text: &str) -> Result<Program, Error> {
-    let (items, errors) = parse_inner(text);
+    let Parsed { items, errors, .. } = parse_inner(text);
     if errors.is_empty() {
         Ok(Program { items })
     } else {
@@ -52,15 +54,18 @@ pub fn needs_more_input(text: &str) -> bool {
     if !last.can_end_expr() {
         return true;
     }
-    let (_, errors) = parse_inner(text);
-    let end = Span::new(text.len(), text.len());
-    !errors.is_empty()
-        && errors
-            .iter()
-            .all(|e| e.span().is_some_and(|s| s.end >= end.end))
+    let parsed = parse_inner(text);
+    !parsed.errors.is_empty() && parsed.only_at_end
 }
 
-fn parse_inner(text: &str) -> (Vec<Item>, Vec<Error>) {
+struct Parsed {
+    items: Vec<Item>,
+    errors: Vec<Error>,
+    /// Every error is a syntax error that found the end of the input.
+    only_at_end: bool,
+}
+
+fn parse_inner(text: &str) -> Parsed {
     let lexed = lexer::lex(text);
     let tokens = lexer::apply_line_breaks(lexed.tokens);
     let mut errors = lexed.errors;
@@ -72,6 +77,9 @@ fn parse_inner(text: &str) -> (Vec<Item>, Vec<Error>) {
         .parse(input)
         .into_output_errors();
     let items = items.unwrap_or_default();
+    let only_at_end = errors.is_empty()
+        && !parse_errors.is_empty()
+        && parse_errors.iter().all(|e| e.found == NO_TOKEN);
     errors.extend(
         parse_errors
             .into_iter()
@@ -83,7 +91,11 @@ fn parse_inner(text: &str) -> (Vec<Item>, Vec<Error>) {
     errors.sort_by_key(|e| e.span().map(|s| (s.start, s.end)));
     errors.dedup_by(|a, b| a.span() == b.span() && a.message() == b.message());
     errors.truncate(MAX_ERRORS);
-    (items, errors)
+    Parsed {
+        items,
+        errors,
+        only_at_end,
+    }
 }
 
 /// `9223372036854775808` is valid only as the operand of `-`; the grammar folds

@@ -41,7 +41,11 @@ fn deeply_nested_calls_and_ifs() {
     let text = format!("{}1{}", "f(".repeat(n), ")".repeat(n));
     let p = parse_program(&text).unwrap();
     assert_eq!(descend(single_expr(&p), n).kind, ExprKind::Int(1));
-    let text = format!("{}0{}", "IF a { 1 } ELSE IF b { 2 } ELSE { ".repeat(n), " }".repeat(n));
+    let text = format!(
+        "{}0{}",
+        "IF a { 1 } ELSE IF b { 2 } ELSE { ".repeat(n),
+        " }".repeat(n)
+    );
     assert!(parse_program(&text).is_ok());
     let text = format!("{}x", "-x.f(".repeat(n));
     assert!(parse_program(&text).is_err());
@@ -54,8 +58,11 @@ fn many_prefix_minuses() {
     let p = parse_program(&text).unwrap();
     let e = single_expr(&p);
     assert_eq!(descend(e, n).kind, ExprKind::Int(1));
-    assert!(matches!(descend(e, n - 1).kind, ExprKind::Unary(UnaryOp::Neg, _)));
-    let text = format!("{}9223372036854775808", "- NOT ".repeat(n / 2));
+    assert!(matches!(
+        descend(e, n - 1).kind,
+        ExprKind::Unary(UnaryOp::Neg, _)
+    ));
+    let text = format!("{}9223372036854775808", "NOT - ".repeat(n / 2));
     assert!(parse_program(&text).is_ok());
     assert_eq!(errs(&"-".repeat(n)).len(), 1);
 }
@@ -81,7 +88,10 @@ fn a_one_megabyte_sum() {
 }
 
 #[test]
-#[cfg_attr(debug_assertions, ignore = "slow without optimisations: run with --release")]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "slow without optimisations: run with --release"
+)]
 fn a_million_term_sum_and_ten_megabytes() {
     let t = long_sum(2_000_000);
     assert!(t < Duration::from_secs(5), "{t:?}");
@@ -123,9 +133,42 @@ fn random_input_never_panics() {
     }
     // Random tokens, which get much further into the grammar.
     let words = [
-        "(", ")", "{", "}", "1", "2.5", "x", "f", "\"s\"", "+", "-", "*", "AS", "int", "::",
-        ".", ",", ";", "\n", "IF", "ELSE", "TRY", "CATCH", "LET", "=", "CREATE", "FUNCTION",
-        "=>", "RETURNS", ":", "NOT", "??", "OR", "AND", "9223372036854775808", "null",
+        "(",
+        ")",
+        "{",
+        "}",
+        "1",
+        "2.5",
+        "x",
+        "f",
+        "\"s\"",
+        "+",
+        "-",
+        "*",
+        "AS",
+        "int",
+        "::",
+        ".",
+        ",",
+        ";",
+        "\n",
+        "IF",
+        "ELSE",
+        "TRY",
+        "CATCH",
+        "LET",
+        "=",
+        "CREATE",
+        "FUNCTION",
+        "=>",
+        "RETURNS",
+        ":",
+        "NOT",
+        "??",
+        "OR",
+        "AND",
+        "9223372036854775808",
+        "null",
     ];
     for seed in 1..40 {
         let picks = random_bytes(400, seed);
@@ -139,21 +182,76 @@ fn random_input_never_panics() {
     }
 }
 
+/// Backtracking must stay linear: a construct that fails after consuming input
+/// (an unclosed bracket) must not be retried by each enclosing level (that is
+/// exponential: `-x.f(-x.f(...` once took minutes at depth 20).
 #[test]
-fn zz_probe() {
-    for n in [500usize, 1000, 2000] {
-        let t = Instant::now();
-        let _ = parse_program(&format!("{}1{}", "f(".repeat(n), ")".repeat(n)));
-        let a = t.elapsed();
-        let t = Instant::now();
-        let _ = parse_program(&format!("{}0{}", "IF a { 1 } ELSE IF b { 2 } ELSE { ".repeat(n), " }".repeat(n)));
-        let b = t.elapsed();
-        let t = Instant::now();
-        let _ = parse_program(&format!("{}x", "-x.f(".repeat(n)));
-        let c = t.elapsed();
-        let t = Instant::now();
-        let _ = parse_program(&"f(".repeat(n));
-        let d = t.elapsed();
-        println!("{n}: calls {a:?} ifs {b:?} unclosed-method {c:?} unclosed-calls {d:?}");
+fn failed_nested_constructs_are_not_retried() {
+    let openers = [
+        "f(",
+        "(",
+        "x.f(",
+        "-x.f(",
+        "NOT x.f(",
+        "!x.f(a, ",
+        "-(",
+        "-f(",
+        "IF x { ",
+        "IF ",
+        "IF x { 1 } ELSE { ",
+        "IF x {1} ELSE IF ",
+        "TRY ",
+        "TRY x CATCH ",
+        "f(x, ",
+        "x AS int + (",
+        "-x AS int * f(",
+        "CREATE FUNCTION f(x) { ",
+        "LET a = (",
+        "{ LET a = ",
+        "x + -",
+        "x ?? !",
+        "IF x { LET a = ",
+        "(x).f(",
+        "x.f().g(",
+        "- - x.f(",
+    ];
+    let start = Instant::now();
+    for opener in openers {
+        for tail in ["", "x", "x AS", "x.", "x 1", ")", "}"] {
+            let text = format!("{}{tail}", opener.repeat(300));
+            let t = Instant::now();
+            let _ = parse_program(&text);
+            let _ = needs_more_input(&text);
+            assert!(
+                t.elapsed() < Duration::from_secs(5),
+                "{opener:?} {tail:?}: {:?}",
+                t.elapsed()
+            );
+        }
     }
+    // Mixed nestings.
+    for seed in 1..20 {
+        let picks = random_bytes(300, seed);
+        let text: String = picks
+            .iter()
+            .map(|b| openers[usize::from(*b) % openers.len()])
+            .collect();
+        let t = Instant::now();
+        let _ = parse_program(&text);
+        assert!(t.elapsed() < Duration::from_secs(5), "{text:?}");
+    }
+    assert!(start.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn a_file_full_of_errors() {
+    let text = "1 2\nx & y\n(1 2)\nIF a { 1 }\nLET = 3\n\"\\q\"\n".repeat(5_000);
+    let start = Instant::now();
+    let e = parse_program(&text).unwrap_err();
+    assert_eq!(e.all().count(), MAX_ERRORS);
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
 }
