@@ -29,6 +29,15 @@ pub enum ValueType {
 }
 
 impl ValueType {
+    /// Every type, in tag order.
+    pub const ALL: [ValueType; 5] = [
+        ValueType::Null,
+        ValueType::Bool,
+        ValueType::Int,
+        ValueType::Float,
+        ValueType::Str,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             ValueType::Null => "null",

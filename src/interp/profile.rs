@@ -15,29 +15,17 @@ impl TypeSet {
     }
     /// The one type in the set, if it holds exactly one.
     pub fn single(self) -> Option<ValueType> {
-        [
-            ValueType::Null,
-            ValueType::Bool,
-            ValueType::Int,
-            ValueType::Float,
-            ValueType::Str,
-        ]
-        .into_iter()
-        .find(|&t| self == TypeSet(1 << t as u8))
+        ValueType::ALL
+            .into_iter()
+            .find(|&t| self == TypeSet(1 << t as u8))
     }
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
     pub fn types(self) -> impl Iterator<Item = ValueType> {
-        [
-            ValueType::Null,
-            ValueType::Bool,
-            ValueType::Int,
-            ValueType::Float,
-            ValueType::Str,
-        ]
-        .into_iter()
-        .filter(move |&t| self.contains(t))
+        ValueType::ALL
+            .into_iter()
+            .filter(move |&t| self.contains(t))
     }
 }
 
