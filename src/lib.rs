@@ -10,7 +10,7 @@ pub mod syntax;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Result, Source};
-pub use value::{Value, ValueType};
+pub use value::{Text, Value, ValueType};
 
 pub mod engine;
 pub use engine::{Engine, EngineBuilder, JitMode};

@@ -5,7 +5,6 @@
 use crate::error::{Error, ErrorKind};
 use crate::syntax::ast::{BinaryOp, TypeName};
 use crate::value::Value;
-use std::sync::Arc;
 
 pub fn overflow() -> Error {
     Error::new(ErrorKind::IntegerOverflow, "integer overflow")
@@ -40,7 +39,7 @@ pub fn arith(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, Error> {
             let mut s = String::with_capacity(x.len() + y.len());
             s.push_str(x);
             s.push_str(y);
-            Ok(Value::Str(Arc::from(s)))
+            Ok(Value::from(s))
         }
         _ => Err(operand_error(op, a, b)),
     }

@@ -225,7 +225,7 @@ impl Resolver<'_> {
             ExprKind::Int(i) => RKind::Const(Value::Int(*i)),
             ExprKind::Float(f) => RKind::Const(Value::Float(*f)),
             ExprKind::Bool(b) => RKind::Const(Value::Bool(*b)),
-            ExprKind::Str(s) => RKind::Const(Value::Str(s.clone())),
+            ExprKind::Str(s) => RKind::Const(Value::str(s)),
             ExprKind::Null => RKind::Const(Value::Null),
             ExprKind::Var(name) => self.var(name, e.span)?,
             ExprKind::Unary(op, a) => RKind::Unary(*op, boxed(self.expr(a, false)?)),

@@ -98,7 +98,7 @@ enum ConstKey {
     Bool(bool),
     Int(i64),
     Float(u64),
-    Str(Arc<str>),
+    Str(crate::value::Text),
 }
 
 struct Compiler {
