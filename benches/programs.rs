@@ -3,6 +3,7 @@
 //!
 //! `cargo bench --bench programs` prints criterion's estimates, then a table of
 //! ratios (best of several runs each) to paste into the README.
+//! `GRIZZLY_BENCH=fib,gcd_sum` limits the run to those programs.
 
 use criterion::Criterion;
 use grizzly::{Engine, JitMode, Value};
@@ -85,7 +86,13 @@ fn main() {
         .measurement_time(Duration::from_secs(3))
         .configure_from_args();
     let mut table = Vec::new();
-    for name in PROGRAMS {
+    // GRIZZLY_BENCH=fib,tak runs only those programs.
+    let only = std::env::var("GRIZZLY_BENCH").ok();
+    let wanted = |name: &str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|w| w == name))
+    };
+    for name in PROGRAMS.into_iter().filter(|n| wanted(n)) {
         let mut interp = load(name, JitMode::Off);
         let expected = interp.native(name);
         assert_eq!(

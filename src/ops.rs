@@ -71,6 +71,20 @@ pub fn int_arith(op: BinaryOp, x: i64, y: i64) -> Result<i64, Error> {
     }
 }
 
+/// `x / 2^shift`, truncating toward zero like `/` (shift 1 to 62: never overflows).
+#[inline]
+pub fn div_pow2(x: i64, shift: u8) -> i64 {
+    // Negative dividends are biased by 2^shift - 1 so that the shift truncates toward zero.
+    let bias = (x >> 63) as u64 >> (64 - shift as u32);
+    (x + bias as i64) >> shift
+}
+
+/// `x % 2^shift` with the sign of the dividend, like `%`.
+#[inline]
+pub fn rem_pow2(x: i64, shift: u8) -> i64 {
+    x - (div_pow2(x, shift) << shift)
+}
+
 pub fn float_arith(op: BinaryOp, x: f64, y: f64) -> f64 {
     match op {
         BinaryOp::Add => x + y,
@@ -304,6 +318,39 @@ mod tests {
             int_arith(Rem, 1, 0).unwrap_err().kind(),
             ErrorKind::DivisionByZero
         );
+    }
+
+    #[test]
+    fn shifts_divide_like_division() {
+        let edges = [
+            i64::MIN,
+            i64::MIN + 1,
+            -9,
+            -8,
+            -7,
+            -1,
+            0,
+            1,
+            7,
+            8,
+            9,
+            i64::MAX,
+        ];
+        for shift in 1..=62u8 {
+            let d = 1i64 << shift;
+            for x in edges {
+                assert_eq!(div_pow2(x, shift), x / d, "{x} / 2^{shift}");
+                assert_eq!(rem_pow2(x, shift), x % d, "{x} % 2^{shift}");
+            }
+        }
+        fn prop(x: i64, s: u8) -> bool {
+            let shift = s % 62 + 1;
+            let d = 1i64 << shift;
+            div_pow2(x, shift) == x / d && rem_pow2(x, shift) == x % d
+        }
+        quickcheck::QuickCheck::new()
+            .tests(20_000)
+            .quickcheck(prop as fn(i64, u8) -> bool);
     }
 
     #[test]

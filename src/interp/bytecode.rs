@@ -42,6 +42,18 @@ pub enum Op {
         dst: Reg,
         index: u32,
     },
+    /// `a / 2^shift` (shift 1 to 62): a shift when `a` is an int, `/` otherwise.
+    DivPow2 {
+        dst: Reg,
+        a: Opnd,
+        shift: u8,
+    },
+    /// `a % 2^shift`, likewise.
+    RemPow2 {
+        dst: Reg,
+        a: Opnd,
+        shift: u8,
+    },
     Neg {
         dst: Reg,
         src: Opnd,

@@ -72,6 +72,16 @@ pub fn compile(r: &Resolved, id: Option<FuncId>, source: &Arc<Source>) -> Result
     Ok(code)
 }
 
+/// `k` when `e` is the int constant 2^k (k from 1 to 62): `/` and `%` by it are shifts.
+fn power_of_two(e: &RExpr) -> Option<u8> {
+    match e.kind {
+        RKind::Const(Value::Int(c)) if c >= 2 && c <= 1 << 62 && c.count_ones() == 1 => {
+            Some(c.trailing_zeros() as u8)
+        }
+        _ => None,
+    }
+}
+
 /// Whether `e` reads local `slot` anywhere.
 fn reads_local(e: &RExpr, slot: Slot) -> bool {
     stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || match &e.kind {
@@ -423,6 +433,17 @@ impl Compiler {
                 self.expr_to(b, dst);
                 let end = self.here();
                 self.patch(skip, end);
+            }
+            RKind::Binary(op @ (BinaryOp::Div | BinaryOp::Rem), a, b)
+                if power_of_two(b).is_some() =>
+            {
+                let shift = power_of_two(b).unwrap_or(1);
+                let a = self.operand(a);
+                self.span = e.span;
+                self.emit(match op {
+                    BinaryOp::Div => Op::DivPow2 { dst, a, shift },
+                    _ => Op::RemPow2 { dst, a, shift },
+                });
             }
             RKind::Binary(op, a, b) => {
                 let a = self.operand(a);

@@ -43,6 +43,9 @@ pub fn verify(code: &Code) -> Result<(), Invalid> {
                 reg_ok(dst) && opnd_ok(src)
             }
             Op::Cast { dst, src, .. } => reg_ok(dst) && opnd_ok(src),
+            Op::DivPow2 { dst, a, shift } | Op::RemPow2 { dst, a, shift } => {
+                reg_ok(dst) && opnd_ok(a) && (1..=62).contains(&shift)
+            }
             Op::LoadConst { dst, index } => reg_ok(dst) && (index as usize) < code.consts.len(),
             Op::Add { dst, a, b }
             | Op::Sub { dst, a, b }

@@ -176,9 +176,15 @@ fn execute<'a>(
             set!($dst, r);
         }};
     }
+    // `/` is mostly float arithmetic, `%` mostly int: each tests its common case first.
     macro_rules! divide {
-        ($dst:expr, $a:expr, $b:expr, $op:expr, $fop:tt) => {{
-            let r = match (val!($a), val!($b)) {
+        ($dst:expr, $a:expr, $b:expr, $op:expr, $fop:tt, $int_first:expr) => {{
+            let (x, y) = (val!($a), val!($b));
+            let r = match (x, y) {
+                (Value::Int(x), Value::Int(y)) if $int_first => match ops::int_arith($op, *x, *y) {
+                    Ok(v) => Value::Int(v),
+                    Err(e) => break e,
+                },
                 (Value::Float(x), Value::Float(y)) => Value::Float(x $fop y),
                 (Value::Int(x), Value::Int(y)) => match ops::int_arith($op, *x, *y) {
                     Ok(v) => Value::Int(v),
@@ -228,8 +234,22 @@ fn execute<'a>(
                 Op::Add { dst, a, b } => arith!(dst, a, b, BinaryOp::Add, checked_add, +),
                 Op::Sub { dst, a, b } => arith!(dst, a, b, BinaryOp::Sub, checked_sub, -),
                 Op::Mul { dst, a, b } => arith!(dst, a, b, BinaryOp::Mul, checked_mul, *),
-                Op::Div { dst, a, b } => divide!(dst, a, b, BinaryOp::Div, /),
-                Op::Rem { dst, a, b } => divide!(dst, a, b, BinaryOp::Rem, %),
+                Op::Div { dst, a, b } => divide!(dst, a, b, BinaryOp::Div, /, false),
+                Op::Rem { dst, a, b } => divide!(dst, a, b, BinaryOp::Rem, %, true),
+                Op::DivPow2 { dst, a, shift } => match val!(a) {
+                    Value::Int(x) => set!(dst, Value::Int(ops::div_pow2(*x, shift))),
+                    x => match ops::arith(BinaryOp::Div, x, &Value::Int(1 << shift)) {
+                        Ok(v) => set!(dst, v),
+                        Err(e) => break e,
+                    },
+                },
+                Op::RemPow2 { dst, a, shift } => match val!(a) {
+                    Value::Int(x) => set!(dst, Value::Int(ops::rem_pow2(*x, shift))),
+                    x => match ops::arith(BinaryOp::Rem, x, &Value::Int(1 << shift)) {
+                        Ok(v) => set!(dst, v),
+                        Err(e) => break e,
+                    },
+                },
                 Op::Neg { dst, src } => match ops::negate(val!(src)) {
                     Ok(v) => set!(dst, v),
                     Err(e) => break e,
@@ -348,7 +368,7 @@ fn execute<'a>(
                 }
                 Op::Restart => {
                     if let Some(id) = code.func {
-                        ctx.profiles[id as usize].record(&regs[base..base + code.params]);
+                        ctx.profiles[id as usize].record_restart(&regs[base..base + code.params]);
                     }
                     pc = 0;
                 }
