@@ -75,7 +75,7 @@ pub fn compile(r: &Resolved, id: Option<FuncId>, source: &Arc<Source>) -> Result
 /// `k` when `e` is the int constant 2^k (k from 1 to 62): `/` and `%` by it are shifts.
 fn power_of_two(e: &RExpr) -> Option<u8> {
     match e.kind {
-        RKind::Const(Value::Int(c)) if c >= 2 && c <= 1 << 62 && c.count_ones() == 1 => {
+        RKind::Const(Value::Int(c)) if (2..=1 << 62).contains(&c) && c.count_ones() == 1 => {
             Some(c.trailing_zeros() as u8)
         }
         _ => None,

@@ -70,7 +70,7 @@ impl Profile {
     /// correctness. Recording every iteration was a tenth of a tight loop's time.
     #[inline(always)]
     pub fn record_restart(&mut self, args: &[Value]) {
-        if self.calls % RESTART_SAMPLE == 0 {
+        if self.calls.is_multiple_of(RESTART_SAMPLE) {
             self.record(args);
         } else {
             self.calls += 1;
