@@ -37,6 +37,13 @@ pub enum Op {
         dst: Reg,
         src: Opnd,
     },
+    /// Two moves in a row, first then second (the parameter moves of self tail calls).
+    Move2 {
+        d1: Reg,
+        s1: Opnd,
+        d2: Reg,
+        s2: Opnd,
+    },
     /// Loads a constant whose index does not fit an operand.
     LoadConst {
         dst: Reg,

@@ -307,8 +307,13 @@ impl Compiler {
             };
             moves.push((i as Reg, src));
         }
-        for (dst, src) in moves {
-            self.emit(Op::Move { dst, src });
+        // No jump lands between these moves, so pairs can share one dispatch.
+        for pair in moves.chunks(2) {
+            self.emit(match *pair {
+                [(d1, s1), (d2, s2)] => Op::Move2 { d1, s1, d2, s2 },
+                [(dst, src)] => Op::Move { dst, src },
+                _ => unreachable!("chunks(2) yields one or two moves"),
+            });
         }
         self.emit(Op::Restart);
         self.next_reg = mark;
@@ -590,11 +595,16 @@ mod tests {
             "FUNCTION gcd(a, b) => IF b == 0 { a } ELSE { gcd(b, a % b) }",
             "gcd",
         );
-        let moves = ops
+        // Its two parameter moves share one dispatch.
+        let paired = ops
+            .iter()
+            .filter(|op| matches!(op, Op::Move2 { .. }))
+            .count();
+        let single = ops
             .iter()
             .filter(|op| matches!(op, Op::Move { .. }))
             .count();
-        assert_eq!(moves, 2, "{ops:?}");
+        assert_eq!((paired, single), (1, 0), "{ops:?}");
         assert!(matches!(ops.last(), Some(Op::Restart)));
         // A swap needs a temporary for the parameter read after it is overwritten.
         let swap = ops_of(

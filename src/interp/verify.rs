@@ -43,6 +43,7 @@ pub fn verify(code: &Code) -> Result<(), Invalid> {
                 reg_ok(dst) && opnd_ok(src)
             }
             Op::Cast { dst, src, .. } => reg_ok(dst) && opnd_ok(src),
+            Op::Move2 { d1, s1, d2, s2 } => reg_ok(d1) && opnd_ok(s1) && reg_ok(d2) && opnd_ok(s2),
             Op::DivPow2 { dst, a, shift } | Op::RemPow2 { dst, a, shift } => {
                 reg_ok(dst) && opnd_ok(a) && (1..=62).contains(&shift)
             }

@@ -230,6 +230,10 @@ fn execute<'a>(
             pc += 1;
             match op {
                 Op::Move { dst, src } => set!(dst, val!(src).clone()),
+                Op::Move2 { d1, s1, d2, s2 } => {
+                    set!(d1, val!(s1).clone());
+                    set!(d2, val!(s2).clone());
+                }
                 Op::LoadConst { dst, index } => set!(dst, code.consts[index as usize].clone()),
                 Op::Add { dst, a, b } => arith!(dst, a, b, BinaryOp::Add, checked_add, +),
                 Op::Sub { dst, a, b } => arith!(dst, a, b, BinaryOp::Sub, checked_sub, -),
