@@ -8,7 +8,6 @@ use crate::builtins::Builtin;
 use crate::error::{Error, ErrorKind};
 use crate::syntax::ast::{self, BinaryOp, Body, Expr, ExprKind, Span, TypeName, UnaryOp};
 use crate::value::Value;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Index of a function name in the engine's function table. Ids are handed out for
@@ -336,14 +335,16 @@ fn take_children(kind: &mut RKind, out: &mut Vec<RExpr>) {
     }
 }
 
-/// A name table for tests and tools that have no engine.
+/// A name table for tests, which have no engine.
+#[cfg(test)]
 #[derive(Default)]
 pub struct SimpleNames {
-    pub ids: HashMap<String, FuncId>,
+    pub ids: std::collections::HashMap<String, FuncId>,
     pub defined: Vec<String>,
-    pub vars: HashMap<String, Value>,
+    pub vars: std::collections::HashMap<String, Value>,
 }
 
+#[cfg(test)]
 impl Names for SimpleNames {
     fn function_id(&mut self, name: &str) -> FuncId {
         let next = FuncId(self.ids.len() as u32);

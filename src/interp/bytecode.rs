@@ -7,7 +7,6 @@ use crate::builtins::Builtin;
 use crate::error::{Error, Source};
 use crate::syntax::ast::{Span, TypeName};
 use crate::value::Value;
-use std::fmt::Write;
 use std::sync::Arc;
 
 /// A register of the current frame.
@@ -240,18 +239,4 @@ pub struct Code {
     pub name: Option<Arc<str>>,
     pub param_names: Vec<Arc<str>>,
     pub source: Arc<Source>,
-}
-
-impl Code {
-    /// A readable listing, for debugging and tests.
-    pub fn listing(&self) -> String {
-        let mut out = String::new();
-        for (i, op) in self.ops.iter().enumerate() {
-            let _ = writeln!(out, "{i:4}  {op:?}");
-        }
-        for (i, k) in self.consts.iter().enumerate() {
-            let _ = writeln!(out, "  k{i} = {k:?}");
-        }
-        out
-    }
 }

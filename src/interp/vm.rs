@@ -79,11 +79,6 @@ impl Vm {
         self.handlers.clear();
         result
     }
-
-    /// Frees the register stack (values held by dead registers included).
-    pub fn shrink(&mut self) {
-        self.regs = Vec::new();
-    }
 }
 
 #[inline]
