@@ -4,6 +4,8 @@
 use crate::error::{Error, ErrorKind, Result, Source};
 use crate::interp::compile::compile;
 use crate::interp::profile::Profile;
+#[cfg(feature = "jit")]
+use crate::interp::tier::Tier;
 use crate::interp::vm::{Context, Vm};
 use crate::interp::Function;
 use crate::resolve::{self, FuncId, Names};
@@ -12,6 +14,20 @@ use crate::value::Value;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
+
+/// The compiled tier as the interpreter sees it (none without the `jit` feature).
+#[cfg(feature = "jit")]
+macro_rules! tier {
+    ($engine:ident) => {
+        Some(&mut $engine.jit as &mut dyn Tier)
+    };
+}
+#[cfg(not(feature = "jit"))]
+macro_rules! tier {
+    ($engine:ident) => {
+        None
+    };
+}
 
 /// When the JIT compiles a function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -29,6 +45,8 @@ pub enum JitMode {
 pub const DEFAULT_MAX_DEPTH: u32 = 10_000;
 /// Default number of calls before a function is compiled.
 pub const DEFAULT_THRESHOLD: u32 = 10;
+/// Default size limit of the JIT's code memory, in bytes.
+pub const DEFAULT_CODE_LIMIT: usize = 64 << 20;
 
 /// Options for an [`Engine`].
 #[derive(Clone, Debug)]
@@ -36,6 +54,7 @@ pub struct EngineBuilder {
     jit: JitMode,
     threshold: u32,
     max_depth: u32,
+    code_limit: usize,
 }
 
 impl Default for EngineBuilder {
@@ -44,6 +63,7 @@ impl Default for EngineBuilder {
             jit: JitMode::default(),
             threshold: DEFAULT_THRESHOLD,
             max_depth: DEFAULT_MAX_DEPTH,
+            code_limit: DEFAULT_CODE_LIMIT,
         }
     }
 }
@@ -63,8 +83,15 @@ impl EngineBuilder {
         self.max_depth = depth;
         self
     }
+    /// The JIT's code memory limit in bytes: when it is full, functions stay interpreted.
+    pub fn code_limit(mut self, bytes: usize) -> Self {
+        self.code_limit = bytes;
+        self
+    }
     pub fn build(self) -> Engine {
         Engine {
+            #[cfg(feature = "jit")]
+            jit: crate::jit::Jit::new(self.code_limit),
             options: self,
             functions: Vec::new(),
             names: Vec::new(),
@@ -91,6 +118,8 @@ pub struct Engine {
     /// Session variables bound by top-level `LET`.
     globals: HashMap<Arc<str>, Value>,
     vm: Vm,
+    #[cfg(feature = "jit")]
+    jit: crate::jit::Jit,
 }
 
 impl Default for Engine {
@@ -199,7 +228,10 @@ impl Engine {
             resolved,
             code,
         }));
+        #[cfg(feature = "jit")]
+        self.jit.invalidate(id);
         self.profiles[id.0 as usize] = Profile::new(params);
+        self.profiles[id.0 as usize].hot_at = self.hot_at();
         Ok(())
     }
 
@@ -211,6 +243,7 @@ impl Engine {
             names: &self.names,
             profiles: &mut self.profiles,
             max_depth: self.options.max_depth,
+            tier: tier!(self),
         };
         self.vm.run(&mut ctx, &code, &[], 0)
     }
@@ -246,12 +279,26 @@ impl Engine {
                 ),
             ));
         }
-        self.profiles[id.0 as usize].record(args);
+        let profile = &mut self.profiles[id.0 as usize];
+        profile.record(args);
+        #[cfg(feature = "jit")]
+        if profile.calls >= profile.hot_at {
+            let program = crate::interp::tier::Program {
+                functions: &self.functions,
+                names: &self.names,
+                profiles: &mut self.profiles,
+                max_depth: self.options.max_depth,
+            };
+            if let Some(v) = self.jit.enter(program, id.0, args, 1) {
+                return Ok(v);
+            }
+        }
         let mut ctx = Context {
             functions: &self.functions,
             names: &self.names,
             profiles: &mut self.profiles,
             max_depth: self.options.max_depth,
+            tier: tier!(self),
         };
         self.vm.run(&mut ctx, &f.code, args, 1)
     }
@@ -278,55 +325,100 @@ impl Engine {
     }
     pub fn set_jit_mode(&mut self, mode: JitMode) {
         self.options.jit = mode;
+        self.retarget();
     }
     pub fn threshold(&self) -> u32 {
         self.options.threshold
     }
     pub fn set_threshold(&mut self, calls: u32) {
         self.options.threshold = calls.max(1);
+        self.retarget();
     }
     pub fn max_depth(&self) -> u32 {
         self.options.max_depth
     }
 
-    /// Drops all compiled code and restarts the call counters.
+    /// The call count at which a function's calls go to the JIT.
+    fn hot_at(&self) -> u64 {
+        match self.options.jit {
+            _ if !cfg!(feature = "jit") => u64::MAX,
+            JitMode::Off => u64::MAX,
+            JitMode::On => self.options.threshold as u64,
+            JitMode::Eager => 1,
+        }
+    }
+
+    /// Applies the mode and threshold to every function's profile.
+    fn retarget(&mut self) {
+        let hot_at = self.hot_at();
+        for p in &mut self.profiles {
+            p.hot_at = hot_at;
+        }
+    }
+
+    /// Drops all compiled code (returning its memory) and restarts the call counters.
     pub fn jit_clear(&mut self) {
+        #[cfg(feature = "jit")]
+        self.jit.clear();
         self.profiles.iter_mut().for_each(Profile::reset);
+        self.retarget();
+    }
+
+    /// Counts of what the JIT did, for tests and embedders.
+    pub fn jit_stats(&self) -> JitStats {
+        #[cfg(feature = "jit")]
+        {
+            let (specializations, entries, fallbacks) = self.jit.counts();
+            JitStats {
+                specializations,
+                entries,
+                fallbacks,
+            }
+        }
+        #[cfg(not(feature = "jit"))]
+        JitStats::default()
+    }
+
+    /// Live compiled specializations of the function `name`.
+    pub fn jit_specializations(&self, name: &str) -> usize {
+        #[cfg(feature = "jit")]
+        if let Some(&id) = self.ids.get(name) {
+            return self.jit.spec_count_of(id);
+        }
+        let _ = name;
+        0
     }
 
     /// The text `jit status` and `--stats` print.
     pub fn jit_status(&self) -> String {
-        let mut out = String::from(
-            "JIT: not built yet: every function runs in the interpreter; nothing was compiled.\n",
-        );
+        let mut out = String::new();
         let _ = writeln!(
             out,
-            "mode: {:?}, threshold: {}",
+            "JIT mode: {:?}, threshold: {}",
             self.options.jit, self.options.threshold
         );
-        for (id, f) in self.functions.iter().enumerate() {
-            if let Some(f) = f {
-                let p = &self.profiles[id];
-                let types: Vec<String> = p
-                    .arg_types
-                    .iter()
-                    .map(|t| {
-                        let names: Vec<&str> = t.types().map(|t| t.name()).collect();
-                        if names.is_empty() {
-                            "-".to_string()
-                        } else {
-                            names.join("|")
-                        }
-                    })
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "  {}: {} calls, argument types ({})",
-                    f.name,
-                    p.calls,
-                    types.join(", ")
-                );
+        #[cfg(not(feature = "jit"))]
+        out.push_str(
+            "JIT: not built (the `jit` feature is off): every function runs in the interpreter\n",
+        );
+        #[cfg(feature = "jit")]
+        {
+            if let Some(why) = self.jit.unavailable() {
+                let _ = writeln!(out, "JIT: {why}");
             }
+            let listed: Vec<crate::jit::Listed<'_>> = self
+                .functions
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| {
+                    f.as_ref().map(|f| crate::jit::Listed {
+                        id: f.id,
+                        name: &f.name,
+                        calls: self.profiles[i].calls,
+                    })
+                })
+                .collect();
+            self.jit.status(&mut out, &listed);
         }
         out
     }
@@ -334,8 +426,11 @@ impl Engine {
     /// The text `jit dump NAME` prints, or an error if `name` is not a defined function.
     pub fn jit_dump(&self, name: &str) -> Result<String> {
         match self.function(name) {
+            #[cfg(feature = "jit")]
+            Some(f) => Ok(self.jit.dump(f.id, name, &f.code.source.text)),
+            #[cfg(not(feature = "jit"))]
             Some(_) => Ok(format!(
-                "'{name}' has no compiled code: the JIT is not built yet.\n"
+                "'{name}' has no compiled code: the JIT is not built\n"
             )),
             None => Err(Error::new(
                 ErrorKind::UnknownFunction,
@@ -343,4 +438,15 @@ impl Engine {
             )),
         }
     }
+}
+
+/// What the JIT has done so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JitStats {
+    /// Live compiled specializations.
+    pub specializations: usize,
+    /// Calls that entered compiled code from the interpreter or the host.
+    pub entries: u64,
+    /// Of those, calls that deoptimized and finished in the interpreter.
+    pub fallbacks: u64,
 }

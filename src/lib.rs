@@ -4,6 +4,8 @@ pub mod builtins;
 pub mod cli;
 pub mod error;
 pub mod interp;
+#[cfg(feature = "jit")]
+pub mod jit;
 pub mod ops;
 pub mod resolve;
 pub mod syntax;
@@ -13,4 +15,4 @@ pub use error::{Error, ErrorKind, Result, Source};
 pub use value::{Text, Value, ValueType};
 
 pub mod engine;
-pub use engine::{Engine, EngineBuilder, JitMode};
+pub use engine::{Engine, EngineBuilder, JitMode, JitStats};

@@ -2,7 +2,251 @@
 //!
 //! This crate knows machine code and a small set of operations; it never sees the
 //! PL-GRIZZLY syntax tree. The code generator in `grizzly` drives it through one
-//! backend trait with one implementation per architecture (x86-64, AArch64).
+//! trait, [`MacroAssembler`] (modelled on wasmtime Winch's `masm.rs`), with one
+//! implementation per architecture. [`CodeArena`](arena::CodeArena) holds the
+//! resulting code in W^X pages.
 //!
-//! The backends land with the JIT issue; until then the engine runs everything in
-//! its interpreter.
+//! ## The calling convention of compiled code
+//! Compiled functions call each other with their own convention (every JIT does; the
+//! platform ABI is respected wherever Rust code is involved: the [`Backend::trampoline`]
+//! that enters compiled code from Rust, and calls of Rust helpers from compiled code):
+//! - arguments are 64-bit words on the stack, written by the caller into its
+//!   outgoing area ([`Mem::Out`]), read by the callee as [`Mem::Param`]; the result comes
+//!   back in the return register (floats as their bits);
+//! - two registers are pinned: the [`JitContext`] pointer and the depth budget (how
+//!   many more nested calls the call-depth limit allows);
+//! - every other register is caller-saved.
+//!
+//! A failed guard jumps to a deopt exit, which records its site in the context and
+//! returns from the trampoline at once with [`STATUS_DEOPT`], discarding every compiled
+//! frame above it: compiled code holds no resources, and the interpreter reruns the
+//! outermost compiled call from its start (the language is pure).
+
+pub mod arena;
+pub mod x64;
+
+/// A general-purpose register chosen by the code generator from [`MacroAssembler::GPRS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Gpr(pub u8);
+
+/// A floating-point register chosen from [`MacroAssembler::FPRS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Fpr(pub u8);
+
+/// A 64-bit word in the current frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mem {
+    /// The i-th argument of this call (also written by a self tail call).
+    Param(u32),
+    /// The i-th local word (`LET`s and spilled temporaries).
+    Local(u32),
+    /// The i-th argument of the call being prepared.
+    Out(u32),
+}
+
+/// An integer (or bool) operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Src {
+    Reg(Gpr),
+    Imm(i64),
+    Mem(Mem),
+}
+
+/// A float operand.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FSrc {
+    Reg(Fpr),
+    Mem(Mem),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntOp {
+    Add,
+    Sub,
+    Mul,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloatOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// A comparison. For floats every comparison with NaN is false except `Ne`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cond {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Cond {
+    /// The comparison that is true exactly when this one is false (for integers only:
+    /// with NaN both `a < b` and `a >= b` are false).
+    pub fn negate(self) -> Cond {
+        match self {
+            Cond::Eq => Cond::Ne,
+            Cond::Ne => Cond::Eq,
+            Cond::Lt => Cond::Ge,
+            Cond::Le => Cond::Gt,
+            Cond::Gt => Cond::Le,
+            Cond::Ge => Cond::Lt,
+        }
+    }
+}
+
+/// A Rust function compiled code may call, with the platform's C calling convention.
+#[derive(Clone, Copy, Debug)]
+pub enum Helper {
+    /// `extern "C" fn(f64) -> f64`
+    Unary(extern "C" fn(f64) -> f64),
+    /// `extern "C" fn(f64, f64) -> f64`
+    Binary(extern "C" fn(f64, f64) -> f64),
+}
+
+/// Shared between Rust and compiled code for one entry: the machine-level contract.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct JitContext {
+    /// Compiled code deoptimizes (`HostStack`) rather than grow the host stack below this.
+    pub stack_limit: usize,
+    /// Nested calls the depth limit still allows (loaded into the pinned register).
+    pub depth_budget: u64,
+    /// The trampoline's stack pointer, restored by a deopt exit.
+    pub saved_sp: usize,
+    /// Where a deopt exit jumps: the trampoline's landing pad.
+    pub landing: usize,
+    /// Set by a deopt exit: the site's number as the code generator chose it.
+    pub deopt_site: u64,
+}
+
+/// Offsets of [`JitContext`]'s fields, for the backends.
+pub mod ctx {
+    pub const STACK_LIMIT: i32 = 0;
+    pub const DEPTH_BUDGET: i32 = 8;
+    pub const SAVED_SP: i32 = 16;
+    pub const LANDING: i32 = 24;
+    pub const DEOPT_SITE: i32 = 32;
+}
+
+/// Status the trampoline returns.
+pub const STATUS_OK: u64 = 0;
+pub const STATUS_DEOPT: u64 = 1;
+
+/// What the trampoline is: `entry` is a compiled function, `args` its arguments,
+/// `result` receives its result's bits; returns [`STATUS_OK`] or [`STATUS_DEOPT`].
+pub type Trampoline = unsafe extern "C" fn(
+    entry: *const u8,
+    args: *const u64,
+    nargs: usize,
+    ctx: *mut JitContext,
+    result: *mut u64,
+) -> u64;
+
+/// Errors of code generation (a refused compile, never a crash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmitError(pub String);
+
+impl std::fmt::Display for EmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An architecture: its name and its one-off code.
+pub trait Backend {
+    type Masm: MacroAssembler;
+    const NAME: &'static str;
+    /// A fresh assembler for one function.
+    fn masm() -> Self::Masm;
+    /// The trampoline's code (position independent; see [`Trampoline`]).
+    fn trampoline() -> Result<Vec<u8>, EmitError>;
+}
+
+/// What the template code generator asks of an architecture. Two-address form: an
+/// operation's destination is also its left operand. Deopt labels are bound with
+/// [`MacroAssembler::deopt_exit`].
+pub trait MacroAssembler {
+    type Label: Copy;
+    /// Registers the code generator may allocate (everything else is the backend's).
+    const GPRS: &'static [Gpr];
+    const FPRS: &'static [Fpr];
+
+    fn new_label(&mut self) -> Self::Label;
+    fn bind(&mut self, label: Self::Label);
+    /// Byte offset of the next instruction (for source annotations).
+    fn offset(&self) -> usize;
+
+    /// Entry of a function with `params` arguments: builds the frame, checks the host
+    /// stack (jumping to `stack_deopt` when it is short). The frame size is fixed by
+    /// [`MacroAssembler::finish`].
+    fn prologue(&mut self, stack_deopt: Self::Label);
+    /// Leaves the function returning `value`'s bits.
+    fn ret(&mut self, value: Src);
+    fn fret(&mut self, value: Fpr);
+
+    fn mov(&mut self, dst: Gpr, src: Src);
+    fn store(&mut self, dst: Mem, src: Src);
+    fn fmov(&mut self, dst: Fpr, src: FSrc);
+    fn fstore(&mut self, dst: Mem, src: Fpr);
+    fn fconst(&mut self, dst: Fpr, value: f64);
+
+    /// `dst = dst op rhs`, jumping to `overflow` when the result does not fit.
+    fn int_op(&mut self, op: IntOp, dst: Gpr, rhs: Src, overflow: Self::Label);
+    fn int_neg(&mut self, dst: Gpr, overflow: Self::Label);
+    /// `dst = dst / rhs` or `dst % rhs` (truncating; the remainder has the dividend's
+    /// sign; `MIN % -1` is 0), jumping to `zero` for a zero divisor and to `overflow`
+    /// for `MIN / -1`. With an immediate divisor the checks it cannot fail are left out.
+    fn int_div(&mut self, rem: bool, dst: Gpr, rhs: Src, zero: Self::Label, overflow: Self::Label);
+    /// `dst / 2^shift` or `dst % 2^shift` with the same truncating semantics (shift 1..=62).
+    fn int_div_pow2(&mut self, rem: bool, dst: Gpr, shift: u8);
+    /// `dst = 1 - dst` for a bool.
+    fn not(&mut self, dst: Gpr);
+
+    fn float_op(&mut self, op: FloatOp, dst: Fpr, rhs: FSrc);
+    fn float_neg(&mut self, dst: Fpr);
+    fn float_abs(&mut self, dst: Fpr);
+    fn float_sqrt(&mut self, dst: Fpr);
+    /// Calls a Rust helper on `dst` (and `rhs`), leaving the result in `dst`. Clobbers
+    /// every allocatable register but `dst`: the caller spills first.
+    fn float_call(&mut self, helper: Helper, dst: Fpr, rhs: Option<Fpr>);
+    fn int_to_float(&mut self, dst: Fpr, src: Src);
+    /// Truncating; jumps to `fail` for NaN, infinities and values outside [-2^63, 2^63).
+    fn float_to_int(&mut self, dst: Gpr, src: Fpr, fail: Self::Label);
+
+    /// Jumps to `target` when `a cond b`.
+    fn branch_int(&mut self, cond: Cond, a: Gpr, b: Src, target: Self::Label);
+    /// Jumps to `target` when `(a cond b) == when` (NaN makes every comparison but
+    /// `Ne` false).
+    fn branch_float(&mut self, cond: Cond, a: Fpr, b: FSrc, when: bool, target: Self::Label);
+    /// Jumps to `target` when the bool in `a` equals `when`.
+    fn branch_bool(&mut self, a: Src, when: bool, target: Self::Label);
+    /// `dst = (a cond b)` as a bool.
+    fn set_int(&mut self, cond: Cond, dst: Gpr, a: Gpr, b: Src);
+    fn set_float(&mut self, cond: Cond, dst: Gpr, a: Fpr, b: FSrc);
+    fn jump(&mut self, target: Self::Label);
+
+    /// Counts one nested call against the depth budget, jumping to `exceeded` when the
+    /// limit would be passed; [`MacroAssembler::depth_leave`] gives it back.
+    fn depth_enter(&mut self, exceeded: Self::Label);
+    fn depth_leave(&mut self);
+    /// Calls the function whose entry address is stored at `slot` (a stable address),
+    /// with `args` words already stored in [`Mem::Out`]; the result goes to `dst`.
+    fn call_slot(&mut self, slot: *const usize, dst: Gpr);
+    /// Calls `target` (a label of this function: a direct self call).
+    fn call_label(&mut self, target: Self::Label, dst: Gpr);
+    /// Moves a call's result bits from a general register into a float register.
+    fn bits_to_float(&mut self, dst: Fpr, src: Gpr);
+
+    /// Binds `label` to an exit that records `site` and deoptimizes.
+    fn deopt_exit(&mut self, label: Self::Label, site: u64);
+
+    /// Fixes the frame (`locals` words, `out` outgoing argument words) and returns the
+    /// code, position independent.
+    fn finish(self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError>;
+}

@@ -4,6 +4,7 @@
 pub mod bytecode;
 pub mod compile;
 pub mod profile;
+pub mod tier;
 pub mod verify;
 pub mod vm;
 

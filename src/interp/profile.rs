@@ -33,12 +33,22 @@ impl TypeSet {
 pub const RESTART_SAMPLE: u64 = 16;
 
 /// The profile of one function since it was (re)defined or the JIT was cleared.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Profile {
     /// Calls, self tail calls included.
     pub calls: u64,
     /// Per parameter, the types of the arguments it has received.
     pub arg_types: Vec<TypeSet>,
+    /// The call count at which the interpreter asks its compiled tier to take the
+    /// calls (`u64::MAX`: never). The engine sets it from the threshold; the tier
+    /// moves it (back off after a refusal).
+    pub hot_at: u64,
+}
+
+impl Default for Profile {
+    fn default() -> Profile {
+        Profile::new(0)
+    }
 }
 
 impl Profile {
@@ -46,6 +56,7 @@ impl Profile {
         Profile {
             calls: 0,
             arg_types: vec![TypeSet::default(); params],
+            hot_at: u64::MAX,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use super::bytecode::{Code, Op, Reg, Test, K};
 use super::profile::Profile;
+use super::tier::{Program, Tier};
 use super::Function;
 use crate::builtins::BuiltinError;
 use crate::error::{Error, ErrorKind};
@@ -20,6 +21,27 @@ pub struct Context<'a> {
     /// By function id.
     pub profiles: &'a mut [Profile],
     pub max_depth: u32,
+    /// The compiled tier, asked to run a function's calls once its profile is hot.
+    pub tier: Option<&'a mut dyn Tier>,
+}
+
+impl Context<'_> {
+    /// Offers a call to the compiled tier; `None` if the interpreter must run it.
+    #[inline]
+    fn offer(&mut self, func: u32, args: &[Value], depth: u32) -> Option<Value> {
+        let tier = self.tier.as_deref_mut()?;
+        tier.enter(
+            Program {
+                functions: self.functions,
+                names: self.names,
+                profiles: self.profiles,
+                max_depth: self.max_depth,
+            },
+            func,
+            args,
+            depth,
+        )
+    }
 }
 
 /// A caller waiting for its callee to return.
@@ -353,7 +375,16 @@ fn execute<'a>(
                         break stack_overflow(ctx.max_depth);
                     }
                     let new_base = base + first as usize;
-                    ctx.profiles[func as usize].record(&regs[new_base..new_base + argc as usize]);
+                    let args = &regs[new_base..new_base + argc as usize];
+                    let profile = &mut ctx.profiles[func as usize];
+                    profile.record(args);
+                    if profile.calls >= profile.hot_at {
+                        let depth = depth_base + frames.len() as u32 + 1;
+                        if let Some(v) = ctx.offer(func, args, depth) {
+                            set!(dst, v);
+                            continue;
+                        }
+                    }
                     frames.push(Frame {
                         code,
                         pc: pc as u32,
@@ -367,7 +398,26 @@ fn execute<'a>(
                 }
                 Op::Restart => {
                     if let Some(id) = code.func {
-                        ctx.profiles[id as usize].record_restart(&regs[base..base + code.params]);
+                        let args = &regs[base..base + code.params];
+                        let profile = &mut ctx.profiles[id as usize];
+                        profile.record_restart(args);
+                        // A hot self tail loop continues in compiled code: the tail call
+                        // is a fresh entry with new arguments at the same depth.
+                        if profile.calls >= profile.hot_at {
+                            let depth = depth_base + frames.len() as u32;
+                            if let Some(v) = ctx.offer(id, args, depth) {
+                                match frames.pop() {
+                                    None => return Ok(v),
+                                    Some(f) => {
+                                        code = f.code;
+                                        pc = f.pc as usize;
+                                        base = f.base as usize;
+                                        set!(f.dst, v);
+                                        continue;
+                                    }
+                                }
+                            }
+                        }
                     }
                     pc = 0;
                 }

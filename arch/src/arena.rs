@@ -1,0 +1,650 @@
+//! The code arena: executable memory for JIT-compiled functions.
+//!
+//! # Memory
+//!
+//! Code lives in anonymous `mmap` mappings ("chunks"), never on the heap (SELinux refuses
+//! `mprotect(PROT_EXEC)` on heap pages). The first install reserves one chunk of `limit`
+//! bytes of address space (`MAP_NORESERVE`; the kernel backs pages only when they are
+//! written). Each [`install`](CodeArena::install) batch takes one *run* of whole pages from a
+//! chunk (first fit, free runs are coalesced), so pieces of different batches never share a
+//! page.
+//!
+//! # W^X
+//!
+//! No page is ever writable and executable at the same time. Free pages are read-write
+//! (`rw-`); a batch is copied into free pages, then its whole run is flipped to read-execute
+//! (`r-x`) with a single `mprotect`. Releasing the last piece of a run flips the run back to
+//! read-write, returns its pages to the OS (`madvise(MADV_DONTNEED)` on Unix) and puts the run
+//! on the free list.
+//!
+//! # Cost
+//!
+//! Installing a batch costs exactly one protection syscall however many pieces it holds (the
+//! syscall, not code generation, dominates compile latency): compile several functions, then
+//! install them together. Releasing a run costs two syscalls (`mprotect` + `madvise`).
+//!
+//! # Instruction cache
+//!
+//! After copying, the arena calls [`dynasmrt::cache_control::synchronize_icache`] on the new
+//! code. On AArch64 every thread that will *execute* freshly installed code must also call
+//! [`dynasmrt::cache_control::prepare_for_execution`] (an `isb`) before jumping to it, for
+//! example through [`CodeArena::prepare_for_execution`]. Both are no-ops on x86-64.
+//!
+//! # Handles and lifetimes
+//!
+//! A [`CodeHandle`] names one installed piece. Handles carry a process-wide unique stamp, so a
+//! handle that was released, cleared, or comes from another arena is never confused with a
+//! live piece: with such a *stale* handle [`entry`](CodeArena::entry) returns a null pointer,
+//! [`code`](CodeArena::code) an empty slice, [`release`](CodeArena::release) does nothing, and
+//! [`is_live`](CodeArena::is_live) is `false`. None of them panics.
+//!
+//! The pointer from [`entry`](CodeArena::entry) is valid until the piece's batch is fully
+//! released, the arena is [`clear`](CodeArena::clear)ed, or the arena is dropped. Calling it
+//! after that is undefined behaviour: the engine must make sure no compiled code is running or
+//! referenced (entry slots, return addresses on a stack) before releasing it.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use memmap2::{MmapOptions, MmapRaw};
+use region::Protection;
+
+/// Default size limit of a [`CodeArena`]: 64 MiB of code pages.
+pub const DEFAULT_LIMIT: usize = 64 << 20;
+
+/// Alignment of every installed piece's first byte.
+pub const PIECE_ALIGN: usize = 16;
+
+/// Byte written into the padding between and after pieces: `int3` on x86, which traps if
+/// control ever runs off the end of a piece. On AArch64 the zero word is `udf #0`, which traps
+/// as well.
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+const FILL: u8 = 0xCC;
+#[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+const FILL: u8 = 0x00;
+
+/// Process-wide source of piece stamps. Stamp 0 is never handed out: it marks a vacant slot.
+static NEXT_STAMP: AtomicU64 = AtomicU64::new(1);
+
+/// Identifies one installed piece of code in a [`CodeArena`].
+///
+/// Cheap to copy; it owns nothing. See the [module documentation](self) for what happens when
+/// a handle is used after its piece is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CodeHandle {
+    /// Index into the arena's piece table.
+    slot: u32,
+    /// Process-wide unique stamp of the piece; the slot is live for this handle only while it
+    /// holds the same stamp.
+    stamp: u64,
+}
+
+/// Why an [`install`](CodeArena::install) failed. A failed install changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArenaError {
+    /// The batch needs `needed` bytes of code pages, but only `limit - used` are left.
+    Full {
+        /// The arena's size limit in bytes.
+        limit: usize,
+        /// Bytes of code pages already in use.
+        used: usize,
+        /// Bytes of code pages the batch needs (its pieces, aligned, rounded up to pages).
+        needed: usize,
+    },
+    /// The operating system refused to map memory for code.
+    Map(String),
+    /// The operating system refused to change a page protection.
+    Protect(String),
+}
+
+impl fmt::Display for ArenaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ArenaError::Full {
+                limit,
+                used,
+                needed,
+            } => write!(
+                f,
+                "code arena full: the batch needs {needed} bytes of code pages, \
+                 but {used} of the {limit}-byte limit are already in use"
+            ),
+            ArenaError::Map(e) => write!(f, "code arena: could not map memory for code: {e}"),
+            ArenaError::Protect(e) => {
+                write!(
+                    f,
+                    "code arena: could not change the protection of code pages: {e}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for ArenaError {}
+
+/// A free stretch of pages inside a chunk (byte offsets, page multiples).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: usize,
+    len: usize,
+}
+
+/// One anonymous mapping. Its pages are `rw-` when free and `r-x` when they hold a live run.
+struct Chunk {
+    map: MmapRaw,
+    /// Free spans, sorted by `start`, never adjacent (coalesced).
+    free: Vec<Span>,
+    /// Runs in this chunk that are not on the free list (live, or lost after a failed
+    /// `mprotect` back to read-write).
+    live_runs: usize,
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// First fit: takes `len` bytes from the lowest free span that is big enough.
+    fn take(&mut self, len: usize) -> Option<usize> {
+        let i = self.free.iter().position(|s| s.len >= len)?;
+        let span = &mut self.free[i];
+        let start = span.start;
+        span.start += len;
+        span.len -= len;
+        if span.len == 0 {
+            self.free.remove(i);
+        }
+        Some(start)
+    }
+
+    /// Returns a span to the free list, merging it with its neighbours.
+    fn give_back(&mut self, start: usize, len: usize) {
+        let i = self.free.partition_point(|s| s.start < start);
+        debug_assert!(i == 0 || self.free[i - 1].start + self.free[i - 1].len <= start);
+        debug_assert!(i == self.free.len() || start + len <= self.free[i].start);
+        let joins_prev = i > 0 && self.free[i - 1].start + self.free[i - 1].len == start;
+        let joins_next = i < self.free.len() && start + len == self.free[i].start;
+        match (joins_prev, joins_next) {
+            (true, true) => {
+                self.free[i - 1].len += len + self.free[i].len;
+                self.free.remove(i);
+            }
+            (true, false) => self.free[i - 1].len += len,
+            (false, true) => {
+                self.free[i].start = start;
+                self.free[i].len += len;
+            }
+            (false, false) => self.free.insert(i, Span { start, len }),
+        }
+    }
+}
+
+/// A run: the pages of one installed batch.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    chunk: u32,
+    start: usize,
+    len: usize,
+    /// Pieces of the batch not yet released.
+    live_pieces: usize,
+}
+
+/// One installed piece, or a vacant slot (`stamp == 0`).
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    stamp: u64,
+    run: u32,
+    chunk: u32,
+    /// Byte offset of the first byte inside the chunk.
+    start: usize,
+    len: usize,
+}
+
+const VACANT: Piece = Piece {
+    stamp: 0,
+    run: 0,
+    chunk: 0,
+    start: 0,
+    len: 0,
+};
+
+/// Executable memory for JIT-compiled code, with a size limit, batch installation and
+/// reclamation. See the [module documentation](self) for the design and the rules.
+pub struct CodeArena {
+    limit: usize,
+    page: usize,
+    chunks: Vec<Option<Chunk>>,
+    runs: Vec<Option<Run>>,
+    free_run_slots: Vec<u32>,
+    pieces: Vec<Piece>,
+    free_piece_slots: Vec<u32>,
+    /// Bytes of pages in live (or lost) runs.
+    used: usize,
+    /// Bytes of address space currently mapped (sum of chunk lengths).
+    reserved: usize,
+    stats: ArenaStats,
+    /// The last range given to `synchronize_icache` (start address, length).
+    #[cfg(test)]
+    last_icache_sync: (usize, usize),
+}
+
+/// Counters of the arena's work since it was created (not reset by `clear`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ArenaStats {
+    /// Successful installs of a non-empty batch.
+    pub batches: u64,
+    /// Pieces installed.
+    pub pieces: u64,
+    /// `mprotect` calls (one per installed batch, one per reclaimed run).
+    pub protect_calls: u64,
+    /// `synchronize_icache` calls (one per installed batch).
+    pub icache_syncs: u64,
+    /// Runs whose pages were returned to the free list.
+    pub runs_reclaimed: u64,
+}
+
+impl Default for CodeArena {
+    fn default() -> Self {
+        CodeArena::new(DEFAULT_LIMIT)
+    }
+}
+
+impl fmt::Debug for CodeArena {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CodeArena")
+            .field("limit", &self.limit)
+            .field("used", &self.used)
+            .field("reserved", &self.reserved)
+            .field("live_pieces", &self.live_pieces())
+            .finish()
+    }
+}
+
+fn align_up(n: usize, align: usize) -> Option<usize> {
+    debug_assert!(align.is_power_of_two());
+    Some(n.checked_add(align - 1)? & !(align - 1))
+}
+
+impl CodeArena {
+    /// An empty arena that will hold at most `limit` bytes of code pages. Maps nothing until
+    /// the first install.
+    pub fn new(limit: usize) -> CodeArena {
+        CodeArena {
+            limit,
+            page: region::page::size(),
+            chunks: Vec::new(),
+            runs: Vec::new(),
+            free_run_slots: Vec::new(),
+            pieces: Vec::new(),
+            free_piece_slots: Vec::new(),
+            used: 0,
+            reserved: 0,
+            stats: ArenaStats::default(),
+            #[cfg(test)]
+            last_icache_sync: (0, 0),
+        }
+    }
+
+    /// Installs one piece of code; see [`install`](CodeArena::install).
+    pub fn install_one(&mut self, code: &[u8]) -> Result<CodeHandle, ArenaError> {
+        let handles = self.install(&[code])?;
+        Ok(handles[0])
+    }
+
+    /// Copies each piece (position-independent machine code, first byte aligned to
+    /// [`PIECE_ALIGN`]) into fresh executable memory and returns one handle per piece, in
+    /// order. All or nothing: on `Err` nothing was installed.
+    ///
+    /// The whole batch shares one run of pages and costs one `mprotect`. Its pages are
+    /// reclaimed when every piece of the batch has been [released](CodeArena::release).
+    /// An empty `pieces` maps nothing and returns no handles. Padding between and after the
+    /// pieces traps if executed.
+    ///
+    /// Before running new code, AArch64 needs
+    /// [`prepare_for_execution`](CodeArena::prepare_for_execution) on the executing thread.
+    pub fn install(&mut self, pieces: &[&[u8]]) -> Result<Vec<CodeHandle>, ArenaError> {
+        if pieces.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Layout: offset of each piece inside the run.
+        let full = |needed| ArenaError::Full {
+            limit: self.limit,
+            used: self.used,
+            needed,
+        };
+        let mut offsets = Vec::with_capacity(pieces.len());
+        let mut end = 0usize;
+        for p in pieces {
+            let off = align_up(end, PIECE_ALIGN).ok_or_else(|| full(usize::MAX))?;
+            offsets.push(off);
+            end = off.checked_add(p.len()).ok_or_else(|| full(usize::MAX))?;
+        }
+        let needed = align_up(end.max(1), self.page).ok_or_else(|| full(usize::MAX))?;
+        if needed > self.limit.saturating_sub(self.used) {
+            return Err(full(needed));
+        }
+
+        let (chunk_index, start) = self.take_pages(needed)?;
+        let chunk = self.chunks[chunk_index].as_mut().expect("chunk just used");
+        // SAFETY: `take_pages` returned `needed` bytes at `start`, inside the chunk's mapping
+        // (`start + needed <= chunk.len()`), so the pointer stays in bounds.
+        let base = unsafe { chunk.map.as_mut_ptr().add(start) };
+
+        // Copy the pieces and fill the padding.
+        let mut cursor = 0;
+        for (p, &off) in pieces.iter().zip(&offsets) {
+            // SAFETY: `[base + cursor, base + off + p.len())` lies inside the run
+            // (`off + p.len() <= end <= needed`). The run's pages are free pages of our own
+            // mapping, hence read-write, and nothing else refers to them: no piece lives there
+            // and `&mut self` excludes outstanding `code()` borrows. `p` is caller memory, so
+            // it cannot overlap the mapping we own.
+            unsafe {
+                std::ptr::write_bytes(base.add(cursor), FILL, off - cursor);
+                std::ptr::copy_nonoverlapping(p.as_ptr(), base.add(off), p.len());
+            }
+            cursor = off + p.len();
+        }
+        // SAFETY: as above, `[base + cursor, base + needed)` is the read-write tail of the run.
+        unsafe { std::ptr::write_bytes(base.add(cursor), FILL, needed - cursor) };
+
+        // SAFETY: the run is initialised (every byte written above) and read-write, and no
+        // mutable access to it happens while this shared slice lives.
+        let written = unsafe { std::slice::from_raw_parts(base, end) };
+        dynasmrt::cache_control::synchronize_icache(written);
+        self.stats.icache_syncs += 1;
+        #[cfg(test)]
+        {
+            self.last_icache_sync = (base as usize, end);
+        }
+
+        self.stats.protect_calls += 1;
+        // SAFETY: the range is exactly the run: whole pages of our own mapping that no other
+        // piece uses. Making it read-execute (not writable) removes the write access that
+        // nobody holds any more (the copies are done).
+        let flipped = unsafe { region::protect(base, needed, Protection::READ_EXECUTE) };
+        if let Err(e) = flipped {
+            // mprotect may have changed part of the range before failing: try to restore
+            // read-write so the pages can be reused, otherwise keep them out of circulation.
+            // SAFETY: the same run of our own pages; nothing executes or refers to it.
+            let restored = unsafe { region::protect(base, needed, Protection::READ_WRITE) };
+            let chunk = self.chunks[chunk_index].as_mut().expect("chunk just used");
+            if restored.is_ok() {
+                chunk.give_back(start, needed);
+            } else {
+                chunk.live_runs += 1;
+                self.used += needed;
+            }
+            return Err(ArenaError::Protect(e.to_string()));
+        }
+
+        // Book-keeping: one run, one slot per piece.
+        let chunk = self.chunks[chunk_index].as_mut().expect("chunk just used");
+        chunk.live_runs += 1;
+        self.used += needed;
+        self.stats.batches += 1;
+        self.stats.pieces += pieces.len() as u64;
+        let run = Run {
+            chunk: chunk_index as u32,
+            start,
+            len: needed,
+            live_pieces: pieces.len(),
+        };
+        let run_slot = match self.free_run_slots.pop() {
+            Some(i) => {
+                self.runs[i as usize] = Some(run);
+                i
+            }
+            None => {
+                self.runs.push(Some(run));
+                (self.runs.len() - 1) as u32
+            }
+        };
+        let first_stamp = NEXT_STAMP.fetch_add(pieces.len() as u64, Ordering::Relaxed);
+        let mut handles = Vec::with_capacity(pieces.len());
+        for (i, (p, &off)) in pieces.iter().zip(&offsets).enumerate() {
+            let piece = Piece {
+                stamp: first_stamp + i as u64,
+                run: run_slot,
+                chunk: chunk_index as u32,
+                start: start + off,
+                len: p.len(),
+            };
+            let slot = match self.free_piece_slots.pop() {
+                Some(s) => {
+                    self.pieces[s as usize] = piece;
+                    s
+                }
+                None => {
+                    self.pieces.push(piece);
+                    (self.pieces.len() - 1) as u32
+                }
+            };
+            handles.push(CodeHandle {
+                slot,
+                stamp: piece.stamp,
+            });
+        }
+        Ok(handles)
+    }
+
+    /// Finds `len` free bytes (a page multiple), reserving a new chunk if no chunk has room.
+    /// The caller has checked the limit.
+    fn take_pages(&mut self, len: usize) -> Result<(usize, usize), ArenaError> {
+        for (i, chunk) in self.chunks.iter_mut().enumerate() {
+            if let Some(start) = chunk.as_mut().and_then(|c| c.take(len)) {
+                return Ok((i, start));
+            }
+        }
+        // Normally the first chunk spans the whole limit; later chunks appear only after
+        // `set_limit` raised the limit or when fragmentation leaves no run big enough.
+        let rest = self.limit.saturating_sub(self.reserved) & !(self.page - 1);
+        let size = len.max(rest);
+        let map = match Self::map(size) {
+            Ok(m) => Ok(m),
+            Err(_) if size > len => Self::map(len),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| ArenaError::Map(e.to_string()))?;
+        let mut chunk = Chunk {
+            free: vec![Span {
+                start: 0,
+                len: map.len(),
+            }],
+            map,
+            live_runs: 0,
+        };
+        let start = chunk.take(len).expect("a fresh chunk holds the request");
+        self.reserved += chunk.len();
+        let index = match self.chunks.iter().position(Option::is_none) {
+            Some(i) => {
+                self.chunks[i] = Some(chunk);
+                i
+            }
+            None => {
+                self.chunks.push(Some(chunk));
+                self.chunks.len() - 1
+            }
+        };
+        Ok((index, start))
+    }
+
+    /// Maps `len` bytes of read-write anonymous memory, without reserving swap for it.
+    fn map(len: usize) -> std::io::Result<MmapRaw> {
+        MmapOptions::new()
+            .len(len)
+            .no_reserve_swap()
+            .map_anon()
+            .map(MmapRaw::from)
+    }
+
+    fn piece(&self, h: CodeHandle) -> Option<&Piece> {
+        self.pieces
+            .get(h.slot as usize)
+            .filter(|p| p.stamp == h.stamp)
+    }
+
+    /// Whether `h` names a piece that is installed in this arena now.
+    pub fn is_live(&self, h: CodeHandle) -> bool {
+        self.piece(h).is_some()
+    }
+
+    /// Address of the piece's first byte (aligned to [`PIECE_ALIGN`]), or null if `h` is
+    /// stale. To call it, transmute to the right `extern "C" fn` type (unsafe: the caller
+    /// vouches for the code and its signature). Valid until the piece's batch is released or
+    /// the arena is cleared or dropped.
+    pub fn entry(&self, h: CodeHandle) -> *const u8 {
+        match self.piece(h) {
+            Some(p) => {
+                let chunk = self.chunks[p.chunk as usize]
+                    .as_ref()
+                    .expect("live piece in live chunk");
+                // SAFETY: `p.start + p.len <= chunk.len()`: the piece lies inside its chunk.
+                unsafe { chunk.map.as_ptr().add(p.start) }
+            }
+            None => std::ptr::null(),
+        }
+    }
+
+    /// The installed bytes of the piece (for disassembly), or an empty slice if `h` is stale.
+    pub fn code(&self, h: CodeHandle) -> &[u8] {
+        match self.piece(h) {
+            Some(p) => {
+                // SAFETY: the piece's bytes lie inside a mapping owned by `self` (it is unmapped
+                // only through `&mut self`), they were initialised by `install`, and their pages
+                // are read-execute, so readable. Nothing writes them while the piece is live,
+                // and it stays live while this borrow of `self` lasts (`release`/`clear` take
+                // `&mut self`).
+                unsafe { std::slice::from_raw_parts(self.entry(h), p.len) }
+            }
+            None => &[],
+        }
+    }
+
+    /// Makes the current thread ready to execute the piece: on AArch64 flushes this core's
+    /// pipeline (`isb`), elsewhere does nothing. Call it on every thread that will run freshly
+    /// installed code, before running it.
+    pub fn prepare_for_execution(&self, h: CodeHandle) {
+        dynasmrt::cache_control::prepare_for_execution(self.code(h));
+    }
+
+    /// Releases one piece. Once every piece installed in the same batch is released, the
+    /// batch's pages become read-write again, go back to the OS, and can be reused. Releasing
+    /// a stale handle (already released, cleared, or from another arena) does nothing.
+    ///
+    /// The caller must make sure the code is no longer running nor reachable.
+    pub fn release(&mut self, h: CodeHandle) {
+        let Some(&piece) = self.piece(h) else {
+            return;
+        };
+        self.pieces[h.slot as usize] = VACANT;
+        self.free_piece_slots.push(h.slot);
+
+        let run_slot = piece.run as usize;
+        let run = self.runs[run_slot]
+            .as_mut()
+            .expect("live piece in live run");
+        run.live_pieces -= 1;
+        if run.live_pieces > 0 {
+            return;
+        }
+        let run = self.runs[run_slot].take().expect("live run");
+        self.free_run_slots.push(piece.run);
+
+        let chunk_index = run.chunk as usize;
+        let chunk = self.chunks[chunk_index]
+            .as_mut()
+            .expect("live run in live chunk");
+        // SAFETY: the run lies inside the chunk.
+        let base = unsafe { chunk.map.as_mut_ptr().add(run.start) };
+        self.stats.protect_calls += 1;
+        // SAFETY: the run is whole pages of our own mapping; its last piece is released, so
+        // nothing refers to it (the caller guarantees no code runs there). Read-write without
+        // execute keeps W^X.
+        if unsafe { region::protect(base, run.len, Protection::READ_WRITE) }.is_err() {
+            // The pages stay read-execute: keep them out of circulation (still counted in
+            // `used`) until `clear`.
+            return;
+        }
+        #[cfg(unix)]
+        {
+            // SAFETY: MADV_DONTNEED zero-fills the run's pages. No reference to them exists:
+            // the run's pieces are all released and `&mut self` excludes `code()` borrows.
+            // Failure only means the pages stay resident, which is harmless.
+            let _ = unsafe {
+                chunk.map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    run.start,
+                    run.len,
+                )
+            };
+        }
+        chunk.give_back(run.start, run.len);
+        chunk.live_runs -= 1;
+        self.used -= run.len;
+        self.stats.runs_reclaimed += 1;
+        self.trim();
+    }
+
+    /// Unmaps empty chunks while more address space is reserved than the limit.
+    fn trim(&mut self) {
+        for slot in &mut self.chunks {
+            if self.reserved <= self.limit {
+                break;
+            }
+            if slot.as_ref().is_some_and(|c| c.live_runs == 0) {
+                let chunk = slot.take().expect("checked");
+                self.reserved -= chunk.len();
+            }
+        }
+    }
+
+    /// Drops all code and returns all memory to the OS (unmaps every chunk). Every handle
+    /// becomes stale; the caller must make sure no code of this arena is running.
+    pub fn clear(&mut self) {
+        self.chunks.clear();
+        self.runs.clear();
+        self.free_run_slots.clear();
+        self.pieces.clear();
+        self.free_piece_slots.clear();
+        self.used = 0;
+        self.reserved = 0;
+    }
+
+    /// Bytes of live code pages (whole pages of installed batches).
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
+    /// Bytes of address space currently mapped (live and free pages). Normally `0` before the
+    /// first install and `limit` (rounded down to pages) afterwards; free pages cost no memory.
+    pub fn reserved(&self) -> usize {
+        self.reserved
+    }
+
+    /// Counters of the work done so far (batches, protection syscalls, cache flushes).
+    pub fn stats(&self) -> ArenaStats {
+        self.stats
+    }
+
+    /// Number of live pieces.
+    pub fn live_pieces(&self) -> usize {
+        self.pieces.len() - self.free_piece_slots.len()
+    }
+
+    /// The size limit in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Changes the size limit. Installed code stays; a lower limit makes installs fail until
+    /// enough code is released (`used` may exceed the limit meanwhile). A higher limit takes
+    /// effect at once, even with live code (a further chunk is mapped when needed).
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+        self.trim();
+    }
+}
+
+#[cfg(test)]
+#[path = "arena_tests.rs"]
+mod tests;

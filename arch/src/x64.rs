@@ -1,0 +1,592 @@
+#![allow(clippy::useless_conversion)] // dynasm's register expressions
+
+//! x86-64: the [`MacroAssembler`] with dynasm.
+//!
+//! Registers: `rax`, `rdx` and `r11` are scratch (division, immediates, results);
+//! `r14` holds the depth budget and `r15` the [`JitContext`](crate::JitContext);
+//! `xmm0` and `xmm15` are float scratch. Frame: `[rbp + 16 + 8i]` are the arguments,
+//! `[rbp - 8 - 8i]` the locals, `[rsp + 8i]` the outgoing arguments; `rsp` stays
+//! 16-byte aligned at every call, as the System V ABI wants for the helpers.
+
+use crate::{
+    ctx, Backend, Cond, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, MacroAssembler, Mem, Src,
+};
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+
+macro_rules! asm {
+    ($ops:expr; $($t:tt)*) => {
+        dynasm!($ops ; .arch x64 ; $($t)*)
+    };
+}
+
+const RAX: u8 = 0;
+const R11: u8 = 11;
+const RSP: u8 = 4;
+const RBP: u8 = 5;
+const XMM_SCRATCH: u8 = 15;
+
+pub struct X64;
+
+impl Backend for X64 {
+    type Masm = X64Masm;
+    const NAME: &'static str = "x86-64";
+
+    fn masm() -> X64Masm {
+        X64Masm {
+            ops: VecAssembler::new(0),
+            frame_patch: None,
+        }
+    }
+
+    fn trampoline() -> Result<Vec<u8>, EmitError> {
+        let mut ops: VecAssembler<X64Relocation> = VecAssembler::new(0);
+        // System V: rdi = entry, rsi = args, rdx = nargs, rcx = ctx, r8 = result.
+        asm!(ops
+            ; push rbp
+            ; mov rbp, rsp
+            ; push rbx
+            ; push r12
+            ; push r13
+            ; push r14
+            ; push r15
+            ; push r8
+            // rsp = rbp - 48: 16-byte aligned (entry rsp was 8 mod 16).
+            ; mov r15, rcx
+            ; mov r14, QWORD [r15 + ctx::DEPTH_BUDGET]
+            ; mov QWORD [r15 + ctx::SAVED_SP], rsp
+            ; lea rax, [->landing]
+            ; mov QWORD [r15 + ctx::LANDING], rax
+            // The outgoing area: nargs words, rounded up to keep the alignment.
+            ; lea rax, [rdx * 8 + 15]
+            ; and rax, -16
+            ; sub rsp, rax
+            ; xor ecx, ecx
+            ; ->copy:
+            ; cmp rcx, rdx
+            ; jae ->copied
+            ; mov r11, QWORD [rsi + rcx * 8]
+            ; mov QWORD [rsp + rcx * 8], r11
+            ; inc rcx
+            ; jmp ->copy
+            ; ->copied:
+            ; call rdi
+            ; mov r8, QWORD [rbp - 48]
+            ; mov QWORD [r8], rax
+            ; xor eax, eax
+            ; jmp ->exit
+            // A deopt exit jumps here from any depth of compiled frames.
+            ; ->landing:
+            ; mov rsp, QWORD [r15 + ctx::SAVED_SP]
+            ; lea rbp, [rsp + 48]
+            ; mov eax, 1
+            ; ->exit:
+            ; lea rsp, [rbp - 48]
+            ; pop r8
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop r12
+            ; pop rbx
+            ; pop rbp
+            ; ret
+        );
+        ops.finalize()
+            .map_err(|e| EmitError(format!("trampoline: {e}")))
+    }
+}
+
+pub struct X64Masm {
+    ops: VecAssembler<X64Relocation>,
+    /// Where the prologue's frame size (an imm32) is patched by `finish`.
+    frame_patch: Option<usize>,
+}
+
+fn addr(m: Mem) -> (u8, i32) {
+    match m {
+        Mem::Param(i) => (RBP, 16 + 8 * i as i32),
+        Mem::Local(i) => (RBP, -8 - 8 * i as i32),
+        Mem::Out(i) => (RSP, 8 * i as i32),
+    }
+}
+
+fn fits_i32(v: i64) -> bool {
+    v == v as i32 as i64
+}
+
+impl X64Masm {
+    /// Loads `src` into a register, using `r11` for anything but a register.
+    fn reg_of(&mut self, src: Src) -> u8 {
+        match src {
+            Src::Reg(r) => r.0,
+            other => {
+                self.load(R11, other);
+                R11
+            }
+        }
+    }
+
+    fn load(&mut self, dst: u8, src: Src) {
+        match src {
+            Src::Reg(r) => {
+                if r.0 != dst {
+                    asm!(self.ops; mov Rq(dst), Rq(r.0));
+                }
+            }
+            Src::Imm(0) => asm!(self.ops; xor Rd(dst), Rd(dst)),
+            Src::Imm(v) if fits_i32(v) => asm!(self.ops; mov Rq(dst), DWORD v as i32),
+            Src::Imm(v) => asm!(self.ops; mov Rq(dst), QWORD v),
+            Src::Mem(m) => {
+                let (b, d) = addr(m);
+                asm!(self.ops; mov Rq(dst), QWORD [Rq(b) + d]);
+            }
+        }
+    }
+
+    /// The float operand in a register, using `xmm15` for memory.
+    fn freg_of(&mut self, src: FSrc) -> u8 {
+        match src {
+            FSrc::Reg(r) => r.0,
+            FSrc::Mem(m) => {
+                let (b, d) = addr(m);
+                asm!(self.ops; movsd Rx(XMM_SCRATCH), QWORD [Rq(b) + d]);
+                XMM_SCRATCH
+            }
+        }
+    }
+
+    fn jcc(&mut self, cond: Cond, target: DynamicLabel) {
+        match cond {
+            Cond::Eq => asm!(self.ops; je =>target),
+            Cond::Ne => asm!(self.ops; jne =>target),
+            Cond::Lt => asm!(self.ops; jl =>target),
+            Cond::Le => asm!(self.ops; jle =>target),
+            Cond::Gt => asm!(self.ops; jg =>target),
+            Cond::Ge => asm!(self.ops; jge =>target),
+        }
+    }
+
+    fn cmp(&mut self, a: Gpr, b: Src) {
+        match b {
+            Src::Imm(v) if fits_i32(v) => asm!(self.ops; cmp Rq(a.0), DWORD v as i32),
+            Src::Mem(m) => {
+                let (base, d) = addr(m);
+                asm!(self.ops; cmp Rq(a.0), QWORD [Rq(base) + d]);
+            }
+            other => {
+                let r = self.reg_of(other);
+                asm!(self.ops; cmp Rq(a.0), Rq(r));
+            }
+        }
+    }
+
+    /// `ucomisd` ordered so that `Lt`/`Le` become "above" tests (false on NaN).
+    fn fcompare(&mut self, cond: Cond, a: Fpr, b: FSrc) {
+        let b = self.freg_of(b);
+        match cond {
+            Cond::Lt | Cond::Le => asm!(self.ops; ucomisd Rx(b), Rx(a.0)),
+            _ => asm!(self.ops; ucomisd Rx(a.0), Rx(b)),
+        }
+    }
+}
+
+impl MacroAssembler for X64Masm {
+    type Label = DynamicLabel;
+    // rbx, rcx, rsi, rdi, r8, r9, r10, r12, r13.
+    const GPRS: &'static [Gpr] = &[
+        Gpr(3),
+        Gpr(1),
+        Gpr(6),
+        Gpr(7),
+        Gpr(8),
+        Gpr(9),
+        Gpr(10),
+        Gpr(12),
+        Gpr(13),
+    ];
+    const FPRS: &'static [Fpr] = &[
+        Fpr(1),
+        Fpr(2),
+        Fpr(3),
+        Fpr(4),
+        Fpr(5),
+        Fpr(6),
+        Fpr(7),
+        Fpr(8),
+        Fpr(9),
+        Fpr(10),
+        Fpr(11),
+        Fpr(12),
+        Fpr(13),
+        Fpr(14),
+    ];
+
+    fn new_label(&mut self) -> DynamicLabel {
+        self.ops.new_dynamic_label()
+    }
+    fn bind(&mut self, label: DynamicLabel) {
+        asm!(self.ops; =>label);
+    }
+    fn offset(&self) -> usize {
+        self.ops.offset().0
+    }
+
+    fn prologue(&mut self, stack_deopt: DynamicLabel) {
+        asm!(self.ops
+            ; push rbp
+            ; mov rbp, rsp
+            ; sub rsp, DWORD 0x7fff_fff0
+        );
+        self.frame_patch = Some(self.offset() - 4);
+        asm!(self.ops
+            ; cmp rsp, QWORD [r15 + ctx::STACK_LIMIT]
+            ; jb =>stack_deopt
+        );
+    }
+
+    fn ret(&mut self, value: Src) {
+        self.load(RAX, value);
+        asm!(self.ops; leave; ret);
+    }
+    fn fret(&mut self, value: Fpr) {
+        asm!(self.ops; movq rax, Rx(value.0); leave; ret);
+    }
+
+    fn mov(&mut self, dst: Gpr, src: Src) {
+        self.load(dst.0, src);
+    }
+    fn store(&mut self, dst: Mem, src: Src) {
+        let (b, d) = addr(dst);
+        match src {
+            Src::Imm(v) if fits_i32(v) => asm!(self.ops; mov QWORD [Rq(b) + d], DWORD v as i32),
+            other => {
+                let r = self.reg_of(other);
+                asm!(self.ops; mov QWORD [Rq(b) + d], Rq(r));
+            }
+        }
+    }
+    fn fmov(&mut self, dst: Fpr, src: FSrc) {
+        match src {
+            FSrc::Reg(r) if r == dst => {}
+            FSrc::Reg(r) => asm!(self.ops; movaps Rx(dst.0), Rx(r.0)),
+            FSrc::Mem(m) => {
+                let (b, d) = addr(m);
+                asm!(self.ops; movsd Rx(dst.0), QWORD [Rq(b) + d]);
+            }
+        }
+    }
+    fn fstore(&mut self, dst: Mem, src: Fpr) {
+        let (b, d) = addr(dst);
+        asm!(self.ops; movsd QWORD [Rq(b) + d], Rx(src.0));
+    }
+    fn fconst(&mut self, dst: Fpr, value: f64) {
+        if value.to_bits() == 0 {
+            asm!(self.ops; xorps Rx(dst.0), Rx(dst.0));
+        } else {
+            asm!(self.ops; mov r11, QWORD value.to_bits() as i64; movq Rx(dst.0), r11);
+        }
+    }
+
+    fn int_op(&mut self, op: IntOp, dst: Gpr, rhs: Src, overflow: DynamicLabel) {
+        let d = dst.0;
+        match (op, rhs) {
+            (IntOp::Add, Src::Imm(v)) if fits_i32(v) => asm!(self.ops; add Rq(d), DWORD v as i32),
+            (IntOp::Sub, Src::Imm(v)) if fits_i32(v) => asm!(self.ops; sub Rq(d), DWORD v as i32),
+            (IntOp::Mul, Src::Imm(v)) if fits_i32(v) => {
+                asm!(self.ops; imul Rq(d), Rq(d), DWORD v as i32)
+            }
+            (_, Src::Mem(m)) => {
+                let (b, o) = addr(m);
+                match op {
+                    IntOp::Add => asm!(self.ops; add Rq(d), QWORD [Rq(b) + o]),
+                    IntOp::Sub => asm!(self.ops; sub Rq(d), QWORD [Rq(b) + o]),
+                    IntOp::Mul => asm!(self.ops; imul Rq(d), QWORD [Rq(b) + o]),
+                }
+            }
+            (_, other) => {
+                let r = self.reg_of(other);
+                match op {
+                    IntOp::Add => asm!(self.ops; add Rq(d), Rq(r)),
+                    IntOp::Sub => asm!(self.ops; sub Rq(d), Rq(r)),
+                    IntOp::Mul => asm!(self.ops; imul Rq(d), Rq(r)),
+                }
+            }
+        }
+        asm!(self.ops; jo =>overflow);
+    }
+
+    fn int_neg(&mut self, dst: Gpr, overflow: DynamicLabel) {
+        asm!(self.ops; neg Rq(dst.0); jo =>overflow);
+    }
+
+    fn int_div(
+        &mut self,
+        rem: bool,
+        dst: Gpr,
+        rhs: Src,
+        zero: DynamicLabel,
+        overflow: DynamicLabel,
+    ) {
+        let d = dst.0;
+        match rhs {
+            Src::Imm(0) => asm!(self.ops; jmp =>zero),
+            Src::Imm(-1) if rem => asm!(self.ops; xor Rd(d), Rd(d)),
+            Src::Imm(-1) => asm!(self.ops; neg Rq(d); jo =>overflow),
+            Src::Imm(v) => {
+                asm!(self.ops
+                    ; mov rax, Rq(d)
+                    ; cqo
+                    ; mov r11, QWORD v
+                    ; idiv r11
+                );
+                if rem {
+                    asm!(self.ops; mov Rq(d), rdx);
+                } else {
+                    asm!(self.ops; mov Rq(d), rax);
+                }
+            }
+            other => {
+                self.load(R11, other);
+                let (minus_one, done) = (self.new_label(), self.new_label());
+                asm!(self.ops
+                    ; test r11, r11
+                    ; jz =>zero
+                    ; cmp r11, -1
+                    ; je =>minus_one
+                    ; mov rax, Rq(d)
+                    ; cqo
+                    ; idiv r11
+                );
+                if rem {
+                    asm!(self.ops; mov Rq(d), rdx; jmp =>done; =>minus_one; xor Rd(d), Rd(d));
+                } else {
+                    asm!(self.ops; mov Rq(d), rax; jmp =>done; =>minus_one; neg Rq(d); jo =>overflow);
+                }
+                asm!(self.ops; =>done);
+            }
+        }
+    }
+
+    fn int_div_pow2(&mut self, rem: bool, dst: Gpr, shift: u8) {
+        let d = dst.0;
+        // Negative dividends are biased by 2^shift - 1 so that the shift truncates toward zero.
+        asm!(self.ops
+            ; mov rax, Rq(d)
+            ; sar rax, 63
+            ; shr rax, (64 - shift) as i8
+            ; add rax, Rq(d)
+        );
+        if rem {
+            asm!(self.ops
+                ; mov r11, QWORD -(1i64 << shift)
+                ; and rax, r11
+                ; sub Rq(d), rax
+            );
+        } else {
+            asm!(self.ops; sar rax, shift as i8; mov Rq(d), rax);
+        }
+    }
+
+    fn not(&mut self, dst: Gpr) {
+        asm!(self.ops; xor Rd(dst.0), 1);
+    }
+
+    fn float_op(&mut self, op: FloatOp, dst: Fpr, rhs: FSrc) {
+        let d = dst.0;
+        match rhs {
+            FSrc::Reg(r) => match op {
+                FloatOp::Add => asm!(self.ops; addsd Rx(d), Rx(r.0)),
+                FloatOp::Sub => asm!(self.ops; subsd Rx(d), Rx(r.0)),
+                FloatOp::Mul => asm!(self.ops; mulsd Rx(d), Rx(r.0)),
+                FloatOp::Div => asm!(self.ops; divsd Rx(d), Rx(r.0)),
+            },
+            FSrc::Mem(m) => {
+                let (b, o) = addr(m);
+                match op {
+                    FloatOp::Add => asm!(self.ops; addsd Rx(d), QWORD [Rq(b) + o]),
+                    FloatOp::Sub => asm!(self.ops; subsd Rx(d), QWORD [Rq(b) + o]),
+                    FloatOp::Mul => asm!(self.ops; mulsd Rx(d), QWORD [Rq(b) + o]),
+                    FloatOp::Div => asm!(self.ops; divsd Rx(d), QWORD [Rq(b) + o]),
+                }
+            }
+        }
+    }
+    fn float_neg(&mut self, dst: Fpr) {
+        asm!(self.ops
+            ; mov r11, QWORD i64::MIN
+            ; movq Rx(XMM_SCRATCH), r11
+            ; xorpd Rx(dst.0), Rx(XMM_SCRATCH)
+        );
+    }
+    fn float_abs(&mut self, dst: Fpr) {
+        asm!(self.ops
+            ; mov r11, QWORD i64::MAX
+            ; movq Rx(XMM_SCRATCH), r11
+            ; andpd Rx(dst.0), Rx(XMM_SCRATCH)
+        );
+    }
+    fn float_sqrt(&mut self, dst: Fpr) {
+        asm!(self.ops; sqrtsd Rx(dst.0), Rx(dst.0));
+    }
+    fn float_call(&mut self, helper: Helper, dst: Fpr, rhs: Option<Fpr>) {
+        let address = match helper {
+            Helper::Unary(f) => f as usize,
+            Helper::Binary(f) => f as usize,
+        };
+        if let Some(r) = rhs {
+            asm!(self.ops; movaps Rx(XMM_SCRATCH), Rx(r.0));
+        }
+        asm!(self.ops; movaps xmm0, Rx(dst.0));
+        if rhs.is_some() {
+            asm!(self.ops; movaps xmm1, Rx(XMM_SCRATCH));
+        }
+        asm!(self.ops
+            ; mov rax, QWORD address as i64
+            ; call rax
+            ; movaps Rx(dst.0), xmm0
+        );
+    }
+    fn int_to_float(&mut self, dst: Fpr, src: Src) {
+        let r = self.reg_of(src);
+        // xorps breaks the false dependency cvtsi2sd has on the destination's old value.
+        asm!(self.ops; xorps Rx(dst.0), Rx(dst.0); cvtsi2sd Rx(dst.0), Rq(r));
+    }
+    fn float_to_int(&mut self, dst: Gpr, src: Fpr, fail: DynamicLabel) {
+        let ok = self.new_label();
+        // cvttsd2si gives i64::MIN for anything out of range or NaN; i64::MIN itself is
+        // valid only when the input is exactly -2^63.
+        asm!(self.ops
+            ; cvttsd2si Rq(dst.0), Rx(src.0)
+            ; mov r11, QWORD i64::MIN
+            ; cmp Rq(dst.0), r11
+            ; jne =>ok
+            ; mov r11, QWORD (-9_223_372_036_854_775_808.0f64).to_bits() as i64
+            ; movq Rx(XMM_SCRATCH), r11
+            ; ucomisd Rx(src.0), Rx(XMM_SCRATCH)
+            ; jp =>fail
+            ; jne =>fail
+            ; =>ok
+        );
+    }
+
+    fn branch_int(&mut self, cond: Cond, a: Gpr, b: Src, target: DynamicLabel) {
+        self.cmp(a, b);
+        self.jcc(cond, target);
+    }
+    fn branch_float(&mut self, cond: Cond, a: Fpr, b: FSrc, when: bool, target: DynamicLabel) {
+        self.fcompare(cond, a, b);
+        match (cond, when) {
+            (Cond::Lt | Cond::Gt, true) => asm!(self.ops; ja =>target),
+            (Cond::Lt | Cond::Gt, false) => asm!(self.ops; jbe =>target),
+            (Cond::Le | Cond::Ge, true) => asm!(self.ops; jae =>target),
+            (Cond::Le | Cond::Ge, false) => asm!(self.ops; jb =>target),
+            (Cond::Eq, true) | (Cond::Ne, false) => {
+                let skip = self.new_label();
+                asm!(self.ops; jp =>skip; je =>target; =>skip);
+            }
+            (Cond::Eq, false) | (Cond::Ne, true) => asm!(self.ops; jp =>target; jne =>target),
+        }
+    }
+    fn branch_bool(&mut self, a: Src, when: bool, target: DynamicLabel) {
+        match a {
+            Src::Imm(v) => {
+                if (v != 0) == when {
+                    asm!(self.ops; jmp =>target);
+                }
+                return;
+            }
+            Src::Reg(r) => asm!(self.ops; test Rq(r.0), Rq(r.0)),
+            Src::Mem(m) => {
+                let (b, d) = addr(m);
+                asm!(self.ops; cmp QWORD [Rq(b) + d], 0);
+            }
+        }
+        if when {
+            asm!(self.ops; jne =>target);
+        } else {
+            asm!(self.ops; je =>target);
+        }
+    }
+    fn set_int(&mut self, cond: Cond, dst: Gpr, a: Gpr, b: Src) {
+        self.cmp(a, b);
+        let d = dst.0;
+        match cond {
+            Cond::Eq => asm!(self.ops; sete Rb(d)),
+            Cond::Ne => asm!(self.ops; setne Rb(d)),
+            Cond::Lt => asm!(self.ops; setl Rb(d)),
+            Cond::Le => asm!(self.ops; setle Rb(d)),
+            Cond::Gt => asm!(self.ops; setg Rb(d)),
+            Cond::Ge => asm!(self.ops; setge Rb(d)),
+        }
+        asm!(self.ops; movzx Rq(d), Rb(d));
+    }
+    fn set_float(&mut self, cond: Cond, dst: Gpr, a: Fpr, b: FSrc) {
+        self.fcompare(cond, a, b);
+        let d = dst.0;
+        match cond {
+            Cond::Lt | Cond::Gt => asm!(self.ops; seta Rb(d)),
+            Cond::Le | Cond::Ge => asm!(self.ops; setae Rb(d)),
+            Cond::Eq => asm!(self.ops; sete Rb(d); setnp r11b; and Rb(d), r11b),
+            Cond::Ne => asm!(self.ops; setne Rb(d); setp r11b; or Rb(d), r11b),
+        }
+        asm!(self.ops; movzx Rq(d), Rb(d));
+    }
+    fn jump(&mut self, target: DynamicLabel) {
+        asm!(self.ops; jmp =>target);
+    }
+
+    fn depth_enter(&mut self, exceeded: DynamicLabel) {
+        asm!(self.ops; sub r14, 1; jb =>exceeded);
+    }
+    fn depth_leave(&mut self) {
+        asm!(self.ops; add r14, 1);
+    }
+    fn call_slot(&mut self, slot: *const usize, dst: Gpr) {
+        asm!(self.ops
+            ; mov rax, QWORD slot as i64
+            ; call QWORD [rax]
+            ; mov Rq(dst.0), rax
+        );
+    }
+    fn call_label(&mut self, target: DynamicLabel, dst: Gpr) {
+        asm!(self.ops; call =>target; mov Rq(dst.0), rax);
+    }
+    fn bits_to_float(&mut self, dst: Fpr, src: Gpr) {
+        asm!(self.ops; movq Rx(dst.0), Rq(src.0));
+    }
+
+    fn deopt_exit(&mut self, label: DynamicLabel, site: u64) {
+        asm!(self.ops
+            ; =>label
+            ; mov rax, QWORD site as i64
+            ; mov QWORD [r15 + ctx::DEOPT_SITE], rax
+            ; jmp QWORD [r15 + ctx::LANDING]
+        );
+    }
+
+    fn finish(self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError> {
+        let mut code = self
+            .ops
+            .finalize()
+            .map_err(|e| EmitError(format!("x86-64 assembler: {e}")))?;
+        let words = locals as u64 + out as u64;
+        let bytes = (words * 8).next_multiple_of(16);
+        let Ok(size) = i32::try_from(bytes) else {
+            return Err(EmitError(format!("frame of {bytes} bytes is too large")));
+        };
+        if let Some(at) = self.frame_patch {
+            code[at..at + 4].copy_from_slice(&size.to_le_bytes());
+        }
+        Ok(code)
+    }
+}
+
+// Scratch registers the allocatable set must not contain.
+const _: () = {
+    let mut i = 0;
+    while i < X64Masm::GPRS.len() {
+        let r = X64Masm::GPRS[i].0;
+        assert!(r != RAX && r != 2 && r != R11 && r != RSP && r != RBP && r != 14 && r != 15);
+        i += 1;
+    }
+};

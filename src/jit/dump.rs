@@ -1,0 +1,96 @@
+//! `jit dump NAME`: each specialization's machine code, disassembled, with the source
+//! expression each instruction range came from.
+
+use super::Jit;
+use crate::resolve::FuncId;
+use std::fmt::Write;
+
+impl Jit {
+    /// The listing of every live specialization of `func` (`source` is the text its
+    /// spans point into), or a line saying there is none.
+    pub fn dump(&self, func: FuncId, name: &str, source: &str) -> String {
+        let mut out = String::new();
+        let mut any = false;
+        for s in self.specs_of(func) {
+            any = true;
+            let args: Vec<&str> = s.key.args.iter().map(|t| t.name()).collect();
+            let code = self.arena.code(s.handle);
+            let _ = writeln!(
+                out,
+                "{name}({}) -> {}: {} bytes at {:#x}",
+                args.join(", "),
+                s.ret.name(),
+                s.code_bytes,
+                s.entry as usize
+            );
+            disassemble(
+                &mut out,
+                &code[..s.code_bytes.min(code.len())],
+                s.entry as u64,
+                &s.spans,
+                source,
+            );
+        }
+        if !any {
+            let _ = writeln!(out, "'{name}' has no compiled code");
+        }
+        out
+    }
+}
+
+/// The source text of a span on one line, shortened.
+fn excerpt(source: &str, start: usize, end: usize) -> String {
+    let text = source.get(start..end).unwrap_or("?");
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > 60 {
+        format!("{}...", one_line.chars().take(57).collect::<String>())
+    } else {
+        one_line
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn disassemble(
+    out: &mut String,
+    code: &[u8],
+    address: u64,
+    spans: &[(u32, crate::syntax::ast::Span)],
+    source: &str,
+) {
+    use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
+    let mut decoder = Decoder::with_ip(64, code, address, DecoderOptions::NONE);
+    let mut formatter = IntelFormatter::new();
+    let mut text = String::new();
+    let mut next = 0;
+    while decoder.can_decode() {
+        let ins = decoder.decode();
+        let offset = (ins.ip() - address) as u32;
+        while next < spans.len() && spans[next].0 <= offset {
+            let sp = spans[next].1;
+            let _ = writeln!(
+                out,
+                "  ; {}",
+                excerpt(source, sp.start as usize, sp.end as usize)
+            );
+            next += 1;
+        }
+        text.clear();
+        formatter.format(&ins, &mut text);
+        let _ = writeln!(out, "  {offset:5x}: {text}");
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn disassemble(
+    out: &mut String,
+    code: &[u8],
+    _address: u64,
+    _spans: &[(u32, crate::syntax::ast::Span)],
+    _source: &str,
+) {
+    let _ = writeln!(
+        out,
+        "  ({} bytes; no disassembler for this architecture)",
+        code.len()
+    );
+}

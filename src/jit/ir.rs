@@ -1,0 +1,235 @@
+//! The typed IR: a `Resolved` tree with one static machine type per node, for one
+//! specialization (a function and the types of its arguments). The code generator
+//! walks it; every node it cannot prove safe carries its guard explicitly.
+
+use crate::resolve::{FuncId, Slot};
+use crate::syntax::ast::Span;
+
+/// A machine type. `Never` is the type of a node that always deoptimizes: it joins
+/// with any other type (an `IF` whose one branch always fails has the other's type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ty {
+    Int,
+    Float,
+    Bool,
+    Never,
+}
+
+impl Ty {
+    pub fn name(self) -> &'static str {
+        match self {
+            Ty::Int => "int",
+            Ty::Float => "float",
+            Ty::Bool => "bool",
+            Ty::Never => "never",
+        }
+    }
+}
+
+/// The key of a specialization: a function and the types of the arguments it is
+/// entered with (before parameter annotations convert them).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SpecKey {
+    pub func: FuncId,
+    pub args: Vec<Ty>,
+}
+
+/// Why a node always leaves compiled code: the interpreter, rerunning the call, raises
+/// the error (or, for `Unsupported`, computes what compiled code cannot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeoptReason {
+    /// `+ - *`, negation, `abs` or `MIN / -1` overflowed.
+    Overflow,
+    DivisionByZero,
+    /// The call-depth limit was reached.
+    Depth,
+    /// The host stack reserved for compiled code ran out (the interpreter needs none).
+    HostStack,
+    /// A float to int cast out of range or NaN; an int or float cast to bool.
+    Cast,
+    /// An operation on types that is always a type error (the interpreter reports it).
+    Type,
+    /// A call of an undefined function or with the wrong number of arguments.
+    Call,
+}
+
+impl DeoptReason {
+    pub const ALL: [DeoptReason; 7] = [
+        DeoptReason::Overflow,
+        DeoptReason::DivisionByZero,
+        DeoptReason::Depth,
+        DeoptReason::HostStack,
+        DeoptReason::Cast,
+        DeoptReason::Type,
+        DeoptReason::Call,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            DeoptReason::Overflow => "integer overflow",
+            DeoptReason::DivisionByZero => "division by zero",
+            DeoptReason::Depth => "call depth limit",
+            DeoptReason::HostStack => "host stack limit",
+            DeoptReason::Cast => "cast error",
+            DeoptReason::Type => "type error",
+            DeoptReason::Call => "bad call",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    /// Int: sign of the dividend, `MIN % -1` is 0. Float: C `fmod`.
+    Rem,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// Conversions between machine types (casts, mixed arithmetic, annotations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Convert {
+    IntToFloat,
+    /// Truncating; NaN, infinities and values outside [-2^63, 2^63) deoptimize (`Cast`).
+    FloatToInt,
+    BoolToInt,
+    BoolToFloat,
+}
+
+/// Builtins on machine types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MathOp {
+    /// Deoptimizes (`Overflow`) on `i64::MIN`.
+    IntAbs,
+    FloatAbs,
+    /// `IF b < a { b } ELSE { a }` on ints.
+    IntMin,
+    IntMax,
+    /// `IF b < a { b } ELSE { a }` on floats (so NaN and signed zeros follow that rule).
+    FloatMin,
+    FloatMax,
+    Sqrt,
+    Floor,
+    Ceil,
+    /// Halves away from zero, the sign of zero kept.
+    Round,
+    /// C `pow`.
+    Pow,
+}
+
+#[derive(Clone, Debug)]
+pub struct TExpr {
+    pub kind: TKind,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum TKind {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Local(Slot),
+    /// Both operands have the node's type (Int or Float); int `+ - *` check overflow,
+    /// int `/ %` check zero and `MIN / -1`.
+    Arith(ArithOp, Box<TExpr>, Box<TExpr>),
+    /// Int (overflow-checked) or Float.
+    Neg(Box<TExpr>),
+    Not(Box<TExpr>),
+    /// Operands of one type: Int, Float, or Bool (`Eq` and `Ne` only). Result Bool.
+    Compare(CmpOp, Box<TExpr>, Box<TExpr>),
+    /// Bool operands, short-circuit.
+    And(Box<TExpr>, Box<TExpr>),
+    Or(Box<TExpr>, Box<TExpr>),
+    Convert(Convert, Box<TExpr>),
+    /// Arguments have the types the op expects (converted where the contract converts).
+    Math(MathOp, Vec<TExpr>),
+    /// A call of another specialization (or of this one, not in tail position).
+    Call {
+        callee: SpecKey,
+        args: Vec<TExpr>,
+    },
+    /// A self tail call: the arguments become the parameters and the body restarts.
+    /// The arguments' types equal the specialization's argument types.
+    SelfTail(Vec<TExpr>),
+    If(Box<TExpr>, Box<TBody>, Box<TBody>),
+    /// Always leaves compiled code; the interpreter reruns the call and raises the error.
+    Deopt(DeoptReason),
+}
+
+#[derive(Clone, Debug)]
+pub struct TBody {
+    pub lets: Vec<(Slot, TExpr)>,
+    pub result: TExpr,
+}
+
+/// One specialization, ready for code generation.
+#[derive(Clone, Debug)]
+pub struct TFunction {
+    pub key: SpecKey,
+    /// The parameters' types inside the body: the argument types after annotations
+    /// converted them (an int passed to `x: float` is a float).
+    pub params: Vec<Ty>,
+    /// Per slot (parameters first, then `LET`s); `Never` for a slot never bound.
+    pub slots: Vec<Ty>,
+    /// The result type, after a `RETURNS` annotation converted it.
+    pub ret: Ty,
+    pub body: TBody,
+}
+
+/// Like [`crate::resolve::RExpr`], typed trees can be arbitrarily deep: tear them down
+/// iteratively. (So a `TExpr` cannot be destructured by value: match on `&e.kind`, or
+/// `std::mem::replace` the kind out.)
+impl Drop for TExpr {
+    fn drop(&mut self) {
+        let leaf = |k: &TKind| {
+            matches!(
+                k,
+                TKind::Int(_)
+                    | TKind::Float(_)
+                    | TKind::Bool(_)
+                    | TKind::Local(_)
+                    | TKind::Deopt(_)
+            )
+        };
+        if leaf(&self.kind) {
+            return;
+        }
+        let mut pending = Vec::new();
+        take_children(&mut self.kind, &mut pending);
+        while let Some(mut e) = pending.pop() {
+            take_children(&mut e.kind, &mut pending);
+        }
+    }
+}
+
+fn take_children(kind: &mut TKind, out: &mut Vec<TExpr>) {
+    let body = |b: TBody, out: &mut Vec<TExpr>| {
+        out.extend(b.lets.into_iter().map(|(_, v)| v));
+        out.push(b.result);
+    };
+    match std::mem::replace(kind, TKind::Deopt(DeoptReason::Type)) {
+        TKind::Arith(_, a, b) | TKind::Compare(_, a, b) | TKind::And(a, b) | TKind::Or(a, b) => {
+            out.push(*a);
+            out.push(*b);
+        }
+        TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => out.push(*a),
+        TKind::Math(_, args) | TKind::Call { args, .. } | TKind::SelfTail(args) => out.extend(args),
+        TKind::If(c, t, f) => {
+            out.push(*c);
+            body(*t, out);
+            body(*f, out);
+        }
+        TKind::Int(_) | TKind::Float(_) | TKind::Bool(_) | TKind::Local(_) | TKind::Deopt(_) => {}
+    }
+}

@@ -1,0 +1,494 @@
+//! The JIT: specializations of hot functions compiled to machine code, entered from
+//! the interpreter through [`Tier`], left through deopt exits.
+//!
+//! A specialization is a function and the types of its arguments ([`SpecKey`]). It
+//! is compiled together with every specialization it calls that is not compiled yet
+//! (one batch: one type pass, one arena install). Compiled code calls other
+//! specializations through their entry slots. When a guard fails, the whole chain of
+//! compiled frames is dropped and the interpreter reruns the call it had offered.
+
+mod backend;
+pub mod codegen;
+mod dump;
+mod helpers;
+pub mod ir;
+pub mod specialize;
+mod status;
+
+pub use status::Listed;
+
+use crate::interp::tier::{Program, Tier};
+use crate::interp::Function;
+use crate::resolve::{FuncId, Resolved};
+use crate::syntax::ast::Span;
+use crate::value::Value;
+use codegen::{decode_site, Linkage};
+use grizzly_arch::arena::{CodeArena, CodeHandle};
+use grizzly_arch::{JitContext, Trampoline, STATUS_OK};
+use ir::{DeoptReason, SpecKey, TBody, TExpr, TKind, Ty};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub use grizzly_arch::arena::DEFAULT_LIMIT;
+
+/// Specializations one function may hold at once.
+pub const MAX_SPECS: usize = 4;
+/// Deopts after which a specialization is discarded and its key given up on.
+pub const DEOPT_LIMIT: u64 = 16;
+/// Host stack left to Rust code below compiled frames.
+const STACK_RESERVE: usize = 256 * 1024;
+
+/// One compiled specialization.
+struct Spec {
+    key: SpecKey,
+    ret: Ty,
+    handle: CodeHandle,
+    entry: *const u8,
+    /// The entry address, read by callers' code: a stable heap cell.
+    slot: Box<usize>,
+    code_bytes: usize,
+    compile_us: f64,
+    spans: Vec<(u32, Span)>,
+    deopts: [u64; DeoptReason::ALL.len()],
+    /// Calls from the interpreter that entered here, and those that deoptimized.
+    entries: u64,
+    fallbacks: u64,
+    /// Specializations whose code calls this one.
+    callers: Vec<u32>,
+}
+
+/// Per function: its live specializations and what was given up on.
+#[derive(Default)]
+struct FuncState {
+    specs: Vec<u32>,
+    /// Argument types not compiled, with the reason.
+    refused: Vec<(Vec<Ty>, String)>,
+    /// Calls made with a value no specialization can take (a string or null).
+    other: Option<String>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Totals {
+    /// Compiles asked for (one per function and argument types) and those that succeeded.
+    attempted: u64,
+    succeeded: u64,
+    /// Specializations compiled, callees compiled in the same batch included.
+    compiled: u64,
+    entries: u64,
+    fallbacks: u64,
+    discarded: u64,
+}
+
+/// The JIT of one engine.
+pub struct Jit {
+    arena: CodeArena,
+    trampoline: Option<(CodeHandle, Trampoline)>,
+    /// Why nothing can be compiled here, if so.
+    unavailable: Option<String>,
+    /// By spec id; `None` once discarded (ids are not reused).
+    specs: Vec<Option<Spec>>,
+    by_key: HashMap<SpecKey, u32>,
+    /// By function id.
+    funcs: Vec<FuncState>,
+    totals: Totals,
+    args: Vec<u64>,
+}
+
+// SAFETY: the raw pointers in `Spec` point into the arena this `Jit` owns; nothing is
+// shared with other threads, and compiled code runs only on the thread calling `enter`.
+unsafe impl Send for Jit {}
+
+impl Jit {
+    pub fn new(limit: usize) -> Jit {
+        Jit {
+            arena: CodeArena::new(limit),
+            trampoline: None,
+            unavailable: backend::available().err(),
+            specs: Vec::new(),
+            by_key: HashMap::new(),
+            funcs: Vec::new(),
+            totals: Totals::default(),
+            args: Vec::new(),
+        }
+    }
+
+    pub fn set_limit(&mut self, limit: usize) {
+        self.arena.set_limit(limit);
+    }
+
+    /// Drops all code and statistics, and returns the memory.
+    pub fn clear(&mut self) {
+        self.specs.clear();
+        self.by_key.clear();
+        self.funcs.clear();
+        self.trampoline = None;
+        self.arena.clear();
+        self.totals = Totals::default();
+    }
+
+    /// A function was (re)defined: its code, and every specialization that calls it,
+    /// is dropped; what was given up on is forgotten.
+    pub fn invalidate(&mut self, func: FuncId) {
+        if let Some(state) = self.funcs.get_mut(func.0 as usize) {
+            let ids = std::mem::take(&mut state.specs);
+            *state = FuncState::default();
+            for id in ids {
+                self.discard(id);
+            }
+        }
+    }
+
+    /// Live specializations of one function.
+    pub fn spec_count_of(&self, func: FuncId) -> usize {
+        self.funcs.get(func.0 as usize).map_or(0, |s| s.specs.len())
+    }
+
+    fn state(&mut self, func: u32) -> &mut FuncState {
+        let i = func as usize;
+        if self.funcs.len() <= i {
+            self.funcs.resize_with(i + 1, FuncState::default);
+        }
+        &mut self.funcs[i]
+    }
+
+    fn discard(&mut self, id: u32) {
+        let mut work = vec![id];
+        while let Some(id) = work.pop() {
+            let Some(spec) = self.specs.get_mut(id as usize).and_then(Option::take) else {
+                continue;
+            };
+            self.by_key.remove(&spec.key);
+            if let Some(state) = self.funcs.get_mut(spec.key.func.0 as usize) {
+                state.specs.retain(|&s| s != id);
+            }
+            self.arena.release(spec.handle);
+            self.totals.discarded += 1;
+            work.extend(spec.callers);
+        }
+    }
+
+    fn find(&self, func: u32, args: &[Value]) -> Option<u32> {
+        let state = self.funcs.get(func as usize)?;
+        state.specs.iter().copied().find(|&id| {
+            self.specs[id as usize].as_ref().is_some_and(|s| {
+                s.key.args.iter().zip(args).all(|(t, v)| {
+                    matches!(
+                        (t, v),
+                        (Ty::Int, Value::Int(_))
+                            | (Ty::Float, Value::Float(_))
+                            | (Ty::Bool, Value::Bool(_))
+                    )
+                })
+            })
+        })
+    }
+
+    /// Asks again only after twice as many calls (a function with no code for what it
+    /// is called with costs the interpreter one comparison per call).
+    fn back_off(&self, program: &mut Program<'_>, func: u32) {
+        let p = &mut program.profiles[func as usize];
+        let none_live = self
+            .funcs
+            .get(func as usize)
+            .is_none_or(|s| s.specs.is_empty());
+        if none_live {
+            p.hot_at = p.calls.saturating_mul(2).max(p.calls + 16);
+        }
+    }
+
+    fn key_of(func: u32, args: &[Value]) -> Result<SpecKey, &'static str> {
+        let mut types = Vec::with_capacity(args.len());
+        for a in args {
+            types.push(match a {
+                Value::Int(_) => Ty::Int,
+                Value::Float(_) => Ty::Float,
+                Value::Bool(_) => Ty::Bool,
+                Value::Str(_) => return Err("called with a string"),
+                Value::Null => return Err("called with null"),
+            });
+        }
+        Ok(SpecKey {
+            func: FuncId(func),
+            args: types,
+        })
+    }
+
+    fn run(&mut self, id: u32, args: &[Value], depth: u32, max_depth: u32) -> Option<Value> {
+        let (tramp, spec) = match (&self.trampoline, &self.specs[id as usize]) {
+            (Some((_, t)), Some(s)) => (*t, s),
+            _ => return None,
+        };
+        self.args.clear();
+        self.args.extend(args.iter().map(|a| match a {
+            Value::Int(i) => *i as u64,
+            Value::Float(f) => f.to_bits(),
+            Value::Bool(b) => *b as u64,
+            _ => 0,
+        }));
+        let mut ctx = JitContext {
+            stack_limit: stack_limit(),
+            depth_budget: max_depth.saturating_sub(depth) as u64,
+            ..JitContext::default()
+        };
+        let mut result = 0u64;
+        let entry = spec.entry;
+        let ret = spec.ret;
+        self.arena.prepare_for_execution(spec.handle);
+        // SAFETY: `entry` is live code of a specialization for exactly these argument
+        // types (checked by `find`), installed in this arena and not released; the
+        // trampoline follows the C ABI; `args` holds `args.len()` words; `ctx` and
+        // `result` outlive the call. Compiled code never calls back into Rust except
+        // the float helpers, and leaves by returning or through the landing pad.
+        let status = unsafe { tramp(entry, self.args.as_ptr(), args.len(), &mut ctx, &mut result) };
+        self.totals.entries += 1;
+        let spec = self.specs[id as usize].as_mut()?;
+        spec.entries += 1;
+        if status == STATUS_OK && ret != Ty::Never {
+            return Some(match ret {
+                Ty::Int => Value::Int(result as i64),
+                Ty::Float => Value::Float(f64::from_bits(result)),
+                _ => Value::Bool(result != 0),
+            });
+        }
+        spec.fallbacks += 1;
+        self.totals.fallbacks += 1;
+        self.deoptimized(ctx.deopt_site);
+        None
+    }
+
+    fn deoptimized(&mut self, site: u64) {
+        let (id, reason) = decode_site(site);
+        let Some(spec) = self.specs.get_mut(id as usize).and_then(Option::as_mut) else {
+            return;
+        };
+        spec.deopts[reason as usize] += 1;
+        let total: u64 = spec.deopts.iter().sum();
+        if total >= DEOPT_LIMIT {
+            let key = spec.key.clone();
+            let why = format!("deoptimized {total} times (last: {})", reason.name());
+            self.state(key.func.0).refused.push((key.args, why));
+            self.discard(id);
+        }
+    }
+
+    /// Compiles `root` and the specializations it needs; returns root's id.
+    fn compile(&mut self, program: &Program<'_>, root: SpecKey) -> Result<u32, String> {
+        if let Some(why) = &self.unavailable {
+            return Err(why.clone());
+        }
+        let start = Instant::now();
+        if self.trampoline.is_none() {
+            let code = backend::trampoline().map_err(|e| e.0)?;
+            let h = self.arena.install_one(&code).map_err(|e| e.to_string())?;
+            // SAFETY: the bytes are the backend's trampoline, which has exactly the
+            // `Trampoline` signature and ABI; they stay installed until `clear`.
+            let f: Trampoline = unsafe { std::mem::transmute(self.arena.entry(h)) };
+            self.trampoline = Some((h, f));
+        }
+        let view = View {
+            functions: program.functions,
+            names: program.names,
+            jit: self,
+        };
+        let tfs = specialize::specialize(&root, &view).map_err(|r| r.reason)?;
+        let first = self.specs.len() as u32;
+        let slots: Vec<Box<usize>> = tfs.iter().map(|_| Box::new(0usize)).collect();
+        let mut batch = HashMap::new();
+        for (i, f) in tfs.iter().enumerate() {
+            batch.insert(f.key.clone(), &*slots[i] as *const usize);
+        }
+        let link = Link {
+            batch: &batch,
+            jit: self,
+        };
+        let mut emitted = Vec::with_capacity(tfs.len());
+        let mut times = Vec::with_capacity(tfs.len());
+        for (i, f) in tfs.iter().enumerate() {
+            let t = Instant::now();
+            let e = backend::generate(f, first + i as u32, &link)
+                .map_err(|e| format!("code generation failed: {e}"))?;
+            times.push(t.elapsed().as_secs_f64() * 1e6);
+            emitted.push(e);
+        }
+        let pieces: Vec<&[u8]> = emitted.iter().map(|e| e.code.as_slice()).collect();
+        let handles = self.arena.install(&pieces).map_err(|e| e.to_string())?;
+        // The type pass and the install are shared by the batch: split them evenly.
+        let own: f64 = times.iter().sum();
+        let shared = (start.elapsed().as_secs_f64() * 1e6 - own).max(0.0) / tfs.len() as f64;
+        let mut new: Vec<Spec> = Vec::with_capacity(tfs.len());
+        for (i, ((f, e), mut slot)) in tfs.iter().zip(emitted).zip(slots).enumerate() {
+            let entry = self.arena.entry(handles[i]);
+            *slot = entry as usize;
+            new.push(Spec {
+                key: f.key.clone(),
+                ret: f.ret,
+                handle: handles[i],
+                entry,
+                slot,
+                code_bytes: e.code.len(),
+                compile_us: times[i] + shared,
+                spans: e.spans,
+                deopts: Default::default(),
+                entries: 0,
+                fallbacks: 0,
+                callers: Vec::new(),
+            });
+        }
+        // Who calls whom, so that dropping a callee drops its callers.
+        for (i, f) in tfs.iter().enumerate() {
+            let id = first + i as u32;
+            for callee in callees(&f.body) {
+                if let Some(j) = tfs.iter().position(|g| g.key == callee) {
+                    if j != i {
+                        new[j].callers.push(id);
+                    }
+                } else if let Some(&c) = self.by_key.get(&callee) {
+                    if let Some(Some(s)) = self.specs.get_mut(c as usize) {
+                        s.callers.push(id);
+                    }
+                }
+            }
+        }
+        for (i, spec) in new.into_iter().enumerate() {
+            let id = first + i as u32;
+            self.by_key.insert(spec.key.clone(), id);
+            self.state(spec.key.func.0).specs.push(id);
+            self.specs.push(Some(spec));
+            self.totals.compiled += 1;
+        }
+        Ok(first)
+    }
+}
+
+/// Every specialization a body calls (not itself through a self tail call).
+fn callees(body_ref: &TBody) -> Vec<SpecKey> {
+    fn walk(e: &TExpr, out: &mut Vec<SpecKey>) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &e.kind {
+            TKind::Call { callee, args } => {
+                out.push(callee.clone());
+                args.iter().for_each(|a| walk(a, out));
+            }
+            TKind::Arith(_, a, b)
+            | TKind::Compare(_, a, b)
+            | TKind::And(a, b)
+            | TKind::Or(a, b) => {
+                walk(a, out);
+                walk(b, out);
+            }
+            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => walk(a, out),
+            TKind::Math(_, args) | TKind::SelfTail(args) => args.iter().for_each(|a| walk(a, out)),
+            TKind::If(c, t, f) => {
+                walk(c, out);
+                body(t, out);
+                body(f, out);
+            }
+            TKind::Int(_)
+            | TKind::Float(_)
+            | TKind::Bool(_)
+            | TKind::Local(_)
+            | TKind::Deopt(_) => {}
+        })
+    }
+    fn body(b: &TBody, out: &mut Vec<SpecKey>) {
+        b.lets.iter().for_each(|(_, e)| walk(e, out));
+        walk(&b.result, out);
+    }
+    let mut out = Vec::new();
+    body(body_ref, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The current thread's lowest stack address compiled code may use.
+fn stack_limit() -> usize {
+    let marker = 0u8;
+    let sp = &marker as *const u8 as usize;
+    match stacker::remaining_stack() {
+        Some(left) => (sp - left).saturating_add(STACK_RESERVE),
+        None => sp.saturating_sub(STACK_RESERVE),
+    }
+}
+
+/// What the type pass reads.
+struct View<'a> {
+    functions: &'a [Option<Arc<Function>>],
+    names: &'a [Arc<str>],
+    jit: &'a Jit,
+}
+
+impl specialize::Functions for View<'_> {
+    fn resolved(&self, id: FuncId) -> Option<&Resolved> {
+        Some(&self.functions.get(id.0 as usize)?.as_ref()?.resolved)
+    }
+    fn compiled(&self, key: &SpecKey) -> Option<Ty> {
+        let id = *self.jit.by_key.get(key)?;
+        Some(self.jit.specs[id as usize].as_ref()?.ret)
+    }
+    fn name(&self, id: FuncId) -> &str {
+        self.names.get(id.0 as usize).map_or("?", |n| n)
+    }
+}
+
+struct Link<'a> {
+    batch: &'a HashMap<SpecKey, *const usize>,
+    jit: &'a Jit,
+}
+
+impl Linkage for Link<'_> {
+    fn slot(&self, key: &SpecKey) -> Option<*const usize> {
+        if let Some(&s) = self.batch.get(key) {
+            return Some(s);
+        }
+        let id = *self.jit.by_key.get(key)?;
+        Some(&*self.jit.specs[id as usize].as_ref()?.slot as *const usize)
+    }
+}
+
+impl Tier for Jit {
+    fn enter(
+        &mut self,
+        mut program: Program<'_>,
+        func: u32,
+        args: &[Value],
+        depth: u32,
+    ) -> Option<Value> {
+        let id = match self.find(func, args) {
+            Some(id) => id,
+            None => {
+                let key = match Self::key_of(func, args) {
+                    Ok(k) => k,
+                    Err(why) => {
+                        self.state(func).other = Some(why.to_string());
+                        self.back_off(&mut program, func);
+                        return None;
+                    }
+                };
+                let state = self.state(func);
+                if state.refused.iter().any(|(t, _)| *t == key.args) {
+                    self.back_off(&mut program, func);
+                    return None;
+                }
+                if state.specs.len() >= MAX_SPECS {
+                    state.other = Some(format!("more than {MAX_SPECS} argument type combinations"));
+                    self.back_off(&mut program, func);
+                    return None;
+                }
+                self.totals.attempted += 1;
+                match self.compile(&program, key.clone()) {
+                    Ok(id) => {
+                        self.totals.succeeded += 1;
+                        id
+                    }
+                    Err(why) => {
+                        self.state(func).refused.push((key.args, why));
+                        self.back_off(&mut program, func);
+                        return None;
+                    }
+                }
+            }
+        };
+        self.run(id, args, depth, program.max_depth)
+    }
+}

@@ -1,0 +1,831 @@
+//! Type specialization: a [`Resolved`] function and the types of its arguments become a
+//! typed [`TFunction`], with one machine type per node, exactly as the interpreter
+//! would see the values (`ops.rs`, `builtins.rs`).
+//!
+//! Calls are specialized too: a call's key is the callee and its argument types, and
+//! its result type comes from a compiled specialization or from inferring that one as
+//! well. Result types start at `Never` and the whole set is inferred again until none
+//! changes (recursion and mutual recursion); a result type can only go from `Never` to
+//! a machine type, so this takes at most one round per specialization.
+//!
+//! What compiled code cannot prove it leaves through a deopt, and the interpreter reruns
+//! the call from its start (the language is pure), so leaving early is always exact. The
+//! decisions, where the contract leaves a choice to the compiler:
+//! - Statically certain errors (`true + 1`, `1 AS bool`, an `IF` on an int, a call of an
+//!   undefined function or with the wrong argument count, a call whose argument types fail
+//!   the callee's annotations, a self tail call with other argument types) become
+//!   [`TKind::Deopt`], of type `Never`.
+//! - `a ?? b` and `TRY a CATCH b` are `a`: compiled values are never null, and when `a`
+//!   raises an error, compiled code deoptimizes and the interpreter computes `b`. `b` is
+//!   not looked at.
+//! - `a AND b` with a `Never` or non-bool `b` is `IF a { b or a deopt } ELSE { false }`
+//!   (`OR` likewise): exact, since `b` only runs when `a` is true.
+//! - `==` / `!=` of a bool and a number is a constant when both operands can neither fail
+//!   nor loop (locals, constants, float arithmetic...), and refused otherwise.
+//! - A `Never` operand: the operands after it are unreachable and not inferred. The node
+//!   is replaced by that operand when nothing evaluated before it can fail, or when it is
+//!   a `Deopt` (leaving earlier is exact); in the remaining case (say `g(n) + h(n)` with
+//!   `h` never returning, where an overflow in `g` must not become an endless loop in `h`)
+//!   the specialization is refused. A `LET` whose value is `Never` ends its body: the
+//!   value becomes the body's result. So **only a body's result (the function's or an
+//!   `IF` branch's) ever has type `Never`**: operands, arguments, conditions and `LET`
+//!   values never do.
+//! - Strings, `null`, `len`, casts to string and unbound top-level names refuse the
+//!   specialization; so do `IF` branches of two machine types (`int` and `float`), a result
+//!   type that would change, and more than [`MAX_SPECIALIZATIONS`] specializations. A
+//!   refused callee refuses its callers.
+
+use super::ir::{
+    ArithOp, CmpOp, Convert, DeoptReason, MathOp, SpecKey, TBody, TExpr, TFunction, TKind, Ty,
+};
+use crate::builtins::Builtin;
+use crate::resolve::{FuncId, RBody, RExpr, RKind, Resolved};
+use crate::syntax::ast::{BinaryOp, Span, TypeName, UnaryOp};
+use crate::value::Value;
+use std::collections::HashMap;
+
+/// Most specializations one call of [`specialize`] infers (the root included).
+pub const MAX_SPECIALIZATIONS: usize = 32;
+
+/// What the pass reads about other functions.
+pub trait Functions {
+    /// The checked definition of a function, if it is defined.
+    fn resolved(&self, id: FuncId) -> Option<&Resolved>;
+    /// The result type of an already compiled specialization, if there is one.
+    fn compiled(&self, key: &SpecKey) -> Option<Ty>;
+    /// The name of a function (for reasons).
+    fn name(&self, id: FuncId) -> &str;
+}
+
+/// Why a specialization was not compiled (a reason, not a failure).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The root key [`specialize`] was asked for.
+    pub key: SpecKey,
+    /// For example `uses strings`, or `calls g(int), which is not compiled: uses strings`.
+    pub reason: String,
+}
+
+/// A specialization as reasons name it: `f(int, float)`.
+pub fn describe(key: &SpecKey, functions: &dyn Functions) -> String {
+    let args: Vec<&str> = key.args.iter().map(|t| t.name()).collect();
+    format!("{}({})", functions.name(key.func), args.join(", "))
+}
+
+/// Infers types for `root` and every specialization it calls that is not compiled yet
+/// (a fixpoint over their result types for recursion and mutual recursion) and returns
+/// them all, `root` first: those the root's code reaches, in the order they were found.
+pub fn specialize(root: &SpecKey, functions: &dyn Functions) -> Result<Vec<TFunction>, Refusal> {
+    let refuse = |reason: String| Refusal {
+        key: root.clone(),
+        reason,
+    };
+    let mut set = Set {
+        functions,
+        specs: Vec::new(),
+        index: HashMap::new(),
+    };
+    set.add(root.clone(), None);
+    loop {
+        let mut changed = false;
+        // Specializations found during a round are inferred in the same round.
+        let mut i = 0;
+        while i < set.specs.len() {
+            let (function, pending) = match infer(&mut set, i) {
+                Ok(done) => done,
+                Err(Stop::Spec(reason)) => return Err(refuse(set.blame(i, reason))),
+                Err(Stop::Root(reason)) => return Err(refuse(reason)),
+            };
+            let old = set.specs[i].ret;
+            if function.ret != old {
+                if old != Ty::Never {
+                    let reason = format!("returns {} and {}", old.name(), function.ret.name());
+                    return Err(refuse(set.blame(i, reason)));
+                }
+                set.specs[i].ret = function.ret;
+                changed = true;
+            }
+            set.specs[i].function = Some(function);
+            set.specs[i].pending = pending;
+            i += 1;
+        }
+        if !changed {
+            break;
+        }
+    }
+    // The last round saw every result type in its final state.
+    let reached = set.reached();
+    for &i in &reached {
+        if let Some(reason) = set.specs[i].pending.take() {
+            return Err(refuse(set.blame(i, reason)));
+        }
+    }
+    Ok(reached
+        .into_iter()
+        .filter_map(|i| set.specs[i].function.take())
+        .collect())
+}
+
+struct Spec {
+    key: SpecKey,
+    /// The result type so far (after `RETURNS`).
+    ret: Ty,
+    /// The specialization whose body first called this one; `None` for the root.
+    caller: Option<usize>,
+    /// The latest inference.
+    function: Option<TFunction>,
+    /// Why the latest inference cannot be compiled if it is the final one (it depends
+    /// on a `Never` result, which a later round may change).
+    pending: Option<String>,
+}
+
+struct Set<'f> {
+    functions: &'f dyn Functions,
+    specs: Vec<Spec>,
+    index: HashMap<SpecKey, usize>,
+}
+
+/// Why inference stopped.
+enum Stop {
+    /// The specialization being inferred cannot be compiled.
+    Spec(String),
+    /// None of the set can be (the reason is the root's as it is).
+    Root(String),
+}
+
+impl Set<'_> {
+    fn add(&mut self, key: SpecKey, caller: Option<usize>) {
+        self.index.insert(key.clone(), self.specs.len());
+        self.specs.push(Spec {
+            key,
+            ret: Ty::Never,
+            caller,
+            function: None,
+            pending: None,
+        });
+    }
+
+    /// The result type of a call of `key` made by specialization `caller`, adding `key`
+    /// to the set if it is neither there nor compiled.
+    fn result(&mut self, key: &SpecKey, caller: usize) -> Result<Ty, Stop> {
+        if let Some(&i) = self.index.get(key) {
+            return Ok(self.specs[i].ret);
+        }
+        if let Some(ty) = self.functions.compiled(key) {
+            return Ok(ty);
+        }
+        if self.specs.len() >= MAX_SPECIALIZATIONS {
+            return Err(Stop::Root(format!(
+                "calls too many specializations (more than {MAX_SPECIALIZATIONS})"
+            )));
+        }
+        self.add(key.clone(), Some(caller));
+        Ok(Ty::Never)
+    }
+
+    /// The root's reason when specialization `i` cannot be compiled for `reason`.
+    fn blame(&self, i: usize, reason: String) -> String {
+        let mut path = Vec::new();
+        let mut at = i;
+        while let Some(caller) = self.specs[at].caller {
+            path.push(at);
+            at = caller;
+        }
+        if path.is_empty() {
+            return reason;
+        }
+        let names: Vec<String> = path
+            .iter()
+            .rev()
+            .map(|&s| describe(&self.specs[s].key, self.functions))
+            .collect();
+        format!(
+            "calls {}, which is not compiled: {reason}",
+            names.join(", which calls ")
+        )
+    }
+
+    /// The specializations the root's code calls, directly or not, root first, in the
+    /// order they were found.
+    fn reached(&self) -> Vec<usize> {
+        let mut seen = vec![false; self.specs.len()];
+        seen[0] = true;
+        let mut work = vec![0];
+        let mut keys = Vec::new();
+        while let Some(i) = work.pop() {
+            if let Some(f) = &self.specs[i].function {
+                callees(&f.body, &mut keys);
+            }
+            for key in keys.drain(..) {
+                if let Some(&j) = self.index.get(&key) {
+                    if !seen[j] {
+                        seen[j] = true;
+                        work.push(j);
+                    }
+                }
+            }
+        }
+        (0..self.specs.len()).filter(|&i| seen[i]).collect()
+    }
+}
+
+/// The keys of the calls in a body (iteratively: bodies can be deep).
+fn callees(body: &TBody, out: &mut Vec<SpecKey>) {
+    let mut stack: Vec<&TExpr> = Vec::new();
+    fn push<'a>(b: &'a TBody, stack: &mut Vec<&'a TExpr>) {
+        stack.extend(b.lets.iter().map(|(_, v)| v));
+        stack.push(&b.result);
+    }
+    push(body, &mut stack);
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            TKind::Call { callee, args } => {
+                out.push(callee.clone());
+                stack.extend(args);
+            }
+            TKind::Arith(_, a, b)
+            | TKind::Compare(_, a, b)
+            | TKind::And(a, b)
+            | TKind::Or(a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => stack.push(a),
+            TKind::Math(_, args) | TKind::SelfTail(args) => stack.extend(args),
+            TKind::If(c, t, f) => {
+                stack.push(c);
+                push(t, &mut stack);
+                push(f, &mut stack);
+            }
+            TKind::Int(_)
+            | TKind::Float(_)
+            | TKind::Bool(_)
+            | TKind::Local(_)
+            | TKind::Deopt(_) => {}
+        }
+    }
+}
+
+/// Infers specialization `i` with the result types the set has now.
+fn infer(set: &mut Set<'_>, i: usize) -> Result<(TFunction, Option<String>), Stop> {
+    let functions = set.functions;
+    let key = set.specs[i].key.clone();
+    let name = functions.name(key.func);
+    let Some(def) = functions.resolved(key.func) else {
+        return Err(Stop::Spec(format!("'{name}' is not defined")));
+    };
+    if def.params.len() != key.args.len() {
+        return Err(Stop::Spec(format!(
+            "'{name}' expects {} arguments, got {}",
+            def.params.len(),
+            key.args.len()
+        )));
+    }
+    let mut params = Vec::with_capacity(key.args.len());
+    for (p, &arg) in def.params.iter().zip(&key.args) {
+        if arg == Ty::Never {
+            return Err(Stop::Spec("an argument type is never".to_string()));
+        }
+        match annotate(arg, p.ty) {
+            Some((ty, _)) => params.push(ty),
+            None => {
+                let expects = p.ty.map_or("?", TypeName::name);
+                return Err(Stop::Spec(format!(
+                    "argument type error: parameter '{}' of '{name}' expects {expects}, got {}",
+                    p.name,
+                    arg.name()
+                )));
+            }
+        }
+    }
+    let mut slots = vec![Ty::Never; def.slots.max(params.len())];
+    slots[..params.len()].copy_from_slice(&params);
+    let mut cx = Infer {
+        set,
+        current: i,
+        key: &key,
+        returns: def.returns,
+        slots,
+        pending: None,
+    };
+    let body = cx.body(&def.body, true)?;
+    let (slots, pending) = (cx.slots, cx.pending);
+    let ret = body.result.ty;
+    Ok((
+        TFunction {
+            key,
+            params,
+            slots,
+            ret,
+            body,
+        },
+        pending,
+    ))
+}
+
+/// The inference of one specialization's body.
+struct Infer<'c, 'f> {
+    set: &'c mut Set<'f>,
+    current: usize,
+    key: &'c SpecKey,
+    returns: Option<TypeName>,
+    slots: Vec<Ty>,
+    pending: Option<String>,
+}
+
+/// A node's operands, or the replacement of the node when one is `Never`.
+enum Operands {
+    All(Vec<TExpr>),
+    Never(TExpr),
+}
+
+impl Infer<'_, '_> {
+    fn body(&mut self, b: &RBody, tail: bool) -> Result<TBody, Stop> {
+        let mut lets = Vec::with_capacity(b.lets.len());
+        for (slot, value) in &b.lets {
+            let value = self.expr(value, false)?;
+            if value.ty == Ty::Never {
+                // The rest of the body is unreachable and the slot never bound.
+                return Ok(TBody {
+                    lets,
+                    result: value,
+                });
+            }
+            self.slots[*slot as usize] = value.ty;
+            lets.push((*slot, value));
+        }
+        let mut result = self.expr(&b.result, tail)?;
+        // An `IF` in tail position converts in its branches, before they join.
+        if tail && !matches!(b.result.kind, RKind::If(..)) {
+            result = self.returned(result);
+        }
+        Ok(TBody { lets, result })
+    }
+
+    /// A value the function returns, checked against `RETURNS` like `ops::annotate`.
+    fn returned(&self, e: TExpr) -> TExpr {
+        let Some(ty) = self.returns else { return e };
+        match annotate(e.ty, Some(ty)) {
+            Some((_, None)) => e,
+            Some((_, Some(c))) => convert(c, e),
+            None => deopt(DeoptReason::Type, e.span),
+        }
+    }
+
+    fn expr(&mut self, e: &RExpr, tail: bool) -> Result<TExpr, Stop> {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.expr_inner(e, tail))
+    }
+
+    fn expr_inner(&mut self, e: &RExpr, tail: bool) -> Result<TExpr, Stop> {
+        let span = e.span;
+        match &e.kind {
+            RKind::Const(v) => match v {
+                Value::Int(i) => Ok(node(TKind::Int(*i), Ty::Int, span)),
+                Value::Float(f) => Ok(node(TKind::Float(*f), Ty::Float, span)),
+                Value::Bool(b) => Ok(node(TKind::Bool(*b), Ty::Bool, span)),
+                Value::Str(_) => Err(Stop::Spec("uses strings".to_string())),
+                Value::Null => Err(Stop::Spec("uses null".to_string())),
+            },
+            RKind::Local(slot) => match self.slots.get(*slot as usize) {
+                Some(&ty) if ty != Ty::Never => Ok(node(TKind::Local(*slot), ty, span)),
+                _ => Err(Stop::Spec(
+                    "reads a variable that is never bound".to_string(),
+                )),
+            },
+            RKind::Unary(op, a) => self.unary(*op, a, span),
+            RKind::Binary(op, a, b) => match op {
+                BinaryOp::And | BinaryOp::Or => self.logic(*op == BinaryOp::And, a, b, span),
+                BinaryOp::Coalesce => self.expr(a, false),
+                BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
+                    self.arith(*op, a, b, span)
+                }
+                BinaryOp::Eq
+                | BinaryOp::Ne
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
+                | BinaryOp::Ge => self.compare(*op, a, b, span),
+            },
+            RKind::Cast(a, ty) => self.cast(a, *ty, span),
+            RKind::Builtin(b, args) => self.builtin(*b, args, span),
+            RKind::Call {
+                callee,
+                args,
+                self_tail,
+                ..
+            } => self.call(*callee, args, *self_tail, span),
+            RKind::If(c, t, f) => self.if_(c, t, f, tail, span),
+            RKind::Try(a, _) => self.expr(a, false),
+            RKind::Fail(_) => Err(Stop::Spec("reads an unbound variable".to_string())),
+        }
+    }
+
+    /// Infers operands left to right, up to the first `Never` one.
+    fn operands<'r>(&mut self, es: impl IntoIterator<Item = &'r RExpr>) -> Result<Operands, Stop> {
+        let mut done = Vec::new();
+        for e in es {
+            let t = self.expr(e, false)?;
+            if t.ty == Ty::Never {
+                return Ok(Operands::Never(self.never(done, t)));
+            }
+            done.push(t);
+        }
+        Ok(Operands::All(done))
+    }
+
+    /// The replacement of a node whose operand `never` is `Never`, after operands `before`.
+    fn never(&mut self, before: Vec<TExpr>, never: TExpr) -> TExpr {
+        let exact = matches!(never.kind, TKind::Deopt(_)) || before.iter().all(cannot_fail);
+        if !exact && self.pending.is_none() {
+            let what = match &never.kind {
+                TKind::Call { callee, .. } => {
+                    format!("the call {}", describe(callee, self.set.functions))
+                }
+                _ => "an IF".to_string(),
+            };
+            self.pending = Some(format!(
+                "{what} never returns a value and follows an operand that may fail"
+            ));
+        }
+        never
+    }
+
+    fn unary(&mut self, op: UnaryOp, a: &RExpr, span: Span) -> Result<TExpr, Stop> {
+        let a = self.expr(a, false)?;
+        Ok(match (op, a.ty) {
+            (_, Ty::Never) => a,
+            (UnaryOp::Neg, Ty::Int) => match a.kind {
+                TKind::Int(i) if i != i64::MIN => node(TKind::Int(-i), Ty::Int, span),
+                _ => node(TKind::Neg(Box::new(a)), Ty::Int, span),
+            },
+            (UnaryOp::Neg, Ty::Float) => match a.kind {
+                TKind::Float(f) => node(TKind::Float(-f), Ty::Float, span),
+                _ => node(TKind::Neg(Box::new(a)), Ty::Float, span),
+            },
+            (UnaryOp::Not, Ty::Bool) => node(TKind::Not(Box::new(a)), Ty::Bool, span),
+            _ => deopt(DeoptReason::Type, span),
+        })
+    }
+
+    fn arith(&mut self, op: BinaryOp, a: &RExpr, b: &RExpr, span: Span) -> Result<TExpr, Stop> {
+        let (l, r) = match self.operands([a, b])? {
+            Operands::Never(e) => return Ok(e),
+            Operands::All(v) => two(v),
+        };
+        let op = match op {
+            BinaryOp::Add => ArithOp::Add,
+            BinaryOp::Sub => ArithOp::Sub,
+            BinaryOp::Mul => ArithOp::Mul,
+            BinaryOp::Div => ArithOp::Div,
+            _ => ArithOp::Rem,
+        };
+        Ok(match numbers(l, r) {
+            Some((l, r)) => {
+                let ty = l.ty;
+                node(TKind::Arith(op, Box::new(l), Box::new(r)), ty, span)
+            }
+            None => deopt(DeoptReason::Type, span),
+        })
+    }
+
+    fn compare(&mut self, op: BinaryOp, a: &RExpr, b: &RExpr, span: Span) -> Result<TExpr, Stop> {
+        let (l, r) = match self.operands([a, b])? {
+            Operands::Never(e) => return Ok(e),
+            Operands::All(v) => two(v),
+        };
+        let cmp = match op {
+            BinaryOp::Eq => CmpOp::Eq,
+            BinaryOp::Ne => CmpOp::Ne,
+            BinaryOp::Lt => CmpOp::Lt,
+            BinaryOp::Le => CmpOp::Le,
+            BinaryOp::Gt => CmpOp::Gt,
+            _ => CmpOp::Ge,
+        };
+        let equality = matches!(cmp, CmpOp::Eq | CmpOp::Ne);
+        let compare = |l: TExpr, r: TExpr| {
+            node(
+                TKind::Compare(cmp, Box::new(l), Box::new(r)),
+                Ty::Bool,
+                span,
+            )
+        };
+        Ok(match (l.ty, r.ty) {
+            (Ty::Bool, Ty::Bool) if equality => compare(l, r),
+            (Ty::Bool, _) | (_, Ty::Bool) if equality => {
+                // Different kinds are unequal, never an error: only the operands can fail.
+                if cannot_fail(&l) && cannot_fail(&r) {
+                    node(TKind::Bool(cmp == CmpOp::Ne), Ty::Bool, span)
+                } else {
+                    return Err(Stop::Spec("compares values of different types".to_string()));
+                }
+            }
+            _ => match numbers(l, r) {
+                Some((l, r)) => compare(l, r),
+                None => deopt(DeoptReason::Type, span),
+            },
+        })
+    }
+
+    /// `AND` (`and` true) or `OR`: the left operand must be bool; the right one runs
+    /// only when needed, so a right operand that never gives a bool becomes a branch.
+    fn logic(&mut self, and: bool, a: &RExpr, b: &RExpr, span: Span) -> Result<TExpr, Stop> {
+        let l = self.expr(a, false)?;
+        match l.ty {
+            Ty::Never => return Ok(l),
+            Ty::Bool => {}
+            _ => return Ok(deopt(DeoptReason::Type, span)),
+        }
+        let r = self.expr(b, false)?;
+        let r = match r.ty {
+            Ty::Bool => {
+                let (l, r) = (Box::new(l), Box::new(r));
+                let kind = if and {
+                    TKind::And(l, r)
+                } else {
+                    TKind::Or(l, r)
+                };
+                return Ok(node(kind, Ty::Bool, span));
+            }
+            Ty::Never => r,
+            _ => deopt(DeoptReason::Type, r.span),
+        };
+        let body = |result| TBody {
+            lets: Vec::new(),
+            result,
+        };
+        let constant = body(node(TKind::Bool(!and), Ty::Bool, span));
+        let (then, other) = if and {
+            (body(r), constant)
+        } else {
+            (constant, body(r))
+        };
+        Ok(node(
+            TKind::If(Box::new(l), Box::new(then), Box::new(other)),
+            Ty::Bool,
+            span,
+        ))
+    }
+
+    fn cast(&mut self, a: &RExpr, target: TypeName, span: Span) -> Result<TExpr, Stop> {
+        if target == TypeName::Str {
+            return Err(Stop::Spec("uses strings".to_string()));
+        }
+        let a = self.expr(a, false)?;
+        Ok(match (a.ty, target) {
+            (Ty::Never, _) => a,
+            (Ty::Int, TypeName::Int)
+            | (Ty::Float, TypeName::Float)
+            | (Ty::Bool, TypeName::Bool) => a,
+            (Ty::Int, TypeName::Float) => convert(Convert::IntToFloat, a),
+            (Ty::Float, TypeName::Int) => convert(Convert::FloatToInt, a),
+            (Ty::Bool, TypeName::Int) => convert(Convert::BoolToInt, a),
+            (Ty::Bool, TypeName::Float) => convert(Convert::BoolToFloat, a),
+            // A number to bool, or to `number` (not a cast target: always a cast error).
+            _ => deopt(DeoptReason::Cast, span),
+        })
+    }
+
+    fn builtin(&mut self, b: Builtin, args: &[RExpr], span: Span) -> Result<TExpr, Stop> {
+        if args.len() != b.arity() {
+            return Ok(deopt(DeoptReason::Call, span));
+        }
+        if b == Builtin::Len {
+            return Err(Stop::Spec("uses strings".to_string()));
+        }
+        let args = match self.operands(args)? {
+            Operands::Never(e) => return Ok(e),
+            Operands::All(v) => v,
+        };
+        let math = |op, args, ty| node(TKind::Math(op, args), ty, span);
+        let type_error = deopt(DeoptReason::Type, span);
+        let mut args = args.into_iter();
+        let (Some(x), y) = (args.next(), args.next()) else {
+            return Ok(deopt(DeoptReason::Call, span));
+        };
+        Ok(match b {
+            Builtin::Abs => match x.ty {
+                Ty::Int => math(MathOp::IntAbs, vec![x], Ty::Int),
+                Ty::Float => math(MathOp::FloatAbs, vec![x], Ty::Float),
+                _ => type_error,
+            },
+            Builtin::Min | Builtin::Max => {
+                let min = b == Builtin::Min;
+                let Some(y) = y else { return Ok(type_error) };
+                match (x.ty, y.ty) {
+                    (Ty::Int, Ty::Int) => {
+                        let op = if min { MathOp::IntMin } else { MathOp::IntMax };
+                        math(op, vec![x, y], Ty::Int)
+                    }
+                    _ => match (to_float(x), to_float(y)) {
+                        (Some(x), Some(y)) => {
+                            let op = if min {
+                                MathOp::FloatMin
+                            } else {
+                                MathOp::FloatMax
+                            };
+                            math(op, vec![x, y], Ty::Float)
+                        }
+                        _ => type_error,
+                    },
+                }
+            }
+            Builtin::Sqrt => match to_float(x) {
+                Some(x) => math(MathOp::Sqrt, vec![x], Ty::Float),
+                None => type_error,
+            },
+            Builtin::Floor | Builtin::Ceil | Builtin::Round => match x.ty {
+                Ty::Int => x,
+                Ty::Float => {
+                    let op = match b {
+                        Builtin::Floor => MathOp::Floor,
+                        Builtin::Ceil => MathOp::Ceil,
+                        _ => MathOp::Round,
+                    };
+                    math(op, vec![x], Ty::Float)
+                }
+                _ => type_error,
+            },
+            Builtin::Pow => {
+                let Some(y) = y else { return Ok(type_error) };
+                match (to_float(x), to_float(y)) {
+                    (Some(x), Some(y)) => math(MathOp::Pow, vec![x, y], Ty::Float),
+                    _ => type_error,
+                }
+            }
+            Builtin::Len => type_error,
+        })
+    }
+
+    fn call(
+        &mut self,
+        callee: FuncId,
+        args: &[RExpr],
+        self_tail: bool,
+        span: Span,
+    ) -> Result<TExpr, Stop> {
+        let functions = self.set.functions;
+        let Some(def) = functions.resolved(callee) else {
+            return Ok(deopt(DeoptReason::Call, span));
+        };
+        if def.params.len() != args.len() {
+            return Ok(deopt(DeoptReason::Call, span));
+        }
+        let args = match self.operands(args)? {
+            Operands::Never(e) => return Ok(e),
+            Operands::All(v) => v,
+        };
+        let types: Vec<Ty> = args.iter().map(|a| a.ty).collect();
+        // The callee checks its annotations on every entry: a mismatch is an error there.
+        let admitted = def
+            .params
+            .iter()
+            .zip(&types)
+            .all(|(p, &t)| annotate(t, p.ty).is_some());
+        if !admitted {
+            return Ok(deopt(DeoptReason::Type, span));
+        }
+        let key = SpecKey {
+            func: callee,
+            args: types,
+        };
+        if self_tail {
+            // A self tail call with other types would enter another specialization.
+            return Ok(if key == *self.key {
+                node(TKind::SelfTail(args), Ty::Never, span)
+            } else {
+                deopt(DeoptReason::Type, span)
+            });
+        }
+        let ty = self.set.result(&key, self.current)?;
+        Ok(node(TKind::Call { callee: key, args }, ty, span))
+    }
+
+    fn if_(
+        &mut self,
+        c: &RExpr,
+        t: &RBody,
+        f: &RBody,
+        tail: bool,
+        span: Span,
+    ) -> Result<TExpr, Stop> {
+        let cond = self.expr(c, false)?;
+        match cond.ty {
+            Ty::Never => return Ok(cond),
+            Ty::Bool => {}
+            _ => return Ok(deopt(DeoptReason::Type, span)),
+        }
+        let t = self.body(t, tail)?;
+        let f = self.body(f, tail)?;
+        let ty = match (t.result.ty, f.result.ty) {
+            (a, b) if a == b => a,
+            (Ty::Never, b) => b,
+            (a, Ty::Never) => a,
+            (a, b) => {
+                return Err(Stop::Spec(format!(
+                    "branches return {} and {}",
+                    a.name(),
+                    b.name()
+                )))
+            }
+        };
+        Ok(node(
+            TKind::If(Box::new(cond), Box::new(t), Box::new(f)),
+            ty,
+            span,
+        ))
+    }
+}
+
+fn node(kind: TKind, ty: Ty, span: Span) -> TExpr {
+    TExpr { kind, ty, span }
+}
+
+fn deopt(reason: DeoptReason, span: Span) -> TExpr {
+    node(TKind::Deopt(reason), Ty::Never, span)
+}
+
+fn convert(c: Convert, e: TExpr) -> TExpr {
+    let ty = match c {
+        Convert::IntToFloat | Convert::BoolToFloat => Ty::Float,
+        Convert::FloatToInt | Convert::BoolToInt => Ty::Int,
+    };
+    let span = e.span;
+    node(TKind::Convert(c, Box::new(e)), ty, span)
+}
+
+/// A number as a float (an int converted); `None` for anything else.
+fn to_float(e: TExpr) -> Option<TExpr> {
+    match e.ty {
+        Ty::Int => Some(convert(Convert::IntToFloat, e)),
+        Ty::Float => Some(e),
+        _ => None,
+    }
+}
+
+/// Two numbers as operands of one type: int with int, or floats (an int converted).
+fn numbers(l: TExpr, r: TExpr) -> Option<(TExpr, TExpr)> {
+    match (l.ty, r.ty) {
+        (Ty::Int, Ty::Int) => Some((l, r)),
+        _ => Some((to_float(l)?, to_float(r)?)),
+    }
+}
+
+fn two(v: Vec<TExpr>) -> (TExpr, TExpr) {
+    let mut it = v.into_iter();
+    match (it.next(), it.next()) {
+        (Some(a), Some(b)) => (a, b),
+        _ => unreachable!("two operands were inferred"),
+    }
+}
+
+/// A value of type `t` checked against annotation `ty` like `ops::annotate`: its type
+/// afterwards and the conversion, if any; `None` for a type error. `Never` passes.
+fn annotate(t: Ty, ty: Option<TypeName>) -> Option<(Ty, Option<Convert>)> {
+    let Some(ty) = ty else {
+        return Some((t, None));
+    };
+    match (t, ty) {
+        (Ty::Never, _)
+        | (Ty::Int, TypeName::Int | TypeName::Number)
+        | (Ty::Float, TypeName::Float | TypeName::Number)
+        | (Ty::Bool, TypeName::Bool) => Some((t, None)),
+        (Ty::Int, TypeName::Float) => Some((Ty::Float, Some(Convert::IntToFloat))),
+        _ => None,
+    }
+}
+
+/// Whether evaluating `e` surely gives a value: it cannot deoptimize, fail or loop
+/// (no calls, no int arithmetic that may overflow). Looks at a bounded number of nodes.
+fn cannot_fail(e: &TExpr) -> bool {
+    let mut budget = 64u32;
+    safe(e, &mut budget)
+}
+
+fn safe(e: &TExpr, budget: &mut u32) -> bool {
+    if *budget == 0 {
+        return false;
+    }
+    *budget -= 1;
+    match &e.kind {
+        TKind::Int(_) | TKind::Float(_) | TKind::Bool(_) | TKind::Local(_) => true,
+        TKind::Not(a) => safe(a, budget),
+        TKind::Neg(a) => e.ty == Ty::Float && safe(a, budget),
+        TKind::Arith(_, a, b) => e.ty == Ty::Float && safe(a, budget) && safe(b, budget),
+        TKind::Compare(_, a, b) | TKind::And(a, b) | TKind::Or(a, b) => {
+            safe(a, budget) && safe(b, budget)
+        }
+        TKind::Convert(c, a) => *c != Convert::FloatToInt && safe(a, budget),
+        TKind::Math(op, args) => *op != MathOp::IntAbs && args.iter().all(|a| safe(a, budget)),
+        TKind::If(c, t, f) => {
+            let body = |b: &TBody, budget: &mut u32| {
+                b.lets.iter().all(|(_, v)| safe(v, budget)) && safe(&b.result, budget)
+            };
+            safe(c, budget) && body(t, budget) && body(f, budget)
+        }
+        TKind::Call { .. } | TKind::SelfTail(_) | TKind::Deopt(_) => false,
+    }
+}
+
+#[cfg(test)]
+#[path = "specialize_tests.rs"]
+mod tests;
