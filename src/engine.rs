@@ -379,6 +379,44 @@ impl Engine {
         JitStats::default()
     }
 
+    /// Compiles the function `name` for the types of `args` now (if the JIT can), as
+    /// if it had become hot with these arguments. For benchmarks and tests of the JIT.
+    pub fn jit_compile(&mut self, name: &str, args: &[Value]) -> Result<()> {
+        let Some(f) = self.function(name).cloned() else {
+            return Err(Error::new(
+                ErrorKind::UnknownFunction,
+                format!("unknown function '{name}'"),
+            ));
+        };
+        if args.len() != f.code.params {
+            return Err(Error::new(
+                ErrorKind::WrongArgumentCount,
+                format!(
+                    "wrong number of arguments: '{name}' expects {}, got {}",
+                    f.code.params,
+                    args.len()
+                ),
+            ));
+        }
+        #[cfg(feature = "jit")]
+        {
+            let program = crate::interp::tier::Program {
+                functions: &self.functions,
+                names: &self.names,
+                profiles: &mut self.profiles,
+                max_depth: self.options.max_depth,
+            };
+            self.jit.compile_for(program, f.id.0, args).map_err(|why| {
+                Error::new(ErrorKind::Usage, format!("'{name}' not compiled: {why}"))
+            })
+        }
+        #[cfg(not(feature = "jit"))]
+        Err(Error::new(
+            ErrorKind::Usage,
+            format!("'{name}' not compiled: the JIT is not built"),
+        ))
+    }
+
     /// Live compiled specializations of the function `name`.
     pub fn jit_specializations(&self, name: &str) -> usize {
         #[cfg(feature = "jit")]

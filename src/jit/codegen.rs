@@ -112,7 +112,6 @@ pub fn generate<M: MacroAssembler>(
     g.m.bind(entry);
     let stack_deopt = g.deopt(DeoptReason::HostStack);
     g.m.prologue(stack_deopt);
-    g.m.bind(restart);
     // Parameter annotations: an int passed to a float parameter becomes a float.
     for (i, (&arg, &param)) in f.key.args.iter().zip(&f.params).enumerate() {
         if arg == Ty::Int && param == Ty::Float {
@@ -122,6 +121,8 @@ pub fn generate<M: MacroAssembler>(
             g.free_fprs.push(x);
         }
     }
+    // A self tail call's arguments are already converted (the type pass did it).
+    g.m.bind(restart);
     g.body(&f.body, true);
     for (reason, label) in std::mem::take(&mut g.deopts) {
         g.m.deopt_exit(label, site(spec, reason));

@@ -56,6 +56,9 @@ struct Spec {
     fallbacks: u64,
     /// Specializations whose code calls this one.
     callers: Vec<u32>,
+    /// Its code calls a function that was undefined (or had another arity) when it
+    /// was compiled: defining any function drops it.
+    calls_undefined: bool,
 }
 
 /// Per function: its live specializations and what was given up on.
@@ -127,14 +130,31 @@ impl Jit {
         self.totals = Totals::default();
     }
 
-    /// A function was (re)defined: its code, and every specialization that calls it,
-    /// is dropped; what was given up on is forgotten.
+    /// A function was (re)defined: its code, every specialization that calls it, and
+    /// every one compiled while some callee was undefined is dropped; refusals that
+    /// may depend on it are forgotten, so hot functions are tried again.
     pub fn invalidate(&mut self, func: FuncId) {
-        if let Some(state) = self.funcs.get_mut(func.0 as usize) {
-            let ids = std::mem::take(&mut state.specs);
-            *state = FuncState::default();
-            for id in ids {
-                self.discard(id);
+        let mut drop: Vec<u32> = self
+            .funcs
+            .get(func.0 as usize)
+            .map(|s| s.specs.clone())
+            .unwrap_or_default();
+        drop.extend(
+            self.specs
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.as_ref().is_some_and(|s| s.calls_undefined))
+                .map(|(i, _)| i as u32),
+        );
+        for id in drop {
+            self.discard(id);
+        }
+        for (i, state) in self.funcs.iter_mut().enumerate() {
+            if i == func.0 as usize {
+                *state = FuncState::default();
+            } else {
+                // Only a reason about a callee can change with another function.
+                state.refused.retain(|(_, why)| !why.starts_with("calls "));
             }
         }
     }
@@ -267,7 +287,10 @@ impl Jit {
         if total >= DEOPT_LIMIT {
             let key = spec.key.clone();
             let why = format!("deoptimized {total} times (last: {})", reason.name());
-            self.state(key.func.0).refused.push((key.args, why));
+            let state = self.state(key.func.0);
+            if !state.refused.iter().any(|(t, _)| *t == key.args) {
+                state.refused.push((key.args, why));
+            }
             self.discard(id);
         }
     }
@@ -333,6 +356,7 @@ impl Jit {
                 entries: 0,
                 fallbacks: 0,
                 callers: Vec::new(),
+                calls_undefined: has_bad_call(&f.body),
             });
         }
         // Who calls whom, so that dropping a callee drops its callers.
@@ -401,6 +425,27 @@ fn callees(body_ref: &TBody) -> Vec<SpecKey> {
     out
 }
 
+/// Whether a body holds a call that deoptimizes because its callee is undefined or
+/// has another arity.
+fn has_bad_call(b: &TBody) -> bool {
+    fn walk(e: &TExpr) -> bool {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &e.kind {
+            TKind::Deopt(r) => *r == DeoptReason::Call,
+            TKind::Call { args, .. } | TKind::Math(_, args) | TKind::SelfTail(args) => {
+                args.iter().any(walk)
+            }
+            TKind::Arith(_, a, b)
+            | TKind::Compare(_, a, b)
+            | TKind::And(a, b)
+            | TKind::Or(a, b) => walk(a) || walk(b),
+            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => walk(a),
+            TKind::If(c, t, f) => walk(c) || has_bad_call(t) || has_bad_call(f),
+            TKind::Int(_) | TKind::Float(_) | TKind::Bool(_) | TKind::Local(_) => false,
+        })
+    }
+    b.lets.iter().any(|(_, e)| walk(e)) || walk(&b.result)
+}
+
 /// The current thread's lowest stack address compiled code may use.
 fn stack_limit() -> usize {
     let marker = 0u8;
@@ -426,6 +471,14 @@ impl specialize::Functions for View<'_> {
         let id = *self.jit.by_key.get(key)?;
         Some(self.jit.specs[id as usize].as_ref()?.ret)
     }
+    fn refused(&self, key: &SpecKey) -> Option<String> {
+        let state = self.jit.funcs.get(key.func.0 as usize)?;
+        state
+            .refused
+            .iter()
+            .find(|(t, _)| *t == key.args)
+            .map(|(_, why)| why.clone())
+    }
     fn name(&self, id: FuncId) -> &str {
         self.names.get(id.0 as usize).map_or("?", |n| n)
     }
@@ -443,6 +496,26 @@ impl Linkage for Link<'_> {
         }
         let id = *self.jit.by_key.get(key)?;
         Some(&*self.jit.specs[id as usize].as_ref()?.slot as *const usize)
+    }
+}
+
+impl Jit {
+    /// Compiles the specialization of `func` for the types of `args` now, unless it
+    /// exists; `Err` says why it cannot be compiled.
+    pub fn compile_for(
+        &mut self,
+        program: Program<'_>,
+        func: u32,
+        args: &[Value],
+    ) -> Result<(), String> {
+        if self.find(func, args).is_some() {
+            return Ok(());
+        }
+        let key = Self::key_of(func, args).map_err(str::to_string)?;
+        self.totals.attempted += 1;
+        self.compile(&program, key)?;
+        self.totals.succeeded += 1;
+        Ok(())
     }
 }
 

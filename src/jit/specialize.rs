@@ -53,6 +53,8 @@ pub trait Functions {
     fn resolved(&self, id: FuncId) -> Option<&Resolved>;
     /// The result type of an already compiled specialization, if there is one.
     fn compiled(&self, key: &SpecKey) -> Option<Ty>;
+    /// Why a specialization was given up on, if it was.
+    fn refused(&self, key: &SpecKey) -> Option<String>;
     /// The name of a function (for reasons).
     fn name(&self, id: FuncId) -> &str;
 }
@@ -174,6 +176,13 @@ impl Set<'_> {
         if let Some(ty) = self.functions.compiled(key) {
             return Ok(ty);
         }
+        if let Some(reason) = self.functions.refused(key) {
+            let callee = describe(key, self.functions);
+            return Err(Stop::Root(format!(
+                "{}{callee}, which is not compiled: {reason}",
+                self.blame_prefix(caller)
+            )));
+        }
         if self.specs.len() >= MAX_SPECIALIZATIONS {
             return Err(Stop::Root(format!(
                 "calls too many specializations (more than {MAX_SPECIALIZATIONS})"
@@ -181,6 +190,23 @@ impl Set<'_> {
         }
         self.add(key.clone(), Some(caller));
         Ok(Ty::Never)
+    }
+
+    /// "calls f(int), which calls " for a call made by specialization `caller`.
+    fn blame_prefix(&self, caller: usize) -> String {
+        let mut path = Vec::new();
+        let mut at = caller;
+        while let Some(up) = self.specs[at].caller {
+            path.push(describe(&self.specs[at].key, self.functions));
+            at = up;
+        }
+        path.reverse();
+        let mut out = String::from("calls ");
+        for p in path {
+            out.push_str(&p);
+            out.push_str(", which calls ");
+        }
+        out
     }
 
     /// The root's reason when specialization `i` cannot be compiled for `reason`.
@@ -303,7 +329,6 @@ fn infer(set: &mut Set<'_>, i: usize) -> Result<(TFunction, Option<String>), Sto
     let mut cx = Infer {
         set,
         current: i,
-        key: &key,
         returns: def.returns,
         slots,
         pending: None,
@@ -327,7 +352,6 @@ fn infer(set: &mut Set<'_>, i: usize) -> Result<(TFunction, Option<String>), Sto
 struct Infer<'c, 'f> {
     set: &'c mut Set<'f>,
     current: usize,
-    key: &'c SpecKey,
     returns: Option<TypeName>,
     slots: Vec<Ty>,
     pending: Option<String>,
@@ -689,12 +713,23 @@ impl Infer<'_, '_> {
             args: types,
         };
         if self_tail {
-            // A self tail call with other types would enter another specialization.
-            return Ok(if key == *self.key {
-                node(TKind::SelfTail(args), Ty::Never, span)
-            } else {
-                deopt(DeoptReason::Type, span)
-            });
+            // The arguments become the parameters after their annotations: a loop may
+            // pass a float where it was entered with an int for `x: float`. Other
+            // types would enter another specialization.
+            let mut converted = Vec::with_capacity(args.len());
+            for ((a, p), &want) in args.into_iter().zip(&def.params).zip(&self.slots) {
+                match annotate(a.ty, p.ty) {
+                    Some((t, conv)) if t == want => converted.push(match conv {
+                        Some(c) => {
+                            let span = a.span;
+                            node(TKind::Convert(c, Box::new(a)), t, span)
+                        }
+                        None => a,
+                    }),
+                    _ => return Ok(deopt(DeoptReason::Type, span)),
+                }
+            }
+            return Ok(node(TKind::SelfTail(converted), Ty::Never, span));
         }
         let ty = self.set.result(&key, self.current)?;
         Ok(node(TKind::Call { callee: key, args }, ty, span))

@@ -16,6 +16,9 @@ impl Functions for Table {
     fn compiled(&self, key: &SpecKey) -> Option<Ty> {
         self.compiled.get(key).copied()
     }
+    fn refused(&self, _key: &SpecKey) -> Option<String> {
+        None
+    }
     fn name(&self, id: FuncId) -> &str {
         self.names.get(&id).map_or("?", String::as_str)
     }
