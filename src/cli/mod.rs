@@ -64,6 +64,10 @@ struct Options {
     #[arg(long, value_name = "N", global = true,
           value_parser = clap::value_parser!(u32).range(1..))]
     max_depth: Option<u32>,
+    /// Size limit of the JIT's code memory in bytes (default 64 MiB); when it is
+    /// full, functions stay interpreted
+    #[arg(long, value_name = "BYTES", global = true)]
+    code_limit: Option<usize>,
     /// Print JIT statistics to stderr at exit
     #[arg(long, global = true)]
     stats: bool,
@@ -94,6 +98,9 @@ impl Options {
         }
         if let Some(n) = self.max_depth {
             builder = builder.max_depth(n);
+        }
+        if let Some(n) = self.code_limit {
+            builder = builder.code_limit(n);
         }
         builder.build()
     }

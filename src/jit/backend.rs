@@ -1,6 +1,6 @@
 //! The one place that picks the machine backend for the host architecture.
 
-use super::codegen::{self, Emitted, Linkage};
+use super::codegen::{Emitted, Linkage};
 use super::ir::TFunction;
 use grizzly_arch::EmitError;
 
@@ -40,7 +40,7 @@ pub fn generate(f: &TFunction, spec: u32, link: &dyn Linkage) -> Result<Emitted,
     #[cfg(target_arch = "x86_64")]
     {
         use grizzly_arch::Backend;
-        codegen::generate(native::Native::masm(), f, spec, link)
+        super::codegen::generate(native::Native::masm(), f, spec, link)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {

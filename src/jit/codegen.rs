@@ -78,7 +78,22 @@ struct Gen<'a, M: MacroAssembler> {
     restart: M::Label,
     spans: Vec<(u32, Span)>,
     error: Option<EmitError>,
+    /// In a loop (a function with self tail calls), the registers that hold the first
+    /// parameters for the whole body.
+    homes: Vec<Option<Home>>,
+    /// Whether parameters are also kept in the frame (to reload homes after calls).
+    mirror: bool,
 }
+
+#[derive(Clone, Copy, Debug)]
+enum Home {
+    G(Gpr),
+    F(Fpr),
+}
+
+/// Registers of each class left to temporaries after homes are assigned.
+const MIN_TEMPS: usize = 4;
+const MAX_HOMES: usize = 6;
 
 /// Generates one specialization. `spec` is its number in the JIT's table (recorded by
 /// its deopt exits).
@@ -108,6 +123,8 @@ pub fn generate<M: MacroAssembler>(
         restart,
         spans: Vec::new(),
         error: None,
+        homes: vec![None; params],
+        mirror: false,
     };
     g.m.bind(entry);
     let stack_deopt = g.deopt(DeoptReason::HostStack);
@@ -120,6 +137,11 @@ pub fn generate<M: MacroAssembler>(
             g.m.fstore(Mem::Param(i as u32), x);
             g.free_fprs.push(x);
         }
+    }
+    if any_node(&f.body, &|e| matches!(e.kind, TKind::SelfTail(_))) {
+        g.mirror = any_node(&f.body, &clobbers);
+        g.assign_homes();
+        g.load_homes();
     }
     // A self tail call's arguments are already converted (the type pass did it).
     g.m.bind(restart);
@@ -135,6 +157,45 @@ pub fn generate<M: MacroAssembler>(
         code,
         spans: g.spans,
     })
+}
+
+/// Whether `pred` holds for some node of the body.
+fn any_node(b: &TBody, pred: &dyn Fn(&TExpr) -> bool) -> bool {
+    fn walk(e: &TExpr, pred: &dyn Fn(&TExpr) -> bool) -> bool {
+        if pred(e) {
+            return true;
+        }
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &e.kind {
+            TKind::Arith(_, a, b)
+            | TKind::Compare(_, a, b)
+            | TKind::And(a, b)
+            | TKind::Or(a, b) => walk(a, pred) || walk(b, pred),
+            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => walk(a, pred),
+            TKind::Math(_, args) | TKind::SelfTail(args) | TKind::Call { args, .. } => {
+                args.iter().any(|a| walk(a, pred))
+            }
+            TKind::If(c, t, f) => walk(c, pred) || any_node(t, pred) || any_node(f, pred),
+            TKind::Int(_)
+            | TKind::Float(_)
+            | TKind::Bool(_)
+            | TKind::Local(_)
+            | TKind::Deopt(_) => false,
+        })
+    }
+    b.lets.iter().any(|(_, e)| walk(e, pred)) || walk(&b.result, pred)
+}
+
+/// Whether a node's template calls out (clobbering every register).
+fn clobbers(e: &TExpr) -> bool {
+    match &e.kind {
+        TKind::Call { .. } => true,
+        TKind::Math(op, _) => matches!(
+            op,
+            MathOp::Floor | MathOp::Ceil | MathOp::Round | MathOp::Pow
+        ),
+        TKind::Arith(ArithOp::Rem, ..) => e.ty == Ty::Float,
+        _ => false,
+    }
 }
 
 fn cond_of(op: CmpOp) -> Cond {
@@ -171,6 +232,39 @@ impl<M: MacroAssembler> Gen<'_, M> {
     fn fail(&mut self, message: String) {
         if self.error.is_none() {
             self.error = Some(EmitError(message));
+        }
+    }
+
+    /// Gives the first parameters registers of their own, leaving `MIN_TEMPS` of each
+    /// class to temporaries (and the join registers, the first of each class, free).
+    fn assign_homes(&mut self) {
+        for i in 0..self.params {
+            if self.homes.iter().flatten().count() >= MAX_HOMES {
+                break;
+            }
+            self.homes[i] = if self.f.params[i] == Ty::Float {
+                (self.free_fprs.len() > MIN_TEMPS).then(|| Home::F(self.free_fprs.remove(0)))
+            } else {
+                (self.free_gprs.len() > MIN_TEMPS).then(|| Home::G(self.free_gprs.remove(0)))
+            };
+        }
+    }
+
+    /// Loads every home from its parameter's frame word.
+    fn load_homes(&mut self) {
+        for i in 0..self.params {
+            match self.homes[i] {
+                Some(Home::G(r)) => self.m.mov(r, Src::Mem(Mem::Param(i as u32))),
+                Some(Home::F(r)) => self.m.fmov(r, FSrc::Mem(Mem::Param(i as u32))),
+                None => {}
+            }
+        }
+    }
+
+    /// After a call: homes were clobbered, the frame words are current.
+    fn reload_homes(&mut self) {
+        if self.mirror {
+            self.load_homes();
         }
     }
 
@@ -288,7 +382,10 @@ impl<M: MacroAssembler> Gen<'_, M> {
         match v {
             Val::Imm(i) => Src::Imm(i),
             Val::FImm(f) => Src::Imm(f.to_bits() as i64),
-            Val::Slot(s) => Src::Mem(self.local(s)),
+            Val::Slot(s) => match self.homes.get(s as usize) {
+                Some(Some(Home::G(r))) => Src::Reg(*r),
+                _ => Src::Mem(self.local(s)),
+            },
             Val::Gpr(r) => Src::Reg(r),
             Val::Spill(s) => Src::Mem(Mem::Local(s)),
             Val::Fpr(_) => {
@@ -301,7 +398,10 @@ impl<M: MacroAssembler> Gen<'_, M> {
     fn fsrc(&mut self, v: Val) -> FSrc {
         match v {
             Val::Fpr(r) => FSrc::Reg(r),
-            Val::Slot(s) => FSrc::Mem(self.local(s)),
+            Val::Slot(s) => match self.homes.get(s as usize) {
+                Some(Some(Home::F(r))) => FSrc::Reg(*r),
+                _ => FSrc::Mem(self.local(s)),
+            },
             Val::Spill(s) => FSrc::Mem(Mem::Local(s)),
             Val::FImm(f) => {
                 let r = self.fpr();
@@ -443,14 +543,15 @@ impl<M: MacroAssembler> Gen<'_, M> {
             if let Val::Slot(s) = self.stack[i].val {
                 let unchanged = s as usize == i - first;
                 if (s as usize) < self.params && !unchanged {
-                    let ty = self.stack[i].ty;
-                    if ty == Ty::Float {
+                    if self.stack[i].ty == Ty::Float {
                         let r = self.fpr();
-                        self.m.fmov(r, FSrc::Mem(self.local(s)));
+                        let from = self.fsrc(Val::Slot(s));
+                        self.m.fmov(r, from);
                         self.stack[i].val = Val::Fpr(r);
                     } else {
                         let r = self.gpr();
-                        self.m.mov(r, Src::Mem(self.local(s)));
+                        let from = self.src(Val::Slot(s));
+                        self.m.mov(r, from);
                         self.stack[i].val = Val::Gpr(r);
                     }
                 }
@@ -462,7 +563,32 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 self.pop();
                 continue;
             }
-            self.pop_to(Mem::Param(i as u32));
+            match self.homes[i] {
+                None => self.pop_to(Mem::Param(i as u32)),
+                Some(Home::G(h)) => {
+                    let v = self.pop();
+                    let s = self.src(v.val);
+                    self.m.mov(h, s);
+                    self.release(v.val);
+                    if self.mirror {
+                        self.m.store(Mem::Param(i as u32), Src::Reg(h));
+                    }
+                }
+                Some(Home::F(h)) => {
+                    let v = self.pop();
+                    match v.val {
+                        Val::FImm(x) => self.m.fconst(h, x),
+                        other => {
+                            let s = self.fsrc(other);
+                            self.m.fmov(h, s);
+                            self.release_fsrc(other, s);
+                        }
+                    }
+                    if self.mirror {
+                        self.m.fstore(Mem::Param(i as u32), h);
+                    }
+                }
+            }
         }
         self.m.jump(self.restart);
     }
@@ -724,6 +850,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
         };
         let l = self.pop_fpr();
         self.m.float_call(helper, l, rhs);
+        self.reload_homes();
         if let Some(r) = rhs {
             self.free_fprs.push(r);
         }
@@ -839,6 +966,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
             }
         }
         self.m.depth_leave();
+        self.reload_homes();
         if ty == Ty::Float {
             let f = self.fpr();
             self.m.bits_to_float(f, dst);
