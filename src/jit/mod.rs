@@ -34,8 +34,10 @@ pub use grizzly_arch::arena::DEFAULT_LIMIT;
 
 /// Specializations one function may hold at once.
 pub const MAX_SPECS: usize = 4;
-/// Deopts after which a specialization is discarded and its key given up on.
+/// Deopts after which a specialization is discarded and its key given up on...
 pub const DEOPT_LIMIT: u64 = 16;
+/// ...if also more than one in this many calls entering compiled code fall back.
+pub const DEOPT_RATIO: u64 = 32;
 /// Host stack left to Rust code below compiled frames.
 const STACK_RESERVE: usize = 256 * 1024;
 
@@ -69,6 +71,8 @@ struct FuncState {
     refused: Vec<(Vec<Ty>, String)>,
     /// Calls made with a value no specialization can take (a string or null).
     other: Option<String>,
+    /// Consecutive calls that fell back to the interpreter.
+    fallback_streak: u32,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -234,7 +238,14 @@ impl Jit {
         })
     }
 
-    fn run(&mut self, id: u32, args: &[Value], depth: u32, max_depth: u32) -> Option<Value> {
+    fn run(
+        &mut self,
+        program: &mut Program<'_>,
+        id: u32,
+        args: &[Value],
+        depth: u32,
+    ) -> Option<Value> {
+        let max_depth = program.max_depth;
         let (tramp, spec) = match (&self.trampoline, &self.specs[id as usize]) {
             (Some((_, t)), Some(s)) => (*t, s),
             _ => return None,
@@ -265,6 +276,8 @@ impl Jit {
         let spec = self.specs[id as usize].as_mut()?;
         spec.entries += 1;
         if status == STATUS_OK && ret != Ty::Never {
+            let func = spec.key.func.0;
+            self.state(func).fallback_streak = 0;
             return Some(match ret {
                 Ty::Int => Value::Int(result as i64),
                 Ty::Float => Value::Float(f64::from_bits(result)),
@@ -273,18 +286,35 @@ impl Jit {
         }
         spec.fallbacks += 1;
         self.totals.fallbacks += 1;
-        self.deoptimized(ctx.deopt_site);
+        // The interpreter reruns the call; it must not offer this function again at
+        // once (a loop would enter, fail at the same point and fall back at every
+        // iteration): wait twice as long after each consecutive fallback.
+        let func = spec.key.func.0;
+        let state = self.state(func);
+        state.fallback_streak = (state.fallback_streak + 1).min(40);
+        let wait = 16u64 << state.fallback_streak;
+        if let Some(p) = program.profiles.get_mut(func as usize) {
+            p.hot_at = p.calls.saturating_add(wait);
+        }
+        self.deoptimized(id, ctx.deopt_site);
         None
     }
 
-    fn deoptimized(&mut self, site: u64) {
+    /// Counts a deopt against the specialization whose guard failed (`entered` is the
+    /// one the call entered). The failing one is discarded, and its key given up on,
+    /// after `DEOPT_LIMIT` deopts if calls entering `entered` fall back often (more
+    /// than one in `DEOPT_RATIO`): nothing cycles between compiled code and deopts.
+    fn deoptimized(&mut self, entered: u32, site: u64) {
         let (id, reason) = decode_site(site);
+        let often = self.specs[entered as usize]
+            .as_ref()
+            .is_some_and(|s| s.fallbacks.saturating_mul(DEOPT_RATIO) >= s.entries);
         let Some(spec) = self.specs.get_mut(id as usize).and_then(Option::as_mut) else {
             return;
         };
         spec.deopts[reason as usize] += 1;
         let total: u64 = spec.deopts.iter().sum();
-        if total >= DEOPT_LIMIT {
+        if total >= DEOPT_LIMIT && often {
             let key = spec.key.clone();
             let why = format!("deoptimized {total} times (last: {})", reason.name());
             let state = self.state(key.func.0);
@@ -562,6 +592,6 @@ impl Tier for Jit {
                 }
             }
         };
-        self.run(id, args, depth, program.max_depth)
+        self.run(&mut program, id, args, depth)
     }
 }
