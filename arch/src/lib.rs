@@ -224,6 +224,8 @@ pub trait MacroAssembler {
     /// Jumps to `target` when `(a cond b) == when` (NaN makes every comparison but
     /// `Ne` false).
     fn branch_float(&mut self, cond: Cond, a: Fpr, b: FSrc, when: bool, target: Self::Label);
+    /// Jumps to `target` when `a & mask` is zero (`zero`) or not zero (`!zero`).
+    fn branch_mask(&mut self, a: Gpr, mask: i64, zero: bool, target: Self::Label);
     /// Jumps to `target` when the bool in `a` equals `when`.
     fn branch_bool(&mut self, a: Src, when: bool, target: Self::Label);
     /// `dst = (a cond b)` as a bool.

@@ -377,11 +377,13 @@ impl MacroAssembler for X64Masm {
             ; add rax, Rq(d)
         );
         if rem {
-            asm!(self.ops
-                ; mov r11, QWORD -(1i64 << shift)
-                ; and rax, r11
-                ; sub Rq(d), rax
-            );
+            let mask = -(1i64 << shift);
+            if fits_i32(mask) {
+                asm!(self.ops; and rax, DWORD mask as i32);
+            } else {
+                asm!(self.ops; mov r11, QWORD mask; and rax, r11);
+            }
+            asm!(self.ops; sub Rq(d), rax);
         } else {
             asm!(self.ops; sar rax, shift as i8; mov Rq(d), rax);
         }
@@ -485,6 +487,18 @@ impl MacroAssembler for X64Masm {
                 asm!(self.ops; jp =>skip; je =>target; =>skip);
             }
             (Cond::Eq, false) | (Cond::Ne, true) => asm!(self.ops; jp =>target; jne =>target),
+        }
+    }
+    fn branch_mask(&mut self, a: Gpr, mask: i64, zero: bool, target: DynamicLabel) {
+        if fits_i32(mask) {
+            asm!(self.ops; test Rq(a.0), DWORD mask as i32);
+        } else {
+            asm!(self.ops; mov r11, QWORD mask; test Rq(a.0), r11);
+        }
+        if zero {
+            asm!(self.ops; je =>target);
+        } else {
+            asm!(self.ops; jne =>target);
         }
     }
     fn branch_bool(&mut self, a: Src, when: bool, target: DynamicLabel) {

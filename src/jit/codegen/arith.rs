@@ -15,6 +15,13 @@ impl<M: MacroAssembler> Gen<'_, M> {
             return;
         }
         self.expr(b);
+        // A constant left operand of `+` or `*` goes right, where it is an immediate
+        // (constants have no effects, so the order of evaluation is kept).
+        let n = self.stack.len();
+        if matches!(op, ArithOp::Add | ArithOp::Mul) && matches!(self.stack[n - 2].val, Val::Imm(_))
+        {
+            self.stack.swap(n - 2, n - 1);
+        }
         let rhs = self.pop();
         let l = self.pop_gpr();
         let r = self.src(rhs.val);

@@ -207,6 +207,19 @@ fn cond_of(op: CmpOp) -> Cond {
     }
 }
 
+/// `x % 2^k == 0` or `!= 0`: the dividend and the mask `2^k - 1`.
+fn divisibility<'e>(op: CmpOp, a: &'e TExpr, b: &TExpr) -> Option<(&'e TExpr, i64)> {
+    if !matches!(op, CmpOp::Eq | CmpOp::Ne) || !matches!(b.kind, TKind::Int(0)) {
+        return None;
+    }
+    match &a.kind {
+        TKind::Arith(ArithOp::Rem, x, d) if a.ty == Ty::Int => {
+            pow2_shift(d).map(|k| (&**x, (1i64 << k) - 1))
+        }
+        _ => None,
+    }
+}
+
 /// A power of two from 2 to 2^62, as its shift.
 fn pow2_shift(e: &TExpr) -> Option<u8> {
     match e.kind {
@@ -366,17 +379,26 @@ impl<M: MacroAssembler> Gen<'_, M> {
             }
             TKind::Compare(op, a, b) => {
                 self.note(e.span);
+                if let Some((x, mask)) = divisibility(*op, a, b) {
+                    // `x % 2^k == 0` is a test of the low bits (for negative x too).
+                    self.expr(x);
+                    let (l, held) = self.pop_read_gpr();
+                    let zero = (*op == CmpOp::Eq) == when;
+                    self.m.branch_mask(l, mask, zero, target);
+                    self.release(held);
+                    return;
+                }
                 self.expr(a);
                 self.expr(b);
                 let rhs = self.pop();
                 if a.ty == Ty::Float {
-                    let l = self.pop_fpr();
+                    let (l, held) = self.pop_read_fpr();
                     let r = self.fsrc(rhs.val);
                     self.m.branch_float(cond_of(*op), l, r, when, target);
                     self.release_fsrc(rhs.val, r);
-                    self.free_fprs.push(l);
+                    self.release(held);
                 } else {
-                    let l = self.pop_gpr();
+                    let (l, held) = self.pop_read_gpr();
                     let r = self.src(rhs.val);
                     let c = if when {
                         cond_of(*op)
@@ -385,7 +407,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
                     };
                     self.m.branch_int(c, l, r, target);
                     self.release(rhs.val);
-                    self.free_gprs.push(l);
+                    self.release(held);
                 }
             }
             _ => {

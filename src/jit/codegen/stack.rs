@@ -209,6 +209,34 @@ impl<M: MacroAssembler> Gen<'_, M> {
         }
     }
 
+    /// Pops the top entry as a register to read only: its own register, a parameter's
+    /// home, or a fresh one. Give it back with `release_read`.
+    pub(super) fn pop_read_gpr(&mut self) -> (Gpr, Val) {
+        let top = self.stack.last().map(|e| e.val);
+        if let Some(Val::Slot(s)) = top {
+            if let Some(Some(Home::G(r))) = self.homes.get(s as usize) {
+                let r = *r;
+                self.pop();
+                return (r, Val::Slot(s));
+            }
+        }
+        let r = self.pop_gpr();
+        (r, Val::Gpr(r))
+    }
+
+    pub(super) fn pop_read_fpr(&mut self) -> (Fpr, Val) {
+        let top = self.stack.last().map(|e| e.val);
+        if let Some(Val::Slot(s)) = top {
+            if let Some(Some(Home::F(r))) = self.homes.get(s as usize) {
+                let r = *r;
+                self.pop();
+                return (r, Val::Slot(s));
+            }
+        }
+        let r = self.pop_fpr();
+        (r, Val::Fpr(r))
+    }
+
     /// Pops the top entry into a register of its own (to be the destination).
     pub(super) fn pop_gpr(&mut self) -> Gpr {
         let e = self.pop();
