@@ -1,0 +1,260 @@
+//! The x86-64 templates run on the machine, through the trampoline, against Rust's
+//! own arithmetic: every guard must fire exactly when the contract says.
+
+use super::*;
+use crate::arena::CodeArena;
+use crate::{JitContext, Trampoline, STATUS_DEOPT, STATUS_OK};
+
+/// Runs a function built by `body` (after the prologue; it must return) on `args`.
+/// Returns the status and the result bits; the deopt site is 7 for every guard.
+fn run(args: &[u64], body: impl FnOnce(&mut X64Masm, DynamicLabel)) -> (u64, u64) {
+    run_with(0, args, body)
+}
+
+fn run_with(
+    stack_limit: usize,
+    args: &[u64],
+    body: impl FnOnce(&mut X64Masm, DynamicLabel),
+) -> (u64, u64) {
+    let mut m = X64::masm();
+    let deopt = m.new_label();
+    m.prologue(deopt);
+    body(&mut m, deopt);
+    m.deopt_exit(deopt, 7);
+    let code = m.finish(4, 2).expect("assembles");
+    let tramp = X64::trampoline().expect("trampoline assembles");
+    let mut arena = CodeArena::new(1 << 20);
+    let handles = arena.install(&[&tramp, &code]).expect("installs");
+    // SAFETY: the first piece is the trampoline, which has the `Trampoline` ABI.
+    let f: Trampoline = unsafe { std::mem::transmute(arena.entry(handles[0])) };
+    let mut ctx = JitContext {
+        stack_limit,
+        depth_budget: 100,
+        ..JitContext::default()
+    };
+    let mut result = 0u64;
+    // SAFETY: the second piece is a complete function in the compiled-code convention
+    // reading at most `args.len()` parameters; ctx and result outlive the call.
+    let status = unsafe {
+        f(
+            arena.entry(handles[1]),
+            args.as_ptr(),
+            args.len(),
+            &mut ctx,
+            &mut result,
+        )
+    };
+    if status == STATUS_DEOPT {
+        assert_eq!(ctx.deopt_site, 7);
+    }
+    (status, result)
+}
+
+const A: Gpr = X64Masm::GPRS[0];
+const B: Gpr = X64Masm::GPRS[1];
+const X: Fpr = X64Masm::FPRS[0];
+
+fn int_binary(op: &dyn Fn(&mut X64Masm, DynamicLabel), x: i64, y: i64) -> Option<i64> {
+    let (status, r) = run(&[x as u64, y as u64], |m, deopt| {
+        m.mov(A, Src::Mem(Mem::Param(0)));
+        let _ = deopt;
+        op(m, deopt);
+        m.ret(Src::Reg(A));
+    });
+    (status == STATUS_OK).then_some(r as i64)
+}
+
+const EDGES: [i64; 11] = [
+    0,
+    1,
+    -1,
+    2,
+    -2,
+    7,
+    -7,
+    1 << 40,
+    i64::MAX,
+    i64::MIN,
+    i64::MIN + 1,
+];
+
+#[test]
+fn checked_add_sub_mul_match_rust() {
+    for &x in &EDGES {
+        for &y in &EDGES {
+            for (op, want) in [
+                (IntOp::Add, x.checked_add(y)),
+                (IntOp::Sub, x.checked_sub(y)),
+                (IntOp::Mul, x.checked_mul(y)),
+            ] {
+                let from_mem =
+                    int_binary(&|m, d| m.int_op(op, A, Src::Mem(Mem::Param(1)), d), x, y);
+                assert_eq!(from_mem, want, "{op:?} {x} {y} (memory operand)");
+                let from_imm = int_binary(&|m, d| m.int_op(op, A, Src::Imm(y), d), x, y);
+                assert_eq!(from_imm, want, "{op:?} {x} {y} (immediate)");
+            }
+        }
+    }
+}
+
+#[test]
+fn division_guards_and_truncation() {
+    for &x in &EDGES {
+        for &y in &EDGES {
+            let div = if y == 0 { None } else { x.checked_div(y) };
+            let rem = if y == 0 {
+                None
+            } else {
+                Some(x.wrapping_rem(y))
+            };
+            for (is_rem, want) in [(false, div), (true, rem)] {
+                let reg = int_binary(
+                    &|m, d| {
+                        m.mov(B, Src::Mem(Mem::Param(1)));
+                        m.int_div(is_rem, A, Src::Reg(B), d, d);
+                    },
+                    x,
+                    y,
+                );
+                assert_eq!(reg, want, "rem={is_rem} {x} {y} (register divisor)");
+                let imm = int_binary(&|m, d| m.int_div(is_rem, A, Src::Imm(y), d, d), x, y);
+                assert_eq!(imm, want, "rem={is_rem} {x} {y} (immediate divisor)");
+            }
+        }
+    }
+}
+
+#[test]
+fn power_of_two_division_truncates_toward_zero() {
+    for &x in &EDGES {
+        for shift in [1u8, 2, 5, 31, 32, 62] {
+            let d = 1i64 << shift;
+            let q = int_binary(&|m, _| m.int_div_pow2(false, A, shift), x, 0);
+            assert_eq!(q, Some(x / d), "{x} / 2^{shift}");
+            let r = int_binary(&|m, _| m.int_div_pow2(true, A, shift), x, 0);
+            assert_eq!(r, Some(x % d), "{x} % 2^{shift}");
+        }
+    }
+}
+
+#[test]
+fn negation_overflows_only_on_min() {
+    for &x in &EDGES {
+        assert_eq!(int_binary(&|m, d| m.int_neg(A, d), x, 0), x.checked_neg());
+    }
+}
+
+fn float_to_int(x: f64) -> Option<i64> {
+    let (status, r) = run(&[x.to_bits()], |m, deopt| {
+        m.fmov(X, FSrc::Mem(Mem::Param(0)));
+        m.float_to_int(A, X, deopt);
+        m.ret(Src::Reg(A));
+    });
+    (status == STATUS_OK).then_some(r as i64)
+}
+
+#[test]
+fn float_to_int_fails_outside_the_range() {
+    let min = -9_223_372_036_854_775_808.0f64;
+    for (x, want) in [
+        (1.9, Some(1)),
+        (-1.9, Some(-1)),
+        (min, Some(i64::MIN)),
+        (9_223_372_036_854_774_784.0, Some(9_223_372_036_854_774_784)),
+        (9_223_372_036_854_775_808.0, None),
+        (f64::from_bits(min.to_bits() + 1), None),
+        (f64::NAN, None),
+        (f64::INFINITY, None),
+        (f64::NEG_INFINITY, None),
+    ] {
+        assert_eq!(float_to_int(x), want, "{x:?}");
+    }
+}
+
+fn float_compare(cond: Cond, x: f64, y: f64) -> (bool, bool) {
+    let branch = |when: bool| {
+        let (_, r) = run(&[x.to_bits(), y.to_bits()], |m, _| {
+            let yes = m.new_label();
+            m.fmov(X, FSrc::Mem(Mem::Param(0)));
+            m.branch_float(cond, X, FSrc::Mem(Mem::Param(1)), when, yes);
+            m.ret(Src::Imm(0));
+            m.bind(yes);
+            m.ret(Src::Imm(1));
+        });
+        r == 1
+    };
+    let (_, set) = run(&[x.to_bits(), y.to_bits()], |m, _| {
+        m.fmov(X, FSrc::Mem(Mem::Param(0)));
+        m.set_float(cond, A, X, FSrc::Mem(Mem::Param(1)));
+        m.ret(Src::Reg(A));
+    });
+    assert_eq!(
+        branch(true),
+        !branch(false),
+        "{cond:?} {x} {y}: branches disagree"
+    );
+    (branch(true), set == 1)
+}
+
+#[test]
+fn float_comparisons_follow_ieee() {
+    let values = [0.0, -0.0, 1.0, -1.5, f64::INFINITY, f64::NAN];
+    for &x in &values {
+        for &y in &values {
+            for (cond, want) in [
+                (Cond::Eq, x == y),
+                (Cond::Ne, x != y),
+                (Cond::Lt, x < y),
+                (Cond::Le, x <= y),
+                (Cond::Gt, x > y),
+                (Cond::Ge, x >= y),
+            ] {
+                assert_eq!(float_compare(cond, x, y), (want, want), "{cond:?} {x} {y}");
+            }
+        }
+    }
+}
+
+#[test]
+fn depth_budget_and_host_stack_guards() {
+    // A stack limit above the stack pointer: the prologue itself deoptimizes.
+    let (status, _) = run_with(usize::MAX, &[], |m, _| m.ret(Src::Imm(5)));
+    assert_eq!(status, STATUS_DEOPT);
+    // A budget of 100 allows 100 nested calls; the 101st deoptimizes.
+    let (status, _) = run(&[], |m, deopt| {
+        for _ in 0..100 {
+            m.depth_enter(deopt);
+        }
+        m.ret(Src::Imm(5));
+    });
+    assert_eq!(status, STATUS_OK);
+    let (status, _) = run(&[], |m, deopt| {
+        for _ in 0..101 {
+            m.depth_enter(deopt);
+        }
+        m.ret(Src::Imm(5));
+    });
+    assert_eq!(status, STATUS_DEOPT);
+}
+
+#[test]
+fn immediates_of_every_size_load_exactly() {
+    for v in [
+        0,
+        1,
+        -1,
+        i32::MAX as i64,
+        i32::MIN as i64,
+        1 << 40,
+        i64::MIN,
+        i64::MAX,
+    ] {
+        let (status, r) = run(&[], |m, deopt| {
+            m.store(Mem::Local(3), Src::Imm(v));
+            m.mov(A, Src::Mem(Mem::Local(3)));
+            m.ret(Src::Reg(A));
+            let _ = deopt;
+        });
+        assert_eq!((status, r as i64), (STATUS_OK, v));
+    }
+}
