@@ -81,6 +81,8 @@ struct Gen<'a, M: MacroAssembler> {
     homes: Vec<Option<Home>>,
     /// Whether parameters are also kept in the frame (to reload homes after calls).
     mirror: bool,
+    /// Homes were clobbered by a call and not reloaded yet.
+    stale: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -123,6 +125,7 @@ pub fn generate<M: MacroAssembler>(
         error: None,
         homes: vec![None; params],
         mirror: false,
+        stale: false,
     };
     g.m.bind(entry);
     let stack_deopt = g.deopt(DeoptReason::HostStack);
@@ -259,7 +262,9 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 self.spill_all();
                 let else_ = self.m.new_label();
                 self.cond(c, false, else_);
+                let split = self.stale;
                 self.body(then, true);
+                self.stale = split;
                 self.m.bind(else_);
                 self.body(other, true);
             }
@@ -318,6 +323,14 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 }
             }
         }
+        // A parameter passed on unchanged keeps its home, which must be loaded.
+        if self.stale {
+            let keeps = (first..self.stack.len())
+                .any(|i| matches!(self.stack[i].val, Val::Slot(s) if s as usize == i - first));
+            if keeps {
+                self.ensure_homes();
+            }
+        }
         for i in (0..n).rev() {
             let top = self.stack[self.stack.len() - 1];
             if matches!(top.val, Val::Slot(s) if s as usize == i) {
@@ -351,6 +364,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 }
             }
         }
+        self.stale = false;
         self.m.jump(self.restart);
     }
 
@@ -359,6 +373,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
     fn cond(&mut self, e: &TExpr, when: bool, target: M::Label) {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &e.kind {
             TKind::Bool(b) => {
+                self.ensure_homes();
                 if *b == when {
                     self.m.jump(target);
                 }
@@ -384,6 +399,8 @@ impl<M: MacroAssembler> Gen<'_, M> {
                     self.expr(x);
                     let (l, held) = self.pop_read_gpr();
                     let zero = (*op == CmpOp::Eq) == when;
+                    // Every edge out of a condition leaves the homes loaded.
+                    self.ensure_homes();
                     self.m.branch_mask(l, mask, zero, target);
                     self.release(held);
                     return;
@@ -394,6 +411,8 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 if a.ty == Ty::Float {
                     let (l, held) = self.pop_read_fpr();
                     let r = self.fsrc(rhs.val);
+                    // Every edge out of a condition leaves the homes loaded.
+                    self.ensure_homes();
                     self.m.branch_float(cond_of(*op), l, r, when, target);
                     self.release_fsrc(rhs.val, r);
                     self.release(held);
@@ -405,6 +424,8 @@ impl<M: MacroAssembler> Gen<'_, M> {
                     } else {
                         cond_of(*op).negate()
                     };
+                    // Every edge out of a condition leaves the homes loaded.
+                    self.ensure_homes();
                     self.m.branch_int(c, l, r, target);
                     self.release(rhs.val);
                     self.release(held);
@@ -414,6 +435,8 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 self.expr(e);
                 let v = self.pop();
                 let s = self.src(v.val);
+                // Every edge out of a condition leaves the homes loaded.
+                self.ensure_homes();
                 self.m.branch_bool(s, when, target);
                 self.release(v.val);
             }
@@ -518,12 +541,16 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 self.spill_all();
                 let (else_, done) = (self.m.new_label(), self.m.new_label());
                 self.cond(c, false, else_);
+                let split = self.stale;
                 self.body(then, false);
                 self.move_to_join(e.ty);
+                let then_stale = self.stale;
                 self.m.jump(done);
                 self.m.bind(else_);
+                self.stale = split;
                 self.body(other, false);
                 self.move_to_join(e.ty);
+                self.stale |= then_stale;
                 self.m.bind(done);
                 if e.ty == Ty::Float {
                     let r = M::FPRS[0];

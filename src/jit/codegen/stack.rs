@@ -47,10 +47,19 @@ impl<M: MacroAssembler> Gen<'_, M> {
         }
     }
 
-    /// After a call: homes were clobbered, the frame words are current.
+    /// After a call: homes were clobbered; they are reloaded from the frame (kept
+    /// current when there are calls) at their next use.
     pub(super) fn reload_homes(&mut self) {
         if self.mirror {
+            self.stale = true;
+        }
+    }
+
+    /// Reloads the homes if a call clobbered them.
+    pub(super) fn ensure_homes(&mut self) {
+        if self.stale {
             self.load_homes();
+            self.stale = false;
         }
     }
 
@@ -168,8 +177,11 @@ impl<M: MacroAssembler> Gen<'_, M> {
         match v {
             Val::Imm(i) => Src::Imm(i),
             Val::FImm(f) => Src::Imm(f.to_bits() as i64),
-            Val::Slot(s) => match self.homes.get(s as usize) {
-                Some(Some(Home::G(r))) => Src::Reg(*r),
+            Val::Slot(s) => match self.homes.get(s as usize).copied() {
+                Some(Some(Home::G(r))) => {
+                    self.ensure_homes();
+                    Src::Reg(r)
+                }
                 _ => Src::Mem(self.local(s)),
             },
             Val::Gpr(r) => Src::Reg(r),
@@ -184,8 +196,11 @@ impl<M: MacroAssembler> Gen<'_, M> {
     pub(super) fn fsrc(&mut self, v: Val) -> FSrc {
         match v {
             Val::Fpr(r) => FSrc::Reg(r),
-            Val::Slot(s) => match self.homes.get(s as usize) {
-                Some(Some(Home::F(r))) => FSrc::Reg(*r),
+            Val::Slot(s) => match self.homes.get(s as usize).copied() {
+                Some(Some(Home::F(r))) => {
+                    self.ensure_homes();
+                    FSrc::Reg(r)
+                }
                 _ => FSrc::Mem(self.local(s)),
             },
             Val::Spill(s) => FSrc::Mem(Mem::Local(s)),
@@ -214,8 +229,8 @@ impl<M: MacroAssembler> Gen<'_, M> {
     pub(super) fn pop_read_gpr(&mut self) -> (Gpr, Val) {
         let top = self.stack.last().map(|e| e.val);
         if let Some(Val::Slot(s)) = top {
-            if let Some(Some(Home::G(r))) = self.homes.get(s as usize) {
-                let r = *r;
+            if let Some(Some(Home::G(r))) = self.homes.get(s as usize).copied() {
+                self.ensure_homes();
                 self.pop();
                 return (r, Val::Slot(s));
             }
@@ -227,8 +242,8 @@ impl<M: MacroAssembler> Gen<'_, M> {
     pub(super) fn pop_read_fpr(&mut self) -> (Fpr, Val) {
         let top = self.stack.last().map(|e| e.val);
         if let Some(Val::Slot(s)) = top {
-            if let Some(Some(Home::F(r))) = self.homes.get(s as usize) {
-                let r = *r;
+            if let Some(Some(Home::F(r))) = self.homes.get(s as usize).copied() {
+                self.ensure_homes();
                 self.pop();
                 return (r, Val::Slot(s));
             }
