@@ -1,11 +1,16 @@
-//! The seven programs of `examples/bench`, each run by the interpreter and, as a
-//! baseline, by the same algorithm in plain Rust (`native.rs`), in one run.
+//! The seven programs of `examples/bench`, each run by the interpreter, by the JIT and,
+//! as a baseline, by the same algorithm in plain Rust (`native.rs`), in one run.
 //!
-//! `cargo bench --bench programs` prints criterion's estimates, then a table of
-//! ratios (best of several runs each) to paste into the README.
+//! `cargo bench --bench programs` prints criterion's estimates, then a table of times
+//! and ratios (best of several runs each) to paste into the README.
 //! `GRIZZLY_BENCH=fib,gcd_sum` limits the run to those programs.
+//!
+//! Each program's functions are defined once per engine; what is timed is its last
+//! line, the checksum expression. The JIT engine (`JitMode::On`, default threshold)
+//! runs the checksum once before it is measured, so that the hot functions are
+//! compiled by then.
 
-use criterion::Criterion;
+use criterion::{Criterion, SamplingMode};
 use grizzly::{Engine, JitMode, Value};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -79,6 +84,27 @@ fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
         .unwrap_or_default()
 }
 
+/// One line of the printed table.
+struct Row {
+    name: &'static str,
+    interp: Duration,
+    jit: Duration,
+    native: Duration,
+}
+
+fn ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms < 100.0 {
+        format!("{ms:.2} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+fn ratio(a: Duration, b: Duration) -> String {
+    format!("{:.1}x", a.as_secs_f64() / b.as_secs_f64())
+}
+
 fn main() {
     let mut c = Criterion::default()
         .sample_size(10)
@@ -90,7 +116,7 @@ fn main() {
     let only = std::env::var("GRIZZLY_BENCH").ok();
     let wanted = |name: &str| {
         only.as_deref()
-            .is_none_or(|o| o.split(',').any(|w| w == name))
+            .is_none_or(|o| o.split(',').any(|w| w.trim() == name))
     };
     for name in PROGRAMS.into_iter().filter(|n| wanted(n)) {
         let mut interp = load(name, JitMode::Off);
@@ -100,27 +126,61 @@ fn main() {
             expected,
             "{name}: interpreter and native differ"
         );
+        let mut jit = load(name, JitMode::On);
+        // Warm-up: the first run makes the hot functions compiled.
+        assert_eq!(jit.run(), expected, "{name}: JIT and native differ");
+        let stats = jit.engine.jit_stats();
+        assert!(
+            stats.specializations > 0,
+            "{name}: the JIT compiled nothing\n{}",
+            jit.engine.jit_status()
+        );
+        assert_eq!(jit.run(), expected, "{name}: JIT and native differ");
+
         let mut group = c.benchmark_group(name);
+        // Runs take milliseconds to a third of a second: one run per iteration.
+        group.sampling_mode(SamplingMode::Flat);
         group.bench_function("interpreter", |b| b.iter(|| interp.run()));
+        group.bench_function("jit", |b| b.iter(|| jit.run()));
         group.bench_function("native", |b| b.iter(|| interp.native(name)));
         group.finish();
+
         let t_interp = best_of(3, || {
             black_box(interp.run());
+        });
+        let t_jit = best_of(5, || {
+            black_box(jit.run());
         });
         let t_native = best_of(5, || {
             black_box(interp.native(name));
         });
-        table.push((name, t_interp, t_native));
+        let stats = jit.engine.jit_stats();
+        eprintln!(
+            "{name}: JIT {} specializations, {} entries from the interpreter, {} fell back",
+            stats.specializations, stats.entries, stats.fallbacks
+        );
+        table.push(Row {
+            name,
+            interp: t_interp,
+            jit: t_jit,
+            native: t_native,
+        });
     }
     c.final_summary();
-    println!("\n| program | interpreter | native Rust | interpreter / native |");
-    println!("|---|---|---|---|");
-    for (name, i, n) in table {
+    println!(
+        "\n| program | interpreter | JIT | native Rust | interpreter / native | JIT / native | interpreter / JIT |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for r in table {
         println!(
-            "| {name} | {:.1} ms | {:.2} ms | {:.1}x |",
-            i.as_secs_f64() * 1e3,
-            n.as_secs_f64() * 1e3,
-            i.as_secs_f64() / n.as_secs_f64()
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.name,
+            ms(r.interp),
+            ms(r.jit),
+            ms(r.native),
+            ratio(r.interp, r.native),
+            ratio(r.jit, r.native),
+            ratio(r.interp, r.jit),
         );
     }
 }
