@@ -265,7 +265,10 @@ impl Jit {
         let mut result = 0u64;
         let entry = spec.entry;
         let ret = spec.ret;
-        self.arena.prepare_for_execution(spec.handle);
+        if cfg!(target_arch = "aarch64") {
+            // The instruction barrier code new to this thread needs (free elsewhere).
+            self.arena.prepare_for_execution(spec.handle);
+        }
         // SAFETY: `entry` is live code of a specialization for exactly these argument
         // types (checked by `find`), installed in this arena and not released; the
         // trampoline follows the C ABI; `args` holds `args.len()` words; `ctx` and
