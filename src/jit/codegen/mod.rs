@@ -91,6 +91,9 @@ enum Home {
     F(Fpr),
 }
 
+/// Most arguments a compiled function takes or passes.
+const MAX_PARAMS: usize = 64;
+
 /// Registers of each class left to temporaries after homes are assigned.
 const MIN_TEMPS: usize = 4;
 const MAX_HOMES: usize = 6;
@@ -103,8 +106,17 @@ pub fn generate<M: MacroAssembler>(
     spec: u32,
     link: &dyn Linkage,
 ) -> Result<Emitted, EmitError> {
-    let (entry, restart) = (m.new_label(), m.new_label());
     let params = f.params.len();
+    if params > MAX_PARAMS
+        || any_node(
+            &f.body,
+            &|e| matches!(&e.kind, TKind::Call { args, .. } if args.len() > MAX_PARAMS),
+        )
+    {
+        // Arguments live on the host stack, which is checked per frame, not per word.
+        return Err(EmitError(format!("more than {MAX_PARAMS} arguments")));
+    }
+    let (entry, restart) = (m.new_label(), m.new_label());
     let mut g = Gen {
         m,
         f,
