@@ -182,9 +182,11 @@ pub trait MacroAssembler {
     /// Byte offset of the next instruction (for source annotations).
     fn offset(&self) -> usize;
 
-    /// Entry of a function with `params` arguments: builds the frame, checks the host
-    /// stack (jumping to `stack_deopt` when it is short). The frame size is fixed by
-    /// [`MacroAssembler::finish`].
+    /// Fixes the frame before any code: `locals` words (`LET`s and spills) and `out`
+    /// outgoing argument words. The code generator learns them in a first pass.
+    fn set_frame(&mut self, locals: u32, out: u32);
+    /// Entry of a function: builds the frame and checks the host stack (jumping to
+    /// `stack_deopt` when it is short).
     fn prologue(&mut self, stack_deopt: Self::Label);
     /// Leaves the function returning `value`'s bits.
     fn ret(&mut self, value: Src);
@@ -248,7 +250,7 @@ pub trait MacroAssembler {
     /// Binds `label` to an exit that records `site` and deoptimizes.
     fn deopt_exit(&mut self, label: Self::Label, site: u64);
 
-    /// Fixes the frame (`locals` words, `out` outgoing argument words) and returns the
-    /// code, position independent.
+    /// The code, position independent; fails if the frame given to `set_frame` is
+    /// smaller than `locals` and `out`.
     fn finish(self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError>;
 }

@@ -4,9 +4,10 @@
 //!
 //! Registers: `rax`, `rdx` and `r11` are scratch (division, immediates, results);
 //! `r14` holds the depth budget and `r15` the [`JitContext`](crate::JitContext);
-//! `xmm0` and `xmm15` are float scratch. Frame: `[rbp + 16 + 8i]` are the arguments,
-//! `[rbp - 8 - 8i]` the locals, `[rsp + 8i]` the outgoing arguments; `rsp` stays
-//! 16-byte aligned at every call, as the System V ABI wants for the helpers.
+//! `xmm0` and `xmm15` are float scratch. There is no frame pointer (`rbp` is one more
+//! temporary): from `rsp`, the outgoing arguments, then the locals, then the return
+//! address and the arguments; `rsp` stays 16-byte aligned at every call, as the
+//! System V ABI wants for the helpers.
 
 use crate::{
     ctx, Backend, Cond, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, MacroAssembler, Mem, Src,
@@ -23,7 +24,6 @@ macro_rules! asm {
 const RAX: u8 = 0;
 const R11: u8 = 11;
 const RSP: u8 = 4;
-const RBP: u8 = 5;
 const XMM_SCRATCH: u8 = 15;
 
 pub struct X64;
@@ -35,7 +35,7 @@ impl Backend for X64 {
     fn masm() -> X64Masm {
         X64Masm {
             ops: VecAssembler::new(0),
-            frame_patch: None,
+            frame: None,
         }
     }
 
@@ -71,6 +71,9 @@ impl Backend for X64 {
             ; jmp ->copy
             ; ->copied:
             ; call rdi
+            // Compiled code uses rbp as a temporary: recover it from the saved rsp.
+            ; mov rbp, QWORD [r15 + ctx::SAVED_SP]
+            ; lea rbp, [rbp + 48]
             ; mov r8, QWORD [rbp - 48]
             ; mov QWORD [r8], rax
             ; xor eax, eax
@@ -98,14 +101,33 @@ impl Backend for X64 {
 
 pub struct X64Masm {
     ops: VecAssembler<X64Relocation>,
-    /// Where the prologue's frame size (an imm32) is patched by `finish`.
-    frame_patch: Option<usize>,
+    /// The frame: local words, outgoing words, and its size in bytes.
+    frame: Option<Frame>,
 }
 
-fn addr(m: Mem) -> (u8, i32) {
+#[derive(Clone, Copy)]
+struct Frame {
+    locals: u32,
+    out: u32,
+    /// What the prologue subtracts from `rsp`: the words, rounded so that `rsp` is
+    /// 16-byte aligned at calls (it is 8 off on entry, after the return address).
+    bytes: i32,
+}
+
+impl Frame {
+    fn new(locals: u32, out: u32) -> Option<Frame> {
+        let words = (locals as u64 + out as u64) * 8;
+        let bytes = i32::try_from(words.next_multiple_of(16) + 8).ok()?;
+        Some(Frame { locals, out, bytes })
+    }
+}
+
+/// No frame pointer: everything is addressed from `rsp`, which moves only in the
+/// prologue and epilogue.
+fn addr(frame: Frame, m: Mem) -> (u8, i32) {
     match m {
-        Mem::Param(i) => (RBP, 16 + 8 * i as i32),
-        Mem::Local(i) => (RBP, -8 - 8 * i as i32),
+        Mem::Param(i) => (RSP, frame.bytes + 8 + 8 * i as i32),
+        Mem::Local(i) => (RSP, 8 * (frame.out + i) as i32),
         Mem::Out(i) => (RSP, 8 * i as i32),
     }
 }
@@ -115,6 +137,21 @@ fn fits_i32(v: i64) -> bool {
 }
 
 impl X64Masm {
+    fn epilogue(&mut self) {
+        let bytes = self.frame.map_or(8, |f| f.bytes);
+        asm!(self.ops; add rsp, DWORD bytes; ret);
+    }
+
+    fn addr(&self, m: Mem) -> (u8, i32) {
+        // `set_frame` comes first; a missing frame is caught by `finish`.
+        let frame = self.frame.unwrap_or(Frame {
+            locals: 0,
+            out: 0,
+            bytes: 8,
+        });
+        addr(frame, m)
+    }
+
     /// Loads `src` into a register, using `r11` for anything but a register.
     fn reg_of(&mut self, src: Src) -> u8 {
         match src {
@@ -137,7 +174,7 @@ impl X64Masm {
             Src::Imm(v) if fits_i32(v) => asm!(self.ops; mov Rq(dst), DWORD v as i32),
             Src::Imm(v) => asm!(self.ops; mov Rq(dst), QWORD v),
             Src::Mem(m) => {
-                let (b, d) = addr(m);
+                let (b, d) = self.addr(m);
                 asm!(self.ops; mov Rq(dst), QWORD [Rq(b) + d]);
             }
         }
@@ -148,7 +185,7 @@ impl X64Masm {
         match src {
             FSrc::Reg(r) => r.0,
             FSrc::Mem(m) => {
-                let (b, d) = addr(m);
+                let (b, d) = self.addr(m);
                 asm!(self.ops; movsd Rx(XMM_SCRATCH), QWORD [Rq(b) + d]);
                 XMM_SCRATCH
             }
@@ -170,7 +207,7 @@ impl X64Masm {
         match b {
             Src::Imm(v) if fits_i32(v) => asm!(self.ops; cmp Rq(a.0), DWORD v as i32),
             Src::Mem(m) => {
-                let (base, d) = addr(m);
+                let (base, d) = self.addr(m);
                 asm!(self.ops; cmp Rq(a.0), QWORD [Rq(base) + d]);
             }
             other => {
@@ -192,7 +229,7 @@ impl X64Masm {
 
 impl MacroAssembler for X64Masm {
     type Label = DynamicLabel;
-    // rbx, rcx, rsi, rdi, r8, r9, r10, r12, r13.
+    // rbx, rcx, rsi, rdi, r8, r9, r10, r12, r13, rbp.
     const GPRS: &'static [Gpr] = &[
         Gpr(3),
         Gpr(1),
@@ -231,14 +268,14 @@ impl MacroAssembler for X64Masm {
         self.ops.offset().0
     }
 
+    fn set_frame(&mut self, locals: u32, out: u32) {
+        self.frame = Frame::new(locals, out);
+    }
+
     fn prologue(&mut self, stack_deopt: DynamicLabel) {
+        let bytes = self.frame.map_or(8, |f| f.bytes);
         asm!(self.ops
-            ; push rbp
-            ; mov rbp, rsp
-            ; sub rsp, DWORD 0x7fff_fff0
-        );
-        self.frame_patch = Some(self.offset() - 4);
-        asm!(self.ops
+            ; sub rsp, DWORD bytes
             ; cmp rsp, QWORD [r15 + ctx::STACK_LIMIT]
             ; jb =>stack_deopt
         );
@@ -246,17 +283,18 @@ impl MacroAssembler for X64Masm {
 
     fn ret(&mut self, value: Src) {
         self.load(RAX, value);
-        asm!(self.ops; leave; ret);
+        self.epilogue();
     }
     fn fret(&mut self, value: Fpr) {
-        asm!(self.ops; movq rax, Rx(value.0); leave; ret);
+        asm!(self.ops; movq rax, Rx(value.0));
+        self.epilogue();
     }
 
     fn mov(&mut self, dst: Gpr, src: Src) {
         self.load(dst.0, src);
     }
     fn store(&mut self, dst: Mem, src: Src) {
-        let (b, d) = addr(dst);
+        let (b, d) = self.addr(dst);
         match src {
             Src::Imm(v) if fits_i32(v) => asm!(self.ops; mov QWORD [Rq(b) + d], DWORD v as i32),
             other => {
@@ -270,13 +308,13 @@ impl MacroAssembler for X64Masm {
             FSrc::Reg(r) if r == dst => {}
             FSrc::Reg(r) => asm!(self.ops; movaps Rx(dst.0), Rx(r.0)),
             FSrc::Mem(m) => {
-                let (b, d) = addr(m);
+                let (b, d) = self.addr(m);
                 asm!(self.ops; movsd Rx(dst.0), QWORD [Rq(b) + d]);
             }
         }
     }
     fn fstore(&mut self, dst: Mem, src: Fpr) {
-        let (b, d) = addr(dst);
+        let (b, d) = self.addr(dst);
         asm!(self.ops; movsd QWORD [Rq(b) + d], Rx(src.0));
     }
     fn fconst(&mut self, dst: Fpr, value: f64) {
@@ -296,7 +334,7 @@ impl MacroAssembler for X64Masm {
                 asm!(self.ops; imul Rq(d), Rq(d), DWORD v as i32)
             }
             (_, Src::Mem(m)) => {
-                let (b, o) = addr(m);
+                let (b, o) = self.addr(m);
                 match op {
                     IntOp::Add => asm!(self.ops; add Rq(d), QWORD [Rq(b) + o]),
                     IntOp::Sub => asm!(self.ops; sub Rq(d), QWORD [Rq(b) + o]),
@@ -403,7 +441,7 @@ impl MacroAssembler for X64Masm {
                 FloatOp::Div => asm!(self.ops; divsd Rx(d), Rx(r.0)),
             },
             FSrc::Mem(m) => {
-                let (b, o) = addr(m);
+                let (b, o) = self.addr(m);
                 match op {
                     FloatOp::Add => asm!(self.ops; addsd Rx(d), QWORD [Rq(b) + o]),
                     FloatOp::Sub => asm!(self.ops; subsd Rx(d), QWORD [Rq(b) + o]),
@@ -511,7 +549,7 @@ impl MacroAssembler for X64Masm {
             }
             Src::Reg(r) => asm!(self.ops; test Rq(r.0), Rq(r.0)),
             Src::Mem(m) => {
-                let (b, d) = addr(m);
+                let (b, d) = self.addr(m);
                 asm!(self.ops; cmp QWORD [Rq(b) + d], 0);
             }
         }
@@ -579,19 +617,18 @@ impl MacroAssembler for X64Masm {
     }
 
     fn finish(self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError> {
-        let mut code = self
-            .ops
-            .finalize()
-            .map_err(|e| EmitError(format!("x86-64 assembler: {e}")))?;
-        let words = locals as u64 + out as u64;
-        let bytes = (words * 8).next_multiple_of(16);
-        let Ok(size) = i32::try_from(bytes) else {
-            return Err(EmitError(format!("frame of {bytes} bytes is too large")));
-        };
-        if let Some(at) = self.frame_patch {
-            code[at..at + 4].copy_from_slice(&size.to_le_bytes());
+        match self.frame {
+            Some(f) if f.locals >= locals && f.out >= out => {}
+            Some(_) => return Err(EmitError("the frame is smaller than the code uses".into())),
+            None => {
+                return Err(EmitError(format!(
+                    "no frame for {locals} locals and {out} arguments"
+                )))
+            }
         }
-        Ok(code)
+        self.ops
+            .finalize()
+            .map_err(|e| EmitError(format!("x86-64 assembler: {e}")))
     }
 }
 
@@ -600,7 +637,7 @@ const _: () = {
     let mut i = 0;
     while i < X64Masm::GPRS.len() {
         let r = X64Masm::GPRS[i].0;
-        assert!(r != RAX && r != 2 && r != R11 && r != RSP && r != RBP && r != 14 && r != 15);
+        assert!(r != RAX && r != 2 && r != R11 && r != RSP && r != 14 && r != 15);
         i += 1;
     }
 };

@@ -18,6 +18,7 @@ fn run_with(
 ) -> (u64, u64) {
     let mut m = X64::masm();
     let deopt = m.new_label();
+    m.set_frame(4, 2);
     m.prologue(deopt);
     body(&mut m, deopt);
     m.deopt_exit(deopt, 7);

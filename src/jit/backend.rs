@@ -40,7 +40,7 @@ pub fn generate(f: &TFunction, spec: u32, link: &dyn Linkage) -> Result<Emitted,
     #[cfg(target_arch = "x86_64")]
     {
         use grizzly_arch::Backend;
-        super::codegen::generate(native::Native::masm(), f, spec, link)
+        super::codegen::generate(&native::Native::masm, f, spec, link)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {

@@ -101,7 +101,7 @@ const MAX_HOMES: usize = 6;
 /// Generates one specialization. `spec` is its number in the JIT's table (recorded by
 /// its deopt exits).
 pub fn generate<M: MacroAssembler>(
-    mut m: M,
+    masm: &dyn Fn() -> M,
     f: &TFunction,
     spec: u32,
     link: &dyn Linkage,
@@ -115,6 +115,24 @@ pub fn generate<M: MacroAssembler>(
     {
         // Arguments live on the host stack, which is checked per frame, not per word.
         return Err(EmitError(format!("more than {MAX_PARAMS} arguments")));
+    }
+    // The first pass learns the frame (spills, outgoing words); the second, with the
+    // frame fixed, is the code (the same decisions, so the same frame).
+    let (_, locals, out) = emit(masm(), f, spec, link, None)?;
+    let (code, _, _) = emit(masm(), f, spec, link, Some((locals, out)))?;
+    Ok(code)
+}
+
+fn emit<M: MacroAssembler>(
+    mut m: M,
+    f: &TFunction,
+    spec: u32,
+    link: &dyn Linkage,
+    frame: Option<(u32, u32)>,
+) -> Result<(Emitted, u32, u32), EmitError> {
+    let params = f.params.len();
+    if let Some((locals, out)) = frame {
+        m.set_frame(locals, out);
     }
     let (entry, restart) = (m.new_label(), m.new_label());
     let mut g = Gen {
@@ -165,11 +183,23 @@ pub fn generate<M: MacroAssembler>(
     if let Some(e) = g.error {
         return Err(e);
     }
-    let code = g.m.finish(g.lets + g.spills, g.max_out)?;
-    Ok(Emitted {
-        code,
-        spans: g.spans,
-    })
+    let (locals, out) = (g.lets + g.spills, g.max_out);
+    if frame.is_none() {
+        let empty = Emitted {
+            code: Vec::new(),
+            spans: Vec::new(),
+        };
+        return Ok((empty, locals, out));
+    }
+    let code = g.m.finish(locals, out)?;
+    Ok((
+        Emitted {
+            code,
+            spans: g.spans,
+        },
+        locals,
+        out,
+    ))
 }
 
 /// Whether `pred` holds for some node of the body.
