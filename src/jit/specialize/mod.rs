@@ -1,0 +1,300 @@
+//! Type specialization: a [`Resolved`] function and the types of its arguments become a
+//! typed [`TFunction`], with one machine type per node, exactly as the interpreter
+//! would see the values (`ops.rs`, `builtins.rs`).
+//!
+//! Calls are specialized too: a call's key is the callee and its argument types, and
+//! its result type comes from a compiled specialization or from inferring that one as
+//! well. Result types start at `Never` and the whole set is inferred again until none
+//! changes (recursion and mutual recursion); a result type can only go from `Never` to
+//! a machine type, so this takes at most one round per specialization.
+//!
+//! What compiled code cannot prove it leaves through a deopt, and the interpreter reruns
+//! the call from its start (the language is pure), so leaving early is always exact. The
+//! decisions, where the contract leaves a choice to the compiler:
+//! - Statically certain errors (`true + 1`, `1 AS bool`, an `IF` on an int, a call of an
+//!   undefined function or with the wrong argument count, a call whose argument types fail
+//!   the callee's annotations, a self tail call with other argument types) become
+//!   [`TKind::Deopt`], of type `Never`.
+//! - `a ?? b` and `TRY a CATCH b` are `a`: compiled values are never null, and when `a`
+//!   raises an error, compiled code deoptimizes and the interpreter computes `b`. `b` is
+//!   not looked at.
+//! - `a AND b` with a `Never` or non-bool `b` is `IF a { b or a deopt } ELSE { false }`
+//!   (`OR` likewise): exact, since `b` only runs when `a` is true.
+//! - `==` / `!=` of a bool and a number is a constant when both operands can neither fail
+//!   nor loop (locals, constants, float arithmetic...), and refused otherwise.
+//! - A `Never` operand: the operands after it are unreachable and not inferred. The node
+//!   is replaced by that operand when nothing evaluated before it can fail, or when it is
+//!   a `Deopt` (leaving earlier is exact); in the remaining case (say `g(n) + h(n)` with
+//!   `h` never returning, where an overflow in `g` must not become an endless loop in `h`)
+//!   the specialization is refused. A `LET` whose value is `Never` ends its body: the
+//!   value becomes the body's result. So **only a body's result (the function's or an
+//!   `IF` branch's) ever has type `Never`**: operands, arguments, conditions and `LET`
+//!   values never do.
+//! - Strings, `null`, `len`, casts to string and unbound top-level names refuse the
+//!   specialization; so do `IF` branches of two machine types (`int` and `float`), a result
+//!   type that would change, and more than [`MAX_SPECIALIZATIONS`] specializations. A
+//!   refused callee refuses its callers.
+
+mod infer;
+
+use super::ir::{
+    ArithOp, CmpOp, Convert, DeoptReason, MathOp, SpecKey, TBody, TExpr, TFunction, TKind, Ty,
+};
+use crate::builtins::Builtin;
+use crate::resolve::{FuncId, RBody, RExpr, RKind, Resolved};
+use crate::syntax::ast::{BinaryOp, Span, TypeName, UnaryOp};
+use crate::value::Value;
+use infer::infer;
+use std::collections::HashMap;
+
+/// Most specializations one call of [`specialize`] infers (the root included).
+pub const MAX_SPECIALIZATIONS: usize = 32;
+
+/// What the pass reads about other functions.
+pub trait Functions {
+    /// The checked definition of a function, if it is defined.
+    fn resolved(&self, id: FuncId) -> Option<&Resolved>;
+    /// The result type of an already compiled specialization, if there is one.
+    fn compiled(&self, key: &SpecKey) -> Option<Ty>;
+    /// Why a specialization was given up on, if it was.
+    fn refused(&self, key: &SpecKey) -> Option<String>;
+    /// The name of a function (for reasons).
+    fn name(&self, id: FuncId) -> &str;
+}
+
+/// Why a specialization was not compiled (a reason, not a failure).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The root key [`specialize`] was asked for.
+    pub key: SpecKey,
+    /// For example `uses strings`, or `calls g(int), which is not compiled: uses strings`.
+    pub reason: String,
+}
+
+/// A specialization as reasons name it: `f(int, float)`.
+pub fn describe(key: &SpecKey, functions: &dyn Functions) -> String {
+    let args: Vec<&str> = key.args.iter().map(|t| t.name()).collect();
+    format!("{}({})", functions.name(key.func), args.join(", "))
+}
+
+/// Infers types for `root` and every specialization it calls that is not compiled yet
+/// (a fixpoint over their result types for recursion and mutual recursion) and returns
+/// them all, `root` first: those the root's code reaches, in the order they were found.
+pub fn specialize(root: &SpecKey, functions: &dyn Functions) -> Result<Vec<TFunction>, Refusal> {
+    let refuse = |reason: String| Refusal {
+        key: root.clone(),
+        reason,
+    };
+    let mut set = Set {
+        functions,
+        specs: Vec::new(),
+        index: HashMap::new(),
+    };
+    set.add(root.clone(), None);
+    loop {
+        let mut changed = false;
+        // Specializations found during a round are inferred in the same round.
+        let mut i = 0;
+        while i < set.specs.len() {
+            let (function, pending) = match infer(&mut set, i) {
+                Ok(done) => done,
+                Err(Stop::Spec(reason)) => return Err(refuse(set.blame(i, reason))),
+                Err(Stop::Root(reason)) => return Err(refuse(reason)),
+            };
+            let old = set.specs[i].ret;
+            if function.ret != old {
+                if old != Ty::Never {
+                    let reason = format!("returns {} and {}", old.name(), function.ret.name());
+                    return Err(refuse(set.blame(i, reason)));
+                }
+                set.specs[i].ret = function.ret;
+                changed = true;
+            }
+            set.specs[i].function = Some(function);
+            set.specs[i].pending = pending;
+            i += 1;
+        }
+        if !changed {
+            break;
+        }
+    }
+    // The last round saw every result type in its final state.
+    let reached = set.reached();
+    for &i in &reached {
+        if let Some(reason) = set.specs[i].pending.take() {
+            return Err(refuse(set.blame(i, reason)));
+        }
+    }
+    Ok(reached
+        .into_iter()
+        .filter_map(|i| set.specs[i].function.take())
+        .collect())
+}
+
+struct Spec {
+    key: SpecKey,
+    /// The result type so far (after `RETURNS`).
+    ret: Ty,
+    /// The specialization whose body first called this one; `None` for the root.
+    caller: Option<usize>,
+    /// The latest inference.
+    function: Option<TFunction>,
+    /// Why the latest inference cannot be compiled if it is the final one (it depends
+    /// on a `Never` result, which a later round may change).
+    pending: Option<String>,
+}
+
+struct Set<'f> {
+    functions: &'f dyn Functions,
+    specs: Vec<Spec>,
+    index: HashMap<SpecKey, usize>,
+}
+
+/// Why inference stopped.
+enum Stop {
+    /// The specialization being inferred cannot be compiled.
+    Spec(String),
+    /// None of the set can be (the reason is the root's as it is).
+    Root(String),
+}
+
+impl Set<'_> {
+    fn add(&mut self, key: SpecKey, caller: Option<usize>) {
+        self.index.insert(key.clone(), self.specs.len());
+        self.specs.push(Spec {
+            key,
+            ret: Ty::Never,
+            caller,
+            function: None,
+            pending: None,
+        });
+    }
+
+    /// The result type of a call of `key` made by specialization `caller`, adding `key`
+    /// to the set if it is neither there nor compiled.
+    fn result(&mut self, key: &SpecKey, caller: usize) -> Result<Ty, Stop> {
+        if let Some(&i) = self.index.get(key) {
+            return Ok(self.specs[i].ret);
+        }
+        if let Some(ty) = self.functions.compiled(key) {
+            return Ok(ty);
+        }
+        if let Some(reason) = self.functions.refused(key) {
+            let callee = describe(key, self.functions);
+            return Err(Stop::Root(format!(
+                "{}{callee}, which is not compiled: {reason}",
+                self.blame_prefix(caller)
+            )));
+        }
+        if self.specs.len() >= MAX_SPECIALIZATIONS {
+            return Err(Stop::Root(format!(
+                "calls too many specializations (more than {MAX_SPECIALIZATIONS})"
+            )));
+        }
+        self.add(key.clone(), Some(caller));
+        Ok(Ty::Never)
+    }
+
+    /// "calls f(int), which calls " for a call made by specialization `caller`.
+    fn blame_prefix(&self, caller: usize) -> String {
+        let mut path = Vec::new();
+        let mut at = caller;
+        while let Some(up) = self.specs[at].caller {
+            path.push(describe(&self.specs[at].key, self.functions));
+            at = up;
+        }
+        path.reverse();
+        let mut out = String::from("calls ");
+        for p in path {
+            out.push_str(&p);
+            out.push_str(", which calls ");
+        }
+        out
+    }
+
+    /// The root's reason when specialization `i` cannot be compiled for `reason`.
+    fn blame(&self, i: usize, reason: String) -> String {
+        let mut path = Vec::new();
+        let mut at = i;
+        while let Some(caller) = self.specs[at].caller {
+            path.push(at);
+            at = caller;
+        }
+        if path.is_empty() {
+            return reason;
+        }
+        let names: Vec<String> = path
+            .iter()
+            .rev()
+            .map(|&s| describe(&self.specs[s].key, self.functions))
+            .collect();
+        format!(
+            "calls {}, which is not compiled: {reason}",
+            names.join(", which calls ")
+        )
+    }
+
+    /// The specializations the root's code calls, directly or not, root first, in the
+    /// order they were found.
+    fn reached(&self) -> Vec<usize> {
+        let mut seen = vec![false; self.specs.len()];
+        seen[0] = true;
+        let mut work = vec![0];
+        let mut keys = Vec::new();
+        while let Some(i) = work.pop() {
+            if let Some(f) = &self.specs[i].function {
+                callees(&f.body, &mut keys);
+            }
+            for key in keys.drain(..) {
+                if let Some(&j) = self.index.get(&key) {
+                    if !seen[j] {
+                        seen[j] = true;
+                        work.push(j);
+                    }
+                }
+            }
+        }
+        (0..self.specs.len()).filter(|&i| seen[i]).collect()
+    }
+}
+
+/// The keys of the calls in a body (iteratively: bodies can be deep).
+fn callees(body: &TBody, out: &mut Vec<SpecKey>) {
+    let mut stack: Vec<&TExpr> = Vec::new();
+    fn push<'a>(b: &'a TBody, stack: &mut Vec<&'a TExpr>) {
+        stack.extend(b.lets.iter().map(|(_, v)| v));
+        stack.push(&b.result);
+    }
+    push(body, &mut stack);
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            TKind::Call { callee, args } => {
+                out.push(callee.clone());
+                stack.extend(args);
+            }
+            TKind::Arith(_, a, b)
+            | TKind::Compare(_, a, b)
+            | TKind::And(a, b)
+            | TKind::Or(a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => stack.push(a),
+            TKind::Math(_, args) | TKind::SelfTail(args) => stack.extend(args),
+            TKind::If(c, t, f) => {
+                stack.push(c);
+                push(t, &mut stack);
+                push(f, &mut stack);
+            }
+            TKind::Int(_)
+            | TKind::Float(_)
+            | TKind::Bool(_)
+            | TKind::Local(_)
+            | TKind::Deopt(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;
