@@ -14,6 +14,9 @@
 //!   defined nothing).
 //! - `#> text` / `#! text` comments in a `.grz` document the expected output / error next to
 //!   the code; when present they must agree with the `.out` / `.err` files.
+//! - In `jit=eager` mode, each `not compiled: REASON` line of `Engine::jit_status()` must give
+//!   one of the reasons compiled code deliberately leaves to the interpreter
+//!   ([`ACCEPTED_REASONS`]): no function may fall back silently.
 //!
 //! `GOLDEN_FILTER=substring` runs only the programs whose name contains it.
 
@@ -31,26 +34,69 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 struct Mode {
     name: &'static str,
     build: fn() -> Engine,
+    /// Whether every `not compiled` line of `jit_status()` must give an accepted reason.
+    audit: bool,
 }
 
 const MODES: &[Mode] = &[
     Mode {
         name: "jit=off",
         build: || Engine::builder().jit(JitMode::Off).build(),
+        audit: false,
     },
     Mode {
         name: "jit=eager",
         build: || Engine::builder().jit(JitMode::Eager).build(),
+        audit: true,
     },
     Mode {
         name: "jit=on threshold=1",
         build: || Engine::builder().jit(JitMode::On).threshold(1).build(),
+        audit: false,
     },
     Mode {
         name: "jit=on (default threshold)",
         build: || Engine::builder().jit(JitMode::On).build(),
+        audit: false,
     },
 ];
+
+/// The reasons a function may stay uncompiled: what compiled code deliberately leaves to the
+/// interpreter. Any other reason (`code generation failed`, `branches return int and float`,
+/// ...) is a function that fell back silently.
+const ACCEPTED_REASONS: &[&str] = &[
+    "uses strings",
+    "uses null",
+    "called with",
+    "argument type error",
+    "deoptimized",
+    "calls ",
+    "reads an unbound variable",
+    "compares values of different types",
+];
+
+/// Whether a refusal reason is accepted: one of [`ACCEPTED_REASONS`], where `calls ...` must
+/// name a callee refused for an accepted reason (`calls g(int), which is not compiled: ...`).
+fn accepted(reason: &str) -> bool {
+    if reason.starts_with("calls ") {
+        return reason
+            .split_once(", which is not compiled: ")
+            .is_some_and(|(_, why)| accepted(why));
+    }
+    ACCEPTED_REASONS.iter().any(|r| reason.starts_with(r))
+}
+
+/// The lines of a `jit_status()` text that say a function was not compiled for a reason
+/// that is not [`accepted`].
+fn unaccepted_refusals(status: &str) -> Vec<String> {
+    status
+        .lines()
+        .filter_map(|line| {
+            let (_, reason) = line.split_once("not compiled: ")?;
+            (!accepted(reason)).then(|| line.trim().to_string())
+        })
+        .collect()
+}
 
 /// What one program must do.
 #[derive(Clone, Debug)]
@@ -290,6 +336,7 @@ fn run_case(case: &Case, mode: &Mode) -> Result<Vec<String>, String> {
     let text = case.text.clone();
     let then = case.then.as_ref().map(|(t, _)| t.clone());
     let build = mode.build;
+    let audit = mode.audit;
     std::thread::Builder::new()
         .name(format!("{} [{}]", case.name, mode.name))
         .stack_size(STACK_SIZE)
@@ -298,7 +345,12 @@ fn run_case(case: &Case, mode: &Mode) -> Result<Vec<String>, String> {
                 let mut engine = build();
                 let first = run_one(&mut engine, &name, &text);
                 let second = then.map(|t| run_one(&mut engine, &format!("{name}.then"), &t));
-                (first, second)
+                let refusals = if audit {
+                    unaccepted_refusals(&engine.jit_status())
+                } else {
+                    Vec::new()
+                };
+                (first, second, refusals)
             }));
             let _ = tx.send(result.map_err(|payload| {
                 payload
@@ -309,7 +361,7 @@ fn run_case(case: &Case, mode: &Mode) -> Result<Vec<String>, String> {
             }));
         })
         .map_err(|e| format!("cannot spawn a thread: {e}"))?;
-    let (first, second) = match rx.recv_timeout(TIMEOUT) {
+    let (first, second, refusals) = match rx.recv_timeout(TIMEOUT) {
         Ok(Ok(outcomes)) => outcomes,
         Ok(Err(panic)) => return Err(format!("panicked: {panic}")),
         Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -320,6 +372,12 @@ fn run_case(case: &Case, mode: &Mode) -> Result<Vec<String>, String> {
         }
     };
     let mut failures = Vec::new();
+    for line in refusals {
+        failures.push(format!(
+            "{}.grz [{}]\n  a function fell back silently: {line}\n",
+            case.name, mode.name
+        ));
+    }
     if let Some(diff) = compare(&case.expected, &first) {
         failures.push(format!("{}.grz [{}]\n{diff}", case.name, mode.name));
     }
@@ -395,6 +453,17 @@ fn harness_detects_differences() {
         err: Some((ErrorKind::Type, "division by zero".to_string())),
     };
     assert!(compare(&expected, &wrong_kind).is_some());
+    let status = "  f: 1 calls\n    f(int) not compiled: uses strings\n    \
+                  g(int) not compiled: branches return int and float\n    \
+                  h(int) not compiled: calls f(int), which is not compiled: uses strings\n    \
+                  k(int) not compiled: calls g(int), which is not compiled: branches return\n";
+    assert_eq!(
+        unaccepted_refusals(status),
+        [
+            "g(int) not compiled: branches return int and float",
+            "k(int) not compiled: calls g(int), which is not compiled: branches return"
+        ]
+    );
     let no_err = Outcome {
         out: "1\n".to_string(),
         err: None,

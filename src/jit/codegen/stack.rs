@@ -182,6 +182,11 @@ impl<M: MacroAssembler> Gen<'_, M> {
                     self.ensure_homes();
                     Src::Reg(r)
                 }
+                // Its frame word may be stale: a bug here must refuse, not misread.
+                Some(Some(Home::F(_))) => {
+                    self.fail("a float parameter's home read as an integer".into());
+                    Src::Imm(0)
+                }
                 _ => Src::Mem(self.local(s)),
             },
             Val::Gpr(r) => Src::Reg(r),
@@ -200,6 +205,10 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 Some(Some(Home::F(r))) => {
                     self.ensure_homes();
                     FSrc::Reg(r)
+                }
+                Some(Some(Home::G(_))) => {
+                    self.fail("an integer parameter's home read as a float".into());
+                    FSrc::Mem(self.local(s))
                 }
                 _ => FSrc::Mem(self.local(s)),
             },
@@ -291,6 +300,11 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 self.free_fprs.push(r);
             }
             Val::FImm(f) => self.m.store(dst, Src::Imm(f.to_bits() as i64)),
+            // A float parameter may live in a float home, which `src` does not know.
+            Val::Slot(s) if e.ty == Ty::Float => match self.fsrc(Val::Slot(s)) {
+                FSrc::Reg(r) => self.m.fstore(dst, r),
+                FSrc::Mem(m) => self.m.store(dst, Src::Mem(m)),
+            },
             v => {
                 let s = self.src(v);
                 self.m.store(dst, s);
