@@ -137,6 +137,32 @@ fn fits_i32(v: i64) -> bool {
 }
 
 impl X64Masm {
+    /// `d = d / r11` or `d % r11` for a divisor that is neither 0 nor -1. When both
+    /// are in [0, 2^32) a 32-bit unsigned divide gives the same result several times
+    /// faster than the 64-bit signed one (the check LLVM emits for x86-64 too).
+    fn divide(&mut self, rem: bool, d: u8) {
+        let (wide, got) = (self.new_label(), self.new_label());
+        asm!(self.ops
+            ; mov rax, Rq(d)
+            ; mov rdx, rax
+            ; or rdx, r11
+            ; shr rdx, 32
+            ; jnz =>wide
+            ; xor edx, edx
+            ; div r11d
+            ; jmp =>got
+            ; =>wide
+            ; cqo
+            ; idiv r11
+            ; =>got
+        );
+        if rem {
+            asm!(self.ops; mov Rq(d), rdx);
+        } else {
+            asm!(self.ops; mov Rq(d), rax);
+        }
+    }
+
     fn epilogue(&mut self) {
         let bytes = self.frame.map_or(8, |f| f.bytes);
         asm!(self.ops; add rsp, DWORD bytes; ret);
@@ -371,17 +397,8 @@ impl MacroAssembler for X64Masm {
             Src::Imm(-1) if rem => asm!(self.ops; xor Rd(d), Rd(d)),
             Src::Imm(-1) => asm!(self.ops; neg Rq(d); jo =>overflow),
             Src::Imm(v) => {
-                asm!(self.ops
-                    ; mov rax, Rq(d)
-                    ; cqo
-                    ; mov r11, QWORD v
-                    ; idiv r11
-                );
-                if rem {
-                    asm!(self.ops; mov Rq(d), rdx);
-                } else {
-                    asm!(self.ops; mov Rq(d), rax);
-                }
+                asm!(self.ops; mov r11, QWORD v);
+                self.divide(rem, d);
             }
             other => {
                 self.load(R11, other);
@@ -391,14 +408,12 @@ impl MacroAssembler for X64Masm {
                     ; jz =>zero
                     ; cmp r11, -1
                     ; je =>minus_one
-                    ; mov rax, Rq(d)
-                    ; cqo
-                    ; idiv r11
                 );
+                self.divide(rem, d);
                 if rem {
-                    asm!(self.ops; mov Rq(d), rdx; jmp =>done; =>minus_one; xor Rd(d), Rd(d));
+                    asm!(self.ops; jmp =>done; =>minus_one; xor Rd(d), Rd(d));
                 } else {
-                    asm!(self.ops; mov Rq(d), rax; jmp =>done; =>minus_one; neg Rq(d); jo =>overflow);
+                    asm!(self.ops; jmp =>done; =>minus_one; neg Rq(d); jo =>overflow);
                 }
                 asm!(self.ops; =>done);
             }
