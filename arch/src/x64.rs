@@ -423,12 +423,17 @@ impl MacroAssembler for X64Masm {
     fn int_div_pow2(&mut self, rem: bool, dst: Gpr, shift: u8) {
         let d = dst.0;
         // Negative dividends are biased by 2^shift - 1 so that the shift truncates toward zero.
-        asm!(self.ops
-            ; mov rax, Rq(d)
-            ; sar rax, 63
-            ; shr rax, (64 - shift) as i8
-            ; add rax, Rq(d)
-        );
+        if shift == 1 {
+            // The bias is 1 exactly for negative dividends: the sign bit.
+            asm!(self.ops; mov rax, Rq(d); shr rax, 63; add rax, Rq(d));
+        } else {
+            asm!(self.ops
+                ; mov rax, Rq(d)
+                ; sar rax, 63
+                ; shr rax, (64 - shift) as i8
+                ; add rax, Rq(d)
+            );
+        }
         if rem {
             let mask = -(1i64 << shift);
             if fits_i32(mask) {
