@@ -100,6 +100,10 @@ pub struct Jit {
     funcs: Vec<FuncState>,
     totals: Totals,
     args: Vec<u64>,
+    /// Specializations compiled while some callee was undefined (dropped by any definition).
+    undefined_callees: Vec<u32>,
+    /// Functions with a refusal that names a callee (forgotten at any definition).
+    callee_refusals: Vec<u32>,
 }
 
 // SAFETY: the raw pointers in `Spec` point into the arena this `Jit` owns; nothing is
@@ -117,6 +121,8 @@ impl Jit {
             funcs: Vec::new(),
             totals: Totals::default(),
             args: Vec::new(),
+            undefined_callees: Vec::new(),
+            callee_refusals: Vec::new(),
         }
     }
 
@@ -132,6 +138,8 @@ impl Jit {
         self.trampoline = None;
         self.arena.clear();
         self.totals = Totals::default();
+        self.undefined_callees.clear();
+        self.callee_refusals.clear();
     }
 
     /// A function was (re)defined: its code, every specialization that calls it, and
@@ -143,23 +151,31 @@ impl Jit {
             .get(func.0 as usize)
             .map(|s| s.specs.clone())
             .unwrap_or_default();
-        drop.extend(
-            self.specs
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.as_ref().is_some_and(|s| s.calls_undefined))
-                .map(|(i, _)| i as u32),
-        );
+        // Only the lists below are scanned: a definition costs nothing per compiled
+        // function (a program alternating definitions and calls stays linear).
+        drop.extend(std::mem::take(&mut self.undefined_callees));
         for id in drop {
             self.discard(id);
         }
-        for (i, state) in self.funcs.iter_mut().enumerate() {
-            if i == func.0 as usize {
-                *state = FuncState::default();
-            } else {
+        if let Some(state) = self.funcs.get_mut(func.0 as usize) {
+            *state = FuncState::default();
+        }
+        for f in std::mem::take(&mut self.callee_refusals) {
+            if let Some(state) = self.funcs.get_mut(f as usize) {
                 // Only a reason about a callee can change with another function.
                 state.refused.retain(|(_, why)| !why.starts_with("calls "));
             }
+        }
+    }
+
+    /// Records that specialization arguments `args` of `func` are not compiled.
+    fn refuse(&mut self, func: u32, args: Vec<Ty>, why: String) {
+        if why.starts_with("calls ") {
+            self.callee_refusals.push(func);
+        }
+        let state = self.state(func);
+        if !state.refused.iter().any(|(t, _)| *t == args) {
+            state.refused.push((args, why));
         }
     }
 
@@ -320,10 +336,7 @@ impl Jit {
         if total >= DEOPT_LIMIT && often {
             let key = spec.key.clone();
             let why = format!("deoptimized {total} times (last: {})", reason.name());
-            let state = self.state(key.func.0);
-            if !state.refused.iter().any(|(t, _)| *t == key.args) {
-                state.refused.push((key.args, why));
-            }
+            self.refuse(key.func.0, key.args, why);
             self.discard(id);
         }
     }
@@ -409,6 +422,9 @@ impl Jit {
         }
         for (i, spec) in new.into_iter().enumerate() {
             let id = first + i as u32;
+            if spec.calls_undefined {
+                self.undefined_callees.push(id);
+            }
             self.by_key.insert(spec.key.clone(), id);
             self.state(spec.key.func.0).specs.push(id);
             self.specs.push(Some(spec));
@@ -588,7 +604,7 @@ impl Tier for Jit {
                         id
                     }
                     Err(why) => {
-                        self.state(func).refused.push((key.args, why));
+                        self.refuse(func, key.args, why);
                         self.back_off(&mut program, func);
                         return None;
                     }

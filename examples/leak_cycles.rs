@@ -1,0 +1,162 @@
+//! Cycles through everything that allocates, installs or frees memory in the engine and
+//! the JIT, for a leak and memory-error checker (`.ci/leaks` runs it under valgrind):
+//! define functions, compile them (eager mode, `jit_compile`), call them from programs
+//! and from the host, make compiled code deoptimize (integer overflow, division by
+//! zero, the depth limit, the host stack of a small thread), redefine functions
+//! (`CREATE OR REPLACE`), fill a small code arena, `jit_clear()`, and drop and rebuild
+//! engines now and then. Errors are rendered as the command line would. Prints a
+//! checksum of the values, which compiled code must not change.
+//!
+//! `cargo run --release --example leak_cycles -- [CYCLES]` (default 1,000); with
+//! `LEAK_CYCLES_STATUS` set, prints `jit status` after each cycle on stderr.
+
+use grizzly::{Engine, JitMode, Value};
+
+/// Functions defined in every cycle; `{k}` varies per cycle, so bodies differ.
+const DEFINITIONS: &str = "
+CREATE OR REPLACE FUNCTION sq(x) RETURNS number { x * x + {k} }
+FUNCTION fib(n) => IF n < 2 { n } ELSE { fib(n - 1) + fib(n - 2) }
+FUNCTION sum(n, acc) => IF n == 0 { acc } ELSE { sum(n - 1, acc + n) }
+FUNCTION add(a, b) => a + b
+FUNCTION quot(a, b) => a / b + a % b
+FUNCTION down(n) => IF n == 0 { 0 } ELSE { 1 + down(n - 1) }
+FUNCTION ev(n) => IF n == 0 { true } ELSE { od(n - 1) }
+FUNCTION od(n) => IF n == 0 { false } ELSE { ev(n - 1) }
+FUNCTION half(x: float) => x / 2 + sq(x)
+FUNCTION shout(s) => s + \"!\" + (len(s) AS string)
+FUNCTION safe(a, b) => TRY quot(a, b) CATCH -1
+FUNCTION uses_later(x) => later(x) * 2
+";
+
+/// Expressions run each cycle: calls of compiled code, and deopts of every kind.
+const PROGRAM: &str = "
+LET k = {k}
+sq(k) + fib(12) + sum(2000, 0)
+half(1.5) + half(k)
+add(k, 1) + (TRY add(9223372036854775807, k + 1) CATCH 0)
+quot(k + 7, 3) + safe(k, 0) + (quot(1, 0) ?? 5)
+TRY down(100000) CATCH down(300)
+IF ev(301) { 1 } ELSE { 2 }
+len(shout(\"cycle \" + (k AS string)))
+TRY uses_later(k) CATCH 3
+";
+
+fn engine(cycle: u64) -> Engine {
+    let builder = Engine::builder().max_depth(2_000);
+    match cycle / 50 % 4 {
+        0 => builder.jit(JitMode::Eager),
+        1 => builder.jit(JitMode::On).threshold(2),
+        // Room for a few batches only: compiles start failing for lack of memory.
+        2 => builder.jit(JitMode::Eager).code_limit(4 * 4096),
+        _ => builder.jit(JitMode::Off),
+    }
+    .build()
+}
+
+/// Adds what a run printed (or the error's rendered length) to the checksum.
+fn run(engine: &mut Engine, source: &str, checksum: &mut u64) {
+    match engine.run(source) {
+        Ok(values) => values.iter().for_each(|v| add(checksum, v)),
+        Err(e) => *checksum = checksum.wrapping_add(e.render().len() as u64),
+    }
+}
+
+fn add(checksum: &mut u64, v: &Value) {
+    let x = match v {
+        Value::Int(i) => *i as u64,
+        Value::Float(f) => f.to_bits(),
+        Value::Bool(b) => *b as u64,
+        Value::Str(s) => s.len() as u64,
+        Value::Null => 7,
+    };
+    *checksum = checksum.wrapping_mul(31).wrapping_add(x);
+}
+
+fn main() {
+    let cycles: u64 = match std::env::args().nth(1) {
+        Some(n) => n.parse().expect("the number of cycles"),
+        None => 1_000,
+    };
+    let mut checksum = 0u64;
+    // Calls that entered compiled code, and those that fell back, over all engines.
+    let (mut entries, mut fallbacks) = (0, 0);
+    let mut count = |e: &Engine| {
+        let stats = e.jit_stats();
+        entries += stats.entries;
+        fallbacks += stats.fallbacks;
+    };
+    let mut e = engine(0);
+    for cycle in 0..cycles {
+        if cycle % 50 == 0 {
+            // Dropped with all its compiled code, specializations and values.
+            count(&e);
+            e = engine(cycle);
+        }
+        let k = (cycle % 17).to_string();
+        run(&mut e, &DEFINITIONS.replace("{k}", &k), &mut checksum);
+        run(&mut e, &PROGRAM.replace("{k}", &k), &mut checksum);
+        // Compile explicitly, for types the programs did not use, then call from Rust.
+        let _ = e.jit_compile("add", &[Value::Float(1.5), Value::Int(2)]);
+        let _ = e.jit_compile("quot", &[Value::Int(1), Value::Int(3)]);
+        for i in 0..20 {
+            // Overflow and division by zero in compiled code, enough to discard it.
+            for r in [
+                e.call("add", &[Value::Int(i64::MAX - i), Value::Int(i + 1)]),
+                e.call("quot", &[Value::Int(i), Value::Int(i % 2)]),
+                e.call("fib", &[Value::Int(i % 15)]),
+                e.call("shout", &[Value::from("é")]),
+            ] {
+                match r {
+                    Ok(v) => add(&mut checksum, &v),
+                    Err(err) => checksum = checksum.wrapping_add(err.message().len() as u64),
+                }
+            }
+        }
+        if let Ok(v) = e.call("down", &[Value::Int(1_999)]) {
+            add(&mut checksum, &v);
+        }
+        // Redefinitions drop compiled code and its callers; a later definition
+        // drops code compiled while `later` was undefined.
+        let redefine = format!(
+            "CREATE OR REPLACE FUNCTION fib(n) {{ IF n < 3 {{ {k} }} ELSE {{ fib(n - 1) + 1 }} }}\n\
+             FUNCTION later(x) => x + {k}\nfib(20) + uses_later(1)\nCREATE FUNCTION fib(n) {{ 0 }}"
+        );
+        run(&mut e, &redefine, &mut checksum);
+        // A parse error and a definition error, rendered.
+        run(&mut e, "FUNCTION (x) => 1\n1 +", &mut checksum);
+        run(&mut e, "FUNCTION bad(x) => y", &mut checksum);
+        if cycle % 7 == 3 {
+            // Not in the checksum: they depend on what was compiled.
+            std::hint::black_box(e.jit_status());
+            let _ = std::hint::black_box(e.jit_dump("sum"));
+        }
+        if cycle % 10 == 5 {
+            // Another thread, with little stack: compiled code runs short of host stack
+            // and falls back to the interpreter.
+            let thread = std::thread::Builder::new().stack_size(320 << 10);
+            std::thread::scope(|s| {
+                let v = thread.spawn_scoped(s, || e.call("down", &[Value::Int(1_999)]));
+                if let Ok(v) = v.expect("a thread").join().expect("no panic") {
+                    add(&mut checksum, &v);
+                }
+            });
+        }
+        if std::env::var_os("LEAK_CYCLES_STATUS").is_some() {
+            eprintln!("cycle {cycle}:\n{}", e.jit_status());
+        }
+        if cycle % 10 == 9 {
+            count(&e);
+            e.jit_clear();
+        }
+        if cycle % 25 == 24 {
+            // Modes switch with compiled code live.
+            let mode = [JitMode::Off, JitMode::Eager, JitMode::On][(cycle / 25 % 3) as usize];
+            e.set_jit_mode(mode);
+        }
+    }
+    // The checksum does not depend on what was compiled (compiled code gives the
+    // interpreter's values); the statistics do.
+    println!("{cycles} cycles, checksum {checksum:016x}");
+    count(&e);
+    println!("{entries} calls entered compiled code, {fallbacks} fell back to the interpreter");
+}
