@@ -616,6 +616,12 @@ impl<M: MacroAssembler> Gen<'_, M> {
     /// Moves a branch's result into the join register (the first of its class: every
     /// register is free at the end of a branch, the stack below having been spilled).
     fn move_to_join(&mut self, ty: Ty) {
+        if self.stack.last().is_some_and(|e| e.ty == Ty::Never) {
+            // The branch always deoptimizes: nothing reaches the join from it.
+            let v = self.pop();
+            self.release(v.val);
+            return;
+        }
         if ty == Ty::Float {
             let r = self.pop_fpr();
             self.m.fmov(M::FPRS[0], FSrc::Reg(r));
