@@ -1,0 +1,16 @@
+//! Fuzz target `differential`: a terminating PL-GRIZZLY session generated from the bytes
+//! (`grizzly_fuzz::Case`: functions over int, float and bool, operators, builtins, casts,
+//! IF, LET, TRY, ??, calls of earlier functions and bounded self recursion, host calls),
+//! run by the interpreter (`JitMode::Off`), by compiled code from the first call
+//! (`JitMode::Eager`) and by a tiering engine (`JitMode::On`, threshold 1 to 3). Every
+//! step must give the same values (floats by bits, NaN equal to NaN) or the same error
+//! (kind and message) in all three; a difference, an internal error or a panic is a
+//! crash. `cargo fuzz fmt differential FILE` prints the session an input stands for.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|case: grizzly_fuzz::Case| {
+    grizzly_fuzz::check(&case);
+});
