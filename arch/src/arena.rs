@@ -333,11 +333,9 @@ impl CodeArena {
         // Copy the pieces and fill the padding.
         let mut cursor = 0;
         for (p, &off) in pieces.iter().zip(&offsets) {
-            // SAFETY: `[base + cursor, base + off + p.len())` lies inside the run
-            // (`off + p.len() <= end <= needed`). The run's pages are free pages of our own
-            // mapping, hence read-write, and nothing else refers to them: no piece lives there
-            // and `&mut self` excludes outstanding `code()` borrows. `p` is caller memory, so
-            // it cannot overlap the mapping we own.
+            // The run's pages are free pages of our own mapping (read-write, no piece there,
+            // `&mut self` excludes `code()` borrows); `p` is caller memory, so no overlap.
+            // SAFETY: `[base + cursor, base + off + p.len())` lies inside the run.
             unsafe {
                 std::ptr::write_bytes(base.add(cursor), FILL, off - cursor);
                 std::ptr::copy_nonoverlapping(p.as_ptr(), base.add(off), p.len());
@@ -509,11 +507,9 @@ impl CodeArena {
     pub fn code(&self, h: CodeHandle) -> &[u8] {
         match self.piece(h) {
             Some(p) => {
-                // SAFETY: the piece's bytes lie inside a mapping owned by `self` (it is unmapped
-                // only through `&mut self`), they were initialised by `install`, and their pages
-                // are read-execute, so readable. Nothing writes them while the piece is live,
-                // and it stays live while this borrow of `self` lasts (`release`/`clear` take
-                // `&mut self`).
+                // The mapping is unmapped only through `&mut self`, and nothing writes a live
+                // piece; `release`/`clear` take `&mut self`, so it outlives this borrow.
+                // SAFETY: initialised (by `install`), readable (r-x) bytes inside our mapping.
                 unsafe { std::slice::from_raw_parts(self.entry(h), p.len) }
             }
             None => &[],

@@ -285,11 +285,9 @@ impl Jit {
             // The instruction barrier code new to this thread needs (free elsewhere).
             self.arena.prepare_for_execution(spec.handle);
         }
-        // SAFETY: `entry` is live code of a specialization for exactly these argument
-        // types (checked by `find`), installed in this arena and not released; the
-        // trampoline follows the C ABI; `args` holds `args.len()` words; `ctx` and
-        // `result` outlive the call. Compiled code never calls back into Rust except
-        // the float helpers, and leaves by returning or through the landing pad.
+        // `entry` is live code for exactly these argument types (checked by `find`);
+        // compiled code leaves by returning or through the trampoline's landing pad.
+        // SAFETY: C-ABI trampoline; `args` holds `args.len()` words; ctx/result outlive it.
         let status = unsafe { tramp(entry, self.args.as_ptr(), args.len(), &mut ctx, &mut result) };
         self.totals.entries += 1;
         let spec = self.specs[id as usize].as_mut()?;
