@@ -6,8 +6,9 @@
 //! difference. `cargo fuzz fmt differential FILE` prints the session an input stands for.
 
 pub mod gen;
+pub mod session;
 
-pub use gen::{Case, Step};
+pub use session::{Case, Step};
 
 use grizzly::{Engine, ErrorKind, JitMode, Source, Value};
 
