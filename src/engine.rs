@@ -447,6 +447,8 @@ impl Engine {
         {
             if let Some(why) = self.jit.unavailable() {
                 let _ = writeln!(out, "JIT: {why}");
+            } else if let Some(name) = self.jit.backend() {
+                let _ = writeln!(out, "JIT backend: {name}");
             }
             let listed: Vec<crate::jit::Listed<'_>> = self
                 .functions

@@ -20,6 +20,8 @@ pub enum ErrorKind {
     UnknownVariable,
     WrongArgumentCount,
     StackOverflow,
+    /// A string would exceed [`MAX_STRING_BYTES`](crate::ops::MAX_STRING_BYTES).
+    StringTooLong,
     /// A bad call from the host API (e.g. `engine.call` of an unknown name is
     /// `UnknownFunction`; this is for misuse such as invalid options).
     Usage,

@@ -10,6 +10,18 @@ pub fn overflow() -> Error {
     Error::new(ErrorKind::IntegerOverflow, "integer overflow")
 }
 
+/// The longest string a program may build, in bytes (256 MiB). The contract sets no
+/// limit; without one a string doubled 40 times asks for a terabyte and the allocator
+/// aborts the host process, where a program should get an error it can catch.
+pub const MAX_STRING_BYTES: usize = 1 << 28;
+
+pub fn string_too_long(bytes: usize) -> Error {
+    Error::new(
+        ErrorKind::StringTooLong,
+        format!("string too long: {bytes} bytes, more than the limit of {MAX_STRING_BYTES}"),
+    )
+}
+
 pub fn division_by_zero() -> Error {
     Error::new(ErrorKind::DivisionByZero, "division by zero")
 }
@@ -36,7 +48,11 @@ pub fn arith(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, Error> {
         (Float(x), Int(y)) => Ok(Float(float_arith(op, *x, *y as f64))),
         (Float(x), Float(y)) => Ok(Float(float_arith(op, *x, *y))),
         (Value::Str(x), Value::Str(y)) if op == BinaryOp::Add => {
-            let mut s = String::with_capacity(x.len() + y.len());
+            let bytes = x.len() + y.len();
+            if bytes > MAX_STRING_BYTES {
+                return Err(string_too_long(bytes));
+            }
+            let mut s = String::with_capacity(bytes);
             s.push_str(x);
             s.push_str(y);
             Ok(Value::from(s))

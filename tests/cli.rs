@@ -1,14 +1,16 @@
 //! The `grizzly` binary, run as a user runs it: `run`, `eval`, options, exit codes,
 //! error reports on stderr, and the interactive session fed through stdin.
 
+mod bin_common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Runs the binary with `args` and `stdin` as its whole input.
 fn grizzly_with_input(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_grizzly"))
+    let mut child = bin_common::grizzly()
         .args(args)
         // A session fed by a pipe must not touch the user's history anyway; make sure.
         .env("HOME", std::env::temp_dir())
@@ -483,7 +485,7 @@ fn repl_uses_the_options() {
 fn repl_fed_by_a_pipe_leaves_the_history_file_alone() {
     let home = std::env::temp_dir().join(format!("grizzly-cli-home-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_grizzly"))
+    let mut child = bin_common::grizzly()
         .env("HOME", &home)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

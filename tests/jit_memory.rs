@@ -97,7 +97,10 @@ fn redefinitions_give_their_code_memory_back() {
     assert_eq!(e.jit_stats().fallbacks, 0);
 }
 
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 #[test]
 fn no_mapping_is_writable_and_executable_while_code_is_live() {
     let mut e = eager();
@@ -245,6 +248,18 @@ fn a_specialization_that_deopts_for_many_callers_is_discarded() {
 // ---- dump ----
 
 #[test]
+fn status_names_the_backend_of_this_machine() {
+    let e = eager();
+    let status = e.jit_status();
+    let want = match std::env::consts::ARCH {
+        "x86_64" => "JIT backend: x86-64",
+        "aarch64" => "JIT backend: aarch64",
+        _ => "no JIT backend for this architecture",
+    };
+    assert!(status.contains(want), "{status}");
+}
+
+#[test]
 fn jit_dump_shows_disassembly_with_source_lines() {
     let mut e = eager();
     define(
@@ -260,6 +275,14 @@ fn jit_dump_shows_disassembly_with_source_lines() {
         "{dump}"
     );
     assert!(dump.lines().any(|l| l.trim() == "; x + 1"), "{dump}");
+    // The host's instruction set: the checked add is `add` (then `jo`) on x86-64 and
+    // `adds` (then `b.vs`) on AArch64.
+    let add = if cfg!(target_arch = "aarch64") {
+        "adds "
+    } else {
+        "add "
+    };
+    assert!(dump.contains(add), "{dump}");
 
     assert!(e
         .jit_dump("cold")

@@ -6,7 +6,8 @@ fn page() -> usize {
     region::page::size()
 }
 
-/// x86-64 `mov eax, v; ret`.
+/// A function returning `v`: x86-64 `mov eax, v; ret`.
+#[cfg(not(target_arch = "aarch64"))]
 fn ret_imm(v: i32) -> Vec<u8> {
     let mut code = vec![0xB8];
     code.extend_from_slice(&v.to_le_bytes());
@@ -14,13 +15,23 @@ fn ret_imm(v: i32) -> Vec<u8> {
     code
 }
 
+/// A function returning `v`: AArch64 `movz w0, lo; movk w0, hi, lsl 16; ret`.
+#[cfg(target_arch = "aarch64")]
+fn ret_imm(v: i32) -> Vec<u8> {
+    use dynasmrt::{dynasm, DynasmApi};
+    let (lo, hi) = (v as u32 & 0xffff, v as u32 >> 16);
+    let mut ops = dynasmrt::VecAssembler::<dynasmrt::aarch64::Aarch64Relocation>::new(0);
+    dynasm!(ops ; .arch aarch64 ; movz w0, #lo ; movk w0, #hi, lsl #16 ; ret);
+    ops.finalize().expect("assembles")
+}
+
 /// Calls the piece as an `extern "C" fn() -> i32`.
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 fn call(arena: &CodeArena, h: CodeHandle) -> i32 {
     let entry = arena.entry(h);
     assert!(!entry.is_null(), "calling a stale handle");
     arena.prepare_for_execution(h);
-    // SAFETY: the tests only call pieces built by `ret_imm`, a complete x86-64 function with
+    // SAFETY: the tests only call pieces built by `ret_imm`, a complete function with
     // the C ABI, installed in read-execute pages of a live arena.
     let f: extern "C" fn() -> i32 = unsafe { std::mem::transmute(entry) };
     f()
@@ -51,14 +62,14 @@ fn arena_is_send_and_sync() {
 #[test]
 fn installs_and_runs_one_function() {
     let mut arena = CodeArena::new(DEFAULT_LIMIT);
-    let code = [0xB8, 0x2A, 0x00, 0x00, 0x00, 0xC3];
+    let code = ret_imm(42);
     let h = arena.install_one(&code).unwrap();
     assert!(arena.is_live(h));
     assert_eq!(arena.code(h), &code);
     assert_eq!(arena.entry(h) as usize % PIECE_ALIGN, 0);
     assert_eq!(arena.used(), page());
     assert_eq!(arena.live_pieces(), 1);
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     assert_eq!(call(&arena, h), 42);
 }
 
@@ -98,14 +109,11 @@ fn a_batch_shares_one_run_and_one_protection_round() {
             "pieces overlap or are out of order: {spans:?}"
         );
     }
-    // Padding after the 37-byte piece traps (int3 on x86).
-    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-    {
-        let pad = spans[2].1;
-        // SAFETY: the padding byte lies in the same live, readable run.
-        assert_eq!(unsafe { *(pad as *const u8) }, 0xCC);
-    }
-    #[cfg(target_arch = "x86_64")]
+    // Padding after the 37-byte piece traps: int3 on x86, udf #0 (a zero word) on AArch64.
+    let pad = spans[2].1;
+    // SAFETY: the padding byte lies in the same live, readable run.
+    assert_eq!(unsafe { *(pad as *const u8) }, FILL);
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     for (i, h) in handles.iter().enumerate().filter(|&(i, _)| i != 2) {
         let v = if i < 2 { i } else { i - 1 };
         assert_eq!(call(&arena, *h), 100 + v as i32);
@@ -134,7 +142,7 @@ fn a_multi_page_batch_is_one_run() {
     let hs = arena.install(&[&big, &small]).unwrap();
     assert_eq!(arena.used(), 2 * page());
     assert_eq!(arena.code(hs[0]).len(), page() + 1);
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     assert_eq!(call(&arena, hs[1]), 5);
 }
 
@@ -169,7 +177,7 @@ fn exhaustion_is_an_error_and_the_arena_keeps_working() {
     // All or nothing: a batch that does not fit installs nothing.
     assert_eq!(arena.live_pieces(), 2);
     assert_eq!(arena.used(), 2 * page());
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     {
         assert_eq!(call(&arena, a), 1);
         assert_eq!(call(&arena, b), 2);
@@ -197,7 +205,7 @@ fn empty_batches_map_nothing_and_empty_pieces_are_fine() {
     assert_eq!(arena.code(hs[0]), &[] as &[u8]);
     assert!(!arena.entry(hs[0]).is_null());
     assert_eq!(arena.used(), page());
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     assert_eq!(call(&arena, hs[1]), 9);
 }
 
@@ -217,7 +225,7 @@ fn release_reclaims_pages_for_later_installs() {
     assert!(arena.code(a[0]).is_empty());
     assert_eq!(arena.used(), 2 * page());
     assert!(arena.install_one(&ret_imm(3)).is_err());
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     assert_eq!(call(&arena, a[1]), 11);
 
     // The whole batch: its page comes back and is reused.
@@ -230,7 +238,7 @@ fn release_reclaims_pages_for_later_installs() {
     assert_eq!(arena.used(), 2 * page());
     assert_eq!(arena.reserved(), reserved, "no new mapping");
     assert_eq!(arena.entry(c), old_entry, "first fit reuses the freed page");
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     {
         assert_eq!(call(&arena, c), 3);
         assert_eq!(call(&arena, b), 2);
@@ -291,7 +299,7 @@ fn clear_unmaps_everything_and_invalidates_handles() {
         arena.is_live(new[0]),
         "a stale release must not free a new piece"
     );
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     {
         assert_eq!(call(&arena, new[0]), 3);
         assert_eq!(call(&arena, new[1]), 4);
@@ -321,7 +329,7 @@ fn set_limit_up_and_down() {
     let b = arena.install_one(&blob(page() + 1, 0x90)).unwrap();
     assert_eq!(arena.used(), 3 * page());
     assert_eq!(arena.reserved(), 3 * page());
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     assert_eq!(call(&arena, a), 1);
 
     // Lowering it keeps installed code but refuses new code until enough is released.
@@ -334,7 +342,7 @@ fn set_limit_up_and_down() {
     assert!(arena.install_one(&ret_imm(3)).is_err());
     arena.release(a);
     let c = arena.install_one(&ret_imm(3)).unwrap();
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     assert_eq!(call(&arena, c), 3);
     assert!(arena.reserved() <= arena.limit());
 }
@@ -422,6 +430,6 @@ fn no_page_is_writable_and_executable() {
     }
     assert!(perms_at(freed).starts_with("rw-"));
     assert!(perms_at(arena.entry(other) as usize).starts_with("r-x"));
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     assert_eq!(call(&arena, other), 3);
 }

@@ -22,8 +22,12 @@
 //! frame above it: compiled code holds no resources, and the interpreter reruns the
 //! outermost compiled call from its start (the language is pure).
 
+pub mod aarch64;
 pub mod arena;
 pub mod x64;
+
+#[cfg(all(test, any(target_arch = "x86_64", target_arch = "aarch64")))]
+mod masm_tests;
 
 /// A general-purpose register chosen by the code generator from [`MacroAssembler::GPRS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -661,7 +661,3 @@ const _: () = {
         i += 1;
     }
 };
-
-#[cfg(all(test, target_arch = "x86_64"))]
-#[path = "x64_tests.rs"]
-mod tests;

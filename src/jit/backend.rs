@@ -5,44 +5,41 @@ use super::ir::TFunction;
 use grizzly_arch::EmitError;
 
 #[cfg(target_arch = "x86_64")]
-mod native {
-    use grizzly_arch::Backend;
-    pub type Native = grizzly_arch::x64::X64;
-    pub const NAME: Option<&str> = Some(Native::NAME);
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-mod native {
-    pub const NAME: Option<&str> = None;
-}
+type Native = grizzly_arch::x64::X64;
+#[cfg(target_arch = "aarch64")]
+type Native = grizzly_arch::aarch64::Aarch64;
 
 /// The backend's name, or why there is none.
 pub fn available() -> Result<&'static str, String> {
-    native::NAME.ok_or_else(|| {
-        format!(
-            "no JIT backend for this architecture ({}): everything runs in the interpreter",
-            std::env::consts::ARCH
-        )
-    })
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    {
+        use grizzly_arch::Backend;
+        Ok(Native::NAME)
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    Err(format!(
+        "no JIT backend for this architecture ({}): everything runs in the interpreter",
+        std::env::consts::ARCH
+    ))
 }
 
 pub fn trampoline() -> Result<Vec<u8>, EmitError> {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     {
         use grizzly_arch::Backend;
-        native::Native::trampoline()
+        Native::trampoline()
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     Err(EmitError(available().unwrap_err()))
 }
 
 pub fn generate(f: &TFunction, spec: u32, link: &dyn Linkage) -> Result<Emitted, EmitError> {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     {
         use grizzly_arch::Backend;
-        super::codegen::generate(&native::Native::masm, f, spec, link)
+        super::codegen::generate(&Native::masm, f, spec, link)
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
         let _ = (f, spec, link);
         Err(EmitError(available().unwrap_err()))

@@ -49,6 +49,29 @@ fn excerpt(source: &str, start: usize, end: usize) -> String {
     }
 }
 
+/// Writes the instructions (offset, text), each range after the source excerpt it
+/// came from.
+fn listing(
+    out: &mut String,
+    instructions: impl Iterator<Item = (u32, String)>,
+    spans: &[(u32, crate::syntax::ast::Span)],
+    source: &str,
+) {
+    let mut next = 0;
+    for (offset, text) in instructions {
+        while next < spans.len() && spans[next].0 <= offset {
+            let sp = spans[next].1;
+            let _ = writeln!(
+                out,
+                "  ; {}",
+                excerpt(source, sp.start as usize, sp.end as usize)
+            );
+            next += 1;
+        }
+        let _ = writeln!(out, "  {offset:5x}: {text}");
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 fn disassemble(
     out: &mut String,
@@ -60,27 +83,43 @@ fn disassemble(
     use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
     let mut decoder = Decoder::with_ip(64, code, address, DecoderOptions::NONE);
     let mut formatter = IntelFormatter::new();
-    let mut text = String::new();
-    let mut next = 0;
-    while decoder.can_decode() {
-        let ins = decoder.decode();
-        let offset = (ins.ip() - address) as u32;
-        while next < spans.len() && spans[next].0 <= offset {
-            let sp = spans[next].1;
-            let _ = writeln!(
-                out,
-                "  ; {}",
-                excerpt(source, sp.start as usize, sp.end as usize)
-            );
-            next += 1;
-        }
-        text.clear();
-        formatter.format(&ins, &mut text);
-        let _ = writeln!(out, "  {offset:5x}: {text}");
-    }
+    let instructions = std::iter::from_fn(|| {
+        decoder.can_decode().then(|| {
+            let ins = decoder.decode();
+            let mut text = String::new();
+            formatter.format(&ins, &mut text);
+            ((ins.ip() - address) as u32, text)
+        })
+    });
+    listing(out, instructions, spans, source);
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(target_arch = "aarch64")]
+fn disassemble(
+    out: &mut String,
+    code: &[u8],
+    _address: u64,
+    spans: &[(u32, crate::syntax::ast::Span)],
+    source: &str,
+) {
+    use yaxpeax_arch::{Decoder, U8Reader};
+    use yaxpeax_arm::armv8::a64::InstDecoder;
+    let decoder = InstDecoder::default();
+    // Fixed-width words: one that does not decode (padding) does not derail the rest.
+    let instructions = code.chunks_exact(4).enumerate().map(|(i, word)| {
+        let text = match decoder.decode(&mut U8Reader::new(word)) {
+            Ok(ins) => ins.to_string(),
+            Err(_) => format!(
+                ".word {:#010x}",
+                u32::from_le_bytes([word[0], word[1], word[2], word[3]])
+            ),
+        };
+        (4 * i as u32, text)
+    });
+    listing(out, instructions, spans, source);
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 fn disassemble(
     out: &mut String,
     code: &[u8],

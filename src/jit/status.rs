@@ -39,6 +39,11 @@ impl Jit {
         )
     }
 
+    /// The machine backend compiled code is for (`x86-64`, `aarch64`), if there is one.
+    pub fn backend(&self) -> Option<&'static str> {
+        super::backend::available().ok()
+    }
+
     /// Why nothing can be compiled on this machine, if so.
     pub fn unavailable(&self) -> Option<&str> {
         self.unavailable.as_deref()

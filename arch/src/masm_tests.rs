@@ -1,29 +1,43 @@
-//! The x86-64 templates run on the machine, through the trampoline, against Rust's
-//! own arithmetic: every guard must fire exactly when the contract says.
+//! The host architecture's templates run on the machine, through the trampoline,
+//! against Rust's own arithmetic: every guard must fire exactly when the contract says.
 
-use super::*;
+#[cfg(target_arch = "aarch64")]
+use crate::aarch64::{Aarch64 as Native, Aarch64Masm as NativeMasm};
 use crate::arena::CodeArena;
-use crate::{JitContext, Trampoline, STATUS_DEOPT, STATUS_OK};
+#[cfg(target_arch = "x86_64")]
+use crate::x64::{X64Masm as NativeMasm, X64 as Native};
+use crate::*;
+use dynasmrt::DynamicLabel;
 
 /// Runs a function built by `body` (after the prologue; it must return) on `args`.
 /// Returns the status and the result bits; the deopt site is 7 for every guard.
-fn run(args: &[u64], body: impl FnOnce(&mut X64Masm, DynamicLabel)) -> (u64, u64) {
+fn run(args: &[u64], body: impl FnOnce(&mut NativeMasm, DynamicLabel)) -> (u64, u64) {
     run_with(0, args, body)
 }
 
 fn run_with(
     stack_limit: usize,
     args: &[u64],
-    body: impl FnOnce(&mut X64Masm, DynamicLabel),
+    body: impl FnOnce(&mut NativeMasm, DynamicLabel),
 ) -> (u64, u64) {
-    let mut m = X64::masm();
+    run_frame(stack_limit, 4, args, body)
+}
+
+/// Like [`run_with`], with a frame of `locals` local words.
+fn run_frame(
+    stack_limit: usize,
+    locals: u32,
+    args: &[u64],
+    body: impl FnOnce(&mut NativeMasm, DynamicLabel),
+) -> (u64, u64) {
+    let mut m = Native::masm();
     let deopt = m.new_label();
-    m.set_frame(4, 2);
+    m.set_frame(locals, 2);
     m.prologue(deopt);
     body(&mut m, deopt);
     m.deopt_exit(deopt, 7);
-    let code = m.finish(4, 2).expect("assembles");
-    let tramp = X64::trampoline().expect("trampoline assembles");
+    let code = m.finish(locals, 2).expect("assembles");
+    let tramp = Native::trampoline().expect("trampoline assembles");
     let mut arena = CodeArena::new(1 << 20);
     let handles = arena.install(&[&tramp, &code]).expect("installs");
     // SAFETY: the first piece is the trampoline, which has the `Trampoline` ABI.
@@ -51,11 +65,11 @@ fn run_with(
     (status, result)
 }
 
-const A: Gpr = X64Masm::GPRS[0];
-const B: Gpr = X64Masm::GPRS[1];
-const X: Fpr = X64Masm::FPRS[0];
+const A: Gpr = NativeMasm::GPRS[0];
+const B: Gpr = NativeMasm::GPRS[1];
+const X: Fpr = NativeMasm::FPRS[0];
 
-fn int_binary(op: &dyn Fn(&mut X64Masm, DynamicLabel), x: i64, y: i64) -> Option<i64> {
+fn int_binary(op: &dyn Fn(&mut NativeMasm, DynamicLabel), x: i64, y: i64) -> Option<i64> {
     let (status, r) = run(&[x as u64, y as u64], |m, deopt| {
         m.mov(A, Src::Mem(Mem::Param(0)));
         let _ = deopt;
@@ -249,6 +263,13 @@ fn immediates_of_every_size_load_exactly() {
         1 << 40,
         i64::MIN,
         i64::MAX,
+        0xffff,
+        0x1_0000,
+        -0x1_0000,
+        0xffff_0000_ffff,
+        0x1234_5678_9abc_def0,
+        -0x1234_5678_9abc_def0,
+        0x7fff_0000_0000_0000,
     ] {
         let (status, r) = run(&[], |m, deopt| {
             m.store(Mem::Local(3), Src::Imm(v));
@@ -257,5 +278,146 @@ fn immediates_of_every_size_load_exactly() {
             let _ = deopt;
         });
         assert_eq!((status, r as i64), (STATUS_OK, v));
+    }
+}
+
+/// Immediates that fit an instruction and immediates that do not (4095 is AArch64's
+/// largest `cmp`/`add` immediate, 2^31 - 1 x86-64's).
+const IMMEDIATES: [i64; 12] = [
+    0,
+    1,
+    -1,
+    4095,
+    4096,
+    -4095,
+    -4096,
+    i32::MAX as i64,
+    i32::MIN as i64,
+    1 << 40,
+    i64::MAX,
+    i64::MIN,
+];
+
+#[test]
+fn integer_comparisons_with_immediates_match_rust() {
+    for &x in &IMMEDIATES {
+        for &y in &IMMEDIATES {
+            for (cond, want) in [
+                (Cond::Eq, x == y),
+                (Cond::Ne, x != y),
+                (Cond::Lt, x < y),
+                (Cond::Le, x <= y),
+                (Cond::Gt, x > y),
+                (Cond::Ge, x >= y),
+            ] {
+                let set = int_binary(&|m, _| m.set_int(cond, A, A, Src::Imm(y)), x, y);
+                assert_eq!(set, Some(want as i64), "set {cond:?} {x} {y}");
+                let (_, r) = run(&[x as u64], |m, _| {
+                    let yes = m.new_label();
+                    m.mov(A, Src::Mem(Mem::Param(0)));
+                    m.branch_int(cond, A, Src::Imm(y), yes);
+                    m.ret(Src::Imm(0));
+                    m.bind(yes);
+                    m.ret(Src::Imm(1));
+                });
+                assert_eq!(r == 1, want, "branch {cond:?} {x} {y}");
+            }
+        }
+        for &y in &IMMEDIATES {
+            let add = int_binary(&|m, d| m.int_op(IntOp::Add, A, Src::Imm(y), d), x, y);
+            assert_eq!(add, x.checked_add(y), "{x} + {y}");
+            let sub = int_binary(&|m, d| m.int_op(IntOp::Sub, A, Src::Imm(y), d), x, y);
+            assert_eq!(sub, x.checked_sub(y), "{x} - {y}");
+        }
+    }
+}
+
+#[test]
+fn bit_masks_of_every_shape_test_exactly() {
+    // Masks AArch64 can encode as logical immediates (runs of ones) and ones it cannot.
+    for mask in [1i64, 3, 0xff, 0x5, 0x1234_5678, -1, i64::MIN, 0x8000_0000] {
+        for &x in &IMMEDIATES {
+            for zero in [true, false] {
+                let (_, r) = run(&[x as u64], |m, _| {
+                    let yes = m.new_label();
+                    m.mov(A, Src::Mem(Mem::Param(0)));
+                    m.branch_mask(A, mask, zero, yes);
+                    m.ret(Src::Imm(0));
+                    m.bind(yes);
+                    m.ret(Src::Imm(1));
+                });
+                assert_eq!(
+                    r == 1,
+                    (x & mask == 0) == zero,
+                    "{x} & {mask:#x}, zero={zero}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_large_frame_addresses_every_word() {
+    // Offsets beyond AArch64's scaled 12-bit `ldr` range (32,760 bytes) and x86-64's
+    // 8-bit displacements.
+    for local in [0u32, 4094, 4095, 5000, 9999] {
+        let (status, r) = run_frame(0, 10_000, &[41, 1], |m, d| {
+            m.mov(A, Src::Mem(Mem::Param(0)));
+            m.store(Mem::Local(local), Src::Reg(A));
+            m.mov(A, Src::Mem(Mem::Param(1)));
+            m.int_op(IntOp::Add, A, Src::Mem(Mem::Local(local)), d);
+            m.fmov(X, FSrc::Mem(Mem::Param(0)));
+            m.fstore(Mem::Local(local / 2), X);
+            m.ret(Src::Reg(A));
+        });
+        assert_eq!((status, r), (STATUS_OK, 42), "local {local}");
+    }
+}
+
+extern "C" fn hypot_helper(x: f64, y: f64) -> f64 {
+    x.hypot(y)
+}
+
+#[test]
+fn helpers_calls_and_conversions() {
+    let (status, r) = run(&[3.0f64.to_bits(), 4.0f64.to_bits()], |m, _| {
+        let y = NativeMasm::FPRS[1];
+        m.fmov(X, FSrc::Mem(Mem::Param(0)));
+        m.fmov(y, FSrc::Mem(Mem::Param(1)));
+        m.float_call(Helper::Binary(hypot_helper), X, Some(y));
+        m.fret(X);
+    });
+    assert_eq!((status, f64::from_bits(r)), (STATUS_OK, 5.0));
+    // A direct call of a second function in the same code, with one argument.
+    let (status, r) = run(&[20], |m, deopt| {
+        let callee = m.new_label();
+        m.mov(A, Src::Mem(Mem::Param(0)));
+        m.int_op(IntOp::Add, A, Src::Imm(1), deopt);
+        m.store(Mem::Out(0), Src::Reg(A));
+        m.depth_enter(deopt);
+        m.call_label(callee, B);
+        m.depth_leave();
+        m.ret(Src::Reg(B));
+        m.bind(callee);
+        m.prologue(deopt);
+        m.mov(A, Src::Mem(Mem::Param(0)));
+        m.int_op(IntOp::Mul, A, Src::Imm(2), deopt);
+        m.ret(Src::Reg(A));
+    });
+    assert_eq!((status, r), (STATUS_OK, 42));
+    for v in [0i64, -7, 1 << 53, i64::MIN, i64::MAX] {
+        let (_, r) = run(&[v as u64], |m, _| {
+            m.int_to_float(X, Src::Mem(Mem::Param(0)));
+            m.fret(X);
+        });
+        assert_eq!(f64::from_bits(r), v as f64, "{v} as float");
+    }
+    for b in [0i64, 1] {
+        let (_, r) = run(&[b as u64], |m, _| {
+            m.mov(A, Src::Mem(Mem::Param(0)));
+            m.not(A);
+            m.ret(Src::Reg(A));
+        });
+        assert_eq!(r as i64, 1 - b);
     }
 }

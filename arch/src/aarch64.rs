@@ -1,0 +1,790 @@
+#![allow(clippy::useless_conversion)] // dynasm's register expressions
+
+//! AArch64: the [`MacroAssembler`] with dynasm.
+//!
+//! Registers: `x0` carries results, `x16` and `x17` (the ABI's intra-procedure scratch
+//! registers) are scratch; `x27` holds the depth budget and `x28` the
+//! [`JitContext`](crate::JitContext); `d0`, `d1` pass helper arguments and `d31` is float
+//! scratch. `x18` (the platform register) and `x29` (the trampoline's frame record) are
+//! never touched. The frame, from `sp`: the outgoing arguments, the locals, then the saved
+//! link register; the caller's outgoing area (this call's arguments) is right above.
+//! `sp` stays 16-byte aligned at all times, as AAPCS64 requires.
+//!
+//! dynasm panics on an immediate it cannot encode, so every immediate computed at run
+//! time is range-checked here first, falling back to a scratch register.
+
+use crate::{
+    ctx, Backend, Cond, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, MacroAssembler, Mem, Src,
+};
+use dynasmrt::aarch64::{encode_logical_immediate_64bit, Aarch64Relocation};
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+
+macro_rules! asm {
+    ($ops:expr; $($t:tt)*) => {
+        dynasm!($ops ; .arch aarch64 ; $($t)*)
+    };
+}
+
+const X0: u8 = 0;
+const X16: u8 = 16;
+const X17: u8 = 17;
+const D_SCRATCH: u8 = 31;
+/// The largest offset `ldr`/`str` encode for a 64-bit word (12 bits, scaled by 8).
+const MAX_LDR_OFFSET: u32 = 4095 * 8;
+/// Frames above this size are refused (two `sub sp` immediates cover it).
+const MAX_FRAME: u32 = 1 << 24;
+
+pub struct Aarch64;
+
+impl Backend for Aarch64 {
+    type Masm = Aarch64Masm;
+    const NAME: &'static str = "aarch64";
+
+    fn masm() -> Aarch64Masm {
+        Aarch64Masm {
+            ops: VecAssembler::new(0),
+            frame: None,
+        }
+    }
+
+    fn trampoline() -> Result<Vec<u8>, EmitError> {
+        let mut ops: VecAssembler<Aarch64Relocation> = VecAssembler::new(0);
+        // AAPCS64: x0 = entry, x1 = args, x2 = nargs, x3 = ctx, x4 = result. Compiled
+        // code may clobber x19-x28, so all are saved; it uses no callee-saved float
+        // register (d8-d15).
+        asm!(ops
+            ; stp x29, x30, [sp, #-112]!
+            ; mov x29, sp
+            ; stp x19, x20, [sp, #16]
+            ; stp x21, x22, [sp, #32]
+            ; stp x23, x24, [sp, #48]
+            ; stp x25, x26, [sp, #64]
+            ; stp x27, x28, [sp, #80]
+            ; str x4, [sp, #96]
+            ; mov x28, x3
+            ; ldr x27, [x28, #ctx::DEPTH_BUDGET as u32]
+            ; mov x16, sp
+            ; str x16, [x28, #ctx::SAVED_SP as u32]
+            ; adr x16, ->landing
+            ; str x16, [x28, #ctx::LANDING as u32]
+            // The outgoing area: nargs words rounded up to 16 bytes.
+            ; add x16, x2, #1
+            ; lsr x16, x16, #1
+            ; lsl x16, x16, #4
+            ; mov x17, sp
+            ; sub x17, x17, x16
+            ; mov sp, x17
+            ; mov x9, xzr
+            ; ->copy:
+            ; cmp x9, x2
+            ; b.hs ->copied
+            ; ldr x16, [x1, x9, lsl #3]
+            ; str x16, [sp, x9, lsl #3]
+            ; add x9, x9, #1
+            ; b ->copy
+            ; ->copied:
+            ; blr x0
+            ; ldr x4, [x29, #96]
+            ; str x0, [x4]
+            ; mov x0, xzr
+            ; b ->exit
+            // A deopt exit jumps here from any depth of compiled frames.
+            ; ->landing:
+            ; ldr x16, [x28, #ctx::SAVED_SP as u32]
+            ; mov sp, x16
+            ; mov x29, sp
+            ; movz x0, #1
+            ; ->exit:
+            ; mov sp, x29
+            ; ldp x19, x20, [sp, #16]
+            ; ldp x21, x22, [sp, #32]
+            ; ldp x23, x24, [sp, #48]
+            ; ldp x25, x26, [sp, #64]
+            ; ldp x27, x28, [sp, #80]
+            ; ldp x29, x30, [sp], #112
+            ; ret
+        );
+        ops.finalize()
+            .map_err(|e| EmitError(format!("trampoline: {e}")))
+    }
+}
+
+pub struct Aarch64Masm {
+    ops: VecAssembler<Aarch64Relocation>,
+    frame: Option<Frame>,
+}
+
+#[derive(Clone, Copy)]
+struct Frame {
+    locals: u32,
+    out: u32,
+    /// What the prologue subtracts from `sp`: the words and the saved link register,
+    /// rounded up to 16 bytes.
+    bytes: u32,
+}
+
+impl Frame {
+    fn new(locals: u32, out: u32) -> Option<Frame> {
+        let words = (locals as u64 + out as u64 + 1) * 8;
+        let bytes = u32::try_from(words.next_multiple_of(16)).ok()?;
+        (bytes < MAX_FRAME).then_some(Frame { locals, out, bytes })
+    }
+
+    fn empty() -> Frame {
+        Frame {
+            locals: 0,
+            out: 0,
+            bytes: 16,
+        }
+    }
+
+    /// The offset from `sp` of a word.
+    fn offset(self, m: Mem) -> u32 {
+        match m {
+            Mem::Param(i) => self.bytes + 8 * i,
+            Mem::Local(i) => 8 * (self.out + i),
+            Mem::Out(i) => 8 * i,
+        }
+    }
+}
+
+/// An `imm12` for `add`/`sub`/`cmp`: `Some((value, negated))`.
+fn arith_imm(v: i64) -> Option<(u32, bool)> {
+    match v {
+        0..=4095 => Some((v as u32, false)),
+        -4095..=-1 => Some(((-v) as u32, true)),
+        _ => None,
+    }
+}
+
+impl Aarch64Masm {
+    fn frame(&self) -> Frame {
+        // `set_frame` comes first; a missing frame is caught by `finish`.
+        self.frame.unwrap_or_else(Frame::empty)
+    }
+
+    /// Loads a 64-bit constant with `movz`/`movn` and `movk`, one instruction per
+    /// halfword that differs from the background (all zeros or all ones).
+    fn load_imm(&mut self, dst: u8, v: i64) {
+        let u = v as u64;
+        let halves = [0u32, 1, 2, 3].map(|i| ((u >> (16 * i)) & 0xffff) as u32);
+        let ones = halves.iter().filter(|&&h| h == 0xffff).count();
+        let zeros = halves.iter().filter(|&&h| h == 0).count();
+        let (background, inverted) = if ones > zeros {
+            (0xffff, true)
+        } else {
+            (0, false)
+        };
+        let mut first = true;
+        for (i, &h) in halves.iter().enumerate() {
+            if h == background && !(first && i == 3) {
+                continue;
+            }
+            if first {
+                let imm = if inverted { !h & 0xffff } else { h };
+                match (inverted, i) {
+                    (false, 0) => asm!(self.ops; movz X(dst), #imm),
+                    (false, 1) => asm!(self.ops; movz X(dst), #imm, lsl #16),
+                    (false, 2) => asm!(self.ops; movz X(dst), #imm, lsl #32),
+                    (false, _) => asm!(self.ops; movz X(dst), #imm, lsl #48),
+                    (true, 0) => asm!(self.ops; movn X(dst), #imm),
+                    (true, 1) => asm!(self.ops; movn X(dst), #imm, lsl #16),
+                    (true, 2) => asm!(self.ops; movn X(dst), #imm, lsl #32),
+                    (true, _) => asm!(self.ops; movn X(dst), #imm, lsl #48),
+                }
+                first = false;
+            } else {
+                match i {
+                    0 => asm!(self.ops; movk X(dst), #h),
+                    1 => asm!(self.ops; movk X(dst), #h, lsl #16),
+                    2 => asm!(self.ops; movk X(dst), #h, lsl #32),
+                    _ => asm!(self.ops; movk X(dst), #h, lsl #48),
+                }
+            }
+        }
+    }
+
+    /// `ldr`/`str` of a general register at `sp + offset`.
+    fn word(&mut self, load: bool, reg: u8, offset: u32) {
+        if offset <= MAX_LDR_OFFSET {
+            if load {
+                asm!(self.ops; ldr X(reg), [sp, #offset]);
+            } else {
+                asm!(self.ops; str X(reg), [sp, #offset]);
+            }
+        } else {
+            self.load_imm(X17, offset as i64);
+            if load {
+                asm!(self.ops; ldr X(reg), [sp, X(X17)]);
+            } else {
+                asm!(self.ops; str X(reg), [sp, X(X17)]);
+            }
+        }
+    }
+
+    /// `ldr`/`str` of a float register at `sp + offset`.
+    fn fword(&mut self, load: bool, reg: u8, offset: u32) {
+        if offset <= MAX_LDR_OFFSET {
+            if load {
+                asm!(self.ops; ldr D(reg), [sp, #offset]);
+            } else {
+                asm!(self.ops; str D(reg), [sp, #offset]);
+            }
+        } else {
+            self.load_imm(X17, offset as i64);
+            if load {
+                asm!(self.ops; ldr D(reg), [sp, X(X17)]);
+            } else {
+                asm!(self.ops; str D(reg), [sp, X(X17)]);
+            }
+        }
+    }
+
+    /// Moves `sp` by `bytes` (below [`MAX_FRAME`]): down for a prologue, up for an epilogue.
+    fn move_sp(&mut self, down: bool, bytes: u32) {
+        let (high, low) = (bytes >> 12, bytes & 0xfff);
+        if high > 0 {
+            if down {
+                asm!(self.ops; sub sp, sp, #high, lsl #12);
+            } else {
+                asm!(self.ops; add sp, sp, #high, lsl #12);
+            }
+        }
+        if low > 0 || high == 0 {
+            if down {
+                asm!(self.ops; sub sp, sp, #low);
+            } else {
+                asm!(self.ops; add sp, sp, #low);
+            }
+        }
+    }
+
+    fn epilogue(&mut self) {
+        let frame = self.frame();
+        self.word(true, 30, frame.bytes - 8);
+        self.move_sp(false, frame.bytes);
+        asm!(self.ops; ret);
+    }
+
+    fn load(&mut self, dst: u8, src: Src) {
+        match src {
+            Src::Reg(r) => {
+                if r.0 != dst {
+                    asm!(self.ops; mov X(dst), X(r.0));
+                }
+            }
+            Src::Imm(v) => self.load_imm(dst, v),
+            Src::Mem(m) => {
+                let offset = self.frame().offset(m);
+                self.word(true, dst, offset);
+            }
+        }
+    }
+
+    /// The operand in a register, using `x16` for anything but a register.
+    fn reg_of(&mut self, src: Src) -> u8 {
+        match src {
+            Src::Reg(r) => r.0,
+            other => {
+                self.load(X16, other);
+                X16
+            }
+        }
+    }
+
+    /// The float operand in a register, using `d31` for memory.
+    fn freg_of(&mut self, src: FSrc) -> u8 {
+        match src {
+            FSrc::Reg(r) => r.0,
+            FSrc::Mem(m) => {
+                let offset = self.frame().offset(m);
+                self.fword(true, D_SCRATCH, offset);
+                D_SCRATCH
+            }
+        }
+    }
+
+    fn cmp(&mut self, a: Gpr, b: Src) {
+        match b {
+            Src::Imm(v) => match arith_imm(v) {
+                Some((imm, false)) => asm!(self.ops; cmp XSP(a.0), #imm),
+                Some((imm, true)) => asm!(self.ops; cmn XSP(a.0), #imm),
+                None => {
+                    self.load_imm(X16, v);
+                    asm!(self.ops; cmp X(a.0), x16);
+                }
+            },
+            other => {
+                let r = self.reg_of(other);
+                asm!(self.ops; cmp X(a.0), X(r));
+            }
+        }
+    }
+
+    /// Branches on the flags of an integer comparison.
+    fn b_cond(&mut self, cond: Cond, target: DynamicLabel) {
+        match cond {
+            Cond::Eq => asm!(self.ops; b.eq =>target),
+            Cond::Ne => asm!(self.ops; b.ne =>target),
+            Cond::Lt => asm!(self.ops; b.lt =>target),
+            Cond::Le => asm!(self.ops; b.le =>target),
+            Cond::Gt => asm!(self.ops; b.gt =>target),
+            Cond::Ge => asm!(self.ops; b.ge =>target),
+        }
+    }
+
+    fn fcmp(&mut self, a: Fpr, b: FSrc) {
+        let b = self.freg_of(b);
+        asm!(self.ops; fcmp D(a.0), D(b));
+    }
+}
+
+/// After `fcmp`, an unordered result sets C and V: `mi`, `ls`, `gt`, `ge` and `eq` are
+/// false on NaN, their inverses true, which is what the contract's `Ne` wants.
+#[derive(Clone, Copy)]
+enum FloatFlags {
+    Mi,
+    Ls,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    Pl,
+    Hi,
+    Le,
+    Lt,
+}
+
+fn float_flags(cond: Cond, when: bool) -> FloatFlags {
+    use FloatFlags as F;
+    match (cond, when) {
+        (Cond::Lt, true) => F::Mi,
+        (Cond::Le, true) => F::Ls,
+        (Cond::Gt, true) => F::Gt,
+        (Cond::Ge, true) => F::Ge,
+        (Cond::Eq, true) | (Cond::Ne, false) => F::Eq,
+        (Cond::Ne, true) | (Cond::Eq, false) => F::Ne,
+        (Cond::Lt, false) => F::Pl,
+        (Cond::Le, false) => F::Hi,
+        (Cond::Gt, false) => F::Le,
+        (Cond::Ge, false) => F::Lt,
+    }
+}
+
+impl MacroAssembler for Aarch64Masm {
+    type Label = DynamicLabel;
+    // x9-x15 (caller-saved) and x19-x26 (saved by the trampoline).
+    const GPRS: &'static [Gpr] = &[
+        Gpr(9),
+        Gpr(10),
+        Gpr(11),
+        Gpr(12),
+        Gpr(13),
+        Gpr(14),
+        Gpr(15),
+        Gpr(19),
+        Gpr(20),
+        Gpr(21),
+        Gpr(22),
+        Gpr(23),
+        Gpr(24),
+        Gpr(25),
+        Gpr(26),
+    ];
+    // d2-d7 and d16-d23: caller-saved, so helpers may clobber them (the code
+    // generator spills around calls) and the trampoline need not save d8-d15.
+    const FPRS: &'static [Fpr] = &[
+        Fpr(2),
+        Fpr(3),
+        Fpr(4),
+        Fpr(5),
+        Fpr(6),
+        Fpr(7),
+        Fpr(16),
+        Fpr(17),
+        Fpr(18),
+        Fpr(19),
+        Fpr(20),
+        Fpr(21),
+        Fpr(22),
+        Fpr(23),
+    ];
+
+    fn new_label(&mut self) -> DynamicLabel {
+        self.ops.new_dynamic_label()
+    }
+    fn bind(&mut self, label: DynamicLabel) {
+        asm!(self.ops; =>label);
+    }
+    fn offset(&self) -> usize {
+        self.ops.offset().0
+    }
+
+    fn set_frame(&mut self, locals: u32, out: u32) {
+        self.frame = Frame::new(locals, out);
+    }
+
+    fn prologue(&mut self, stack_deopt: DynamicLabel) {
+        let frame = self.frame();
+        self.move_sp(true, frame.bytes);
+        asm!(self.ops
+            ; ldr x16, [x28, #ctx::STACK_LIMIT as u32]
+            ; mov x17, sp
+            ; cmp x17, x16
+            ; b.lo =>stack_deopt
+        );
+        self.word(false, 30, frame.bytes - 8);
+    }
+
+    fn ret(&mut self, value: Src) {
+        self.load(X0, value);
+        self.epilogue();
+    }
+    fn fret(&mut self, value: Fpr) {
+        asm!(self.ops; fmov x0, D(value.0));
+        self.epilogue();
+    }
+
+    fn mov(&mut self, dst: Gpr, src: Src) {
+        self.load(dst.0, src);
+    }
+    fn store(&mut self, dst: Mem, src: Src) {
+        let r = match src {
+            Src::Imm(0) => 31, // xzr
+            other => self.reg_of(other),
+        };
+        let offset = self.frame().offset(dst);
+        self.word(false, r, offset);
+    }
+    fn fmov(&mut self, dst: Fpr, src: FSrc) {
+        match src {
+            FSrc::Reg(r) if r == dst => {}
+            FSrc::Reg(r) => asm!(self.ops; fmov D(dst.0), D(r.0)),
+            FSrc::Mem(m) => {
+                let offset = self.frame().offset(m);
+                self.fword(true, dst.0, offset);
+            }
+        }
+    }
+    fn fstore(&mut self, dst: Mem, src: Fpr) {
+        let offset = self.frame().offset(dst);
+        self.fword(false, src.0, offset);
+    }
+    fn fconst(&mut self, dst: Fpr, value: f64) {
+        if value.to_bits() == 0 {
+            asm!(self.ops; fmov D(dst.0), xzr);
+        } else {
+            self.load_imm(X16, value.to_bits() as i64);
+            asm!(self.ops; fmov D(dst.0), x16);
+        }
+    }
+
+    fn int_op(&mut self, op: IntOp, dst: Gpr, rhs: Src, overflow: DynamicLabel) {
+        let d = dst.0;
+        let small = match rhs {
+            Src::Imm(v) if op != IntOp::Mul => arith_imm(v),
+            _ => None,
+        };
+        if let Some((imm, negated)) = small {
+            // Adding -k is subtracting k: same result, same overflow.
+            if (op == IntOp::Add) != negated {
+                asm!(self.ops; adds X(d), XSP(d), #imm);
+            } else {
+                asm!(self.ops; subs X(d), XSP(d), #imm);
+            }
+            asm!(self.ops; b.vs =>overflow);
+            return;
+        }
+        match (op, rhs) {
+            (IntOp::Add, other) => {
+                let r = self.reg_of(other);
+                asm!(self.ops; adds X(d), X(d), X(r); b.vs =>overflow);
+            }
+            (IntOp::Sub, other) => {
+                let r = self.reg_of(other);
+                asm!(self.ops; subs X(d), X(d), X(r); b.vs =>overflow);
+            }
+            (IntOp::Mul, other) => {
+                let r = self.reg_of(other);
+                // The product fits when its high half is the sign extension of its low half.
+                asm!(self.ops
+                    ; smulh x17, X(d), X(r)
+                    ; mul X(d), X(d), X(r)
+                    ; cmp x17, X(d), asr #63
+                    ; b.ne =>overflow
+                );
+            }
+        }
+    }
+
+    fn int_neg(&mut self, dst: Gpr, overflow: DynamicLabel) {
+        asm!(self.ops; negs X(dst.0), X(dst.0); b.vs =>overflow);
+    }
+
+    fn int_div(
+        &mut self,
+        rem: bool,
+        dst: Gpr,
+        rhs: Src,
+        zero: DynamicLabel,
+        overflow: DynamicLabel,
+    ) {
+        let d = dst.0;
+        let divide = |s: &mut Self, r: u8| {
+            // sdiv neither traps nor fails here: the divisor is neither 0 nor -1.
+            asm!(s.ops; sdiv x17, X(d), X(r));
+            if rem {
+                asm!(s.ops; msub X(d), x17, X(r), X(d));
+            } else {
+                asm!(s.ops; mov X(d), x17);
+            }
+        };
+        match rhs {
+            Src::Imm(0) => asm!(self.ops; b =>zero),
+            Src::Imm(-1) if rem => asm!(self.ops; mov X(d), xzr),
+            Src::Imm(-1) => asm!(self.ops; negs X(d), X(d); b.vs =>overflow),
+            Src::Imm(v) => {
+                self.load_imm(X16, v);
+                divide(self, X16);
+            }
+            other => {
+                let r = self.reg_of(other);
+                let (minus_one, done) = (self.new_label(), self.new_label());
+                asm!(self.ops
+                    ; cbz X(r), =>zero
+                    ; cmn XSP(r), #1
+                    ; b.eq =>minus_one
+                );
+                divide(self, r);
+                asm!(self.ops; b =>done; =>minus_one);
+                if rem {
+                    asm!(self.ops; mov X(d), xzr);
+                } else {
+                    asm!(self.ops; negs X(d), X(d); b.vs =>overflow);
+                }
+                asm!(self.ops; =>done);
+            }
+        }
+    }
+
+    fn int_div_pow2(&mut self, rem: bool, dst: Gpr, shift: u8) {
+        let d = dst.0;
+        let shift = u32::from(shift.clamp(1, 62));
+        // Negative dividends are biased by 2^shift - 1 so that the shift truncates toward zero.
+        if shift == 1 {
+            asm!(self.ops; add x16, X(d), X(d), lsr #63);
+        } else {
+            let bias = 64 - shift;
+            asm!(self.ops
+                ; asr x16, X(d), #63
+                ; add x16, X(d), x16, lsr #bias
+            );
+        }
+        if rem {
+            asm!(self.ops
+                ; asr x16, x16, #shift
+                ; sub X(d), X(d), x16, lsl #shift
+            );
+        } else {
+            asm!(self.ops; asr X(d), x16, #shift);
+        }
+    }
+
+    fn not(&mut self, dst: Gpr) {
+        asm!(self.ops; eor XSP(dst.0), X(dst.0), #1);
+    }
+
+    fn float_op(&mut self, op: FloatOp, dst: Fpr, rhs: FSrc) {
+        let (d, r) = (dst.0, self.freg_of(rhs));
+        match op {
+            FloatOp::Add => asm!(self.ops; fadd D(d), D(d), D(r)),
+            FloatOp::Sub => asm!(self.ops; fsub D(d), D(d), D(r)),
+            FloatOp::Mul => asm!(self.ops; fmul D(d), D(d), D(r)),
+            FloatOp::Div => asm!(self.ops; fdiv D(d), D(d), D(r)),
+        }
+    }
+    fn float_neg(&mut self, dst: Fpr) {
+        asm!(self.ops; fneg D(dst.0), D(dst.0));
+    }
+    fn float_abs(&mut self, dst: Fpr) {
+        asm!(self.ops; fabs D(dst.0), D(dst.0));
+    }
+    fn float_sqrt(&mut self, dst: Fpr) {
+        asm!(self.ops; fsqrt D(dst.0), D(dst.0));
+    }
+    fn float_call(&mut self, helper: Helper, dst: Fpr, rhs: Option<Fpr>) {
+        let address = match helper {
+            Helper::Unary(f) => f as usize,
+            Helper::Binary(f) => f as usize,
+        };
+        if let Some(r) = rhs {
+            asm!(self.ops; fmov D(D_SCRATCH), D(r.0));
+        }
+        asm!(self.ops; fmov d0, D(dst.0));
+        if rhs.is_some() {
+            asm!(self.ops; fmov d1, D(D_SCRATCH));
+        }
+        self.load_imm(X16, address as i64);
+        asm!(self.ops; blr x16; fmov D(dst.0), d0);
+    }
+    fn int_to_float(&mut self, dst: Fpr, src: Src) {
+        let r = self.reg_of(src);
+        asm!(self.ops; scvtf D(dst.0), X(r));
+    }
+    fn float_to_int(&mut self, dst: Gpr, src: Fpr, fail: DynamicLabel) {
+        // In range means -2^63 <= src < 2^63; `lt` is also true for NaN (unordered).
+        self.load_imm(X16, (-9_223_372_036_854_775_808.0f64).to_bits() as i64);
+        asm!(self.ops
+            ; fmov D(D_SCRATCH), x16
+            ; fcmp D(src.0), D(D_SCRATCH)
+            ; b.lt =>fail
+            ; fneg D(D_SCRATCH), D(D_SCRATCH)
+            ; fcmp D(src.0), D(D_SCRATCH)
+            ; b.ge =>fail
+            ; fcvtzs X(dst.0), D(src.0)
+        );
+    }
+
+    fn branch_int(&mut self, cond: Cond, a: Gpr, b: Src, target: DynamicLabel) {
+        self.cmp(a, b);
+        self.b_cond(cond, target);
+    }
+    fn branch_float(&mut self, cond: Cond, a: Fpr, b: FSrc, when: bool, target: DynamicLabel) {
+        self.fcmp(a, b);
+        match float_flags(cond, when) {
+            FloatFlags::Mi => asm!(self.ops; b.mi =>target),
+            FloatFlags::Ls => asm!(self.ops; b.ls =>target),
+            FloatFlags::Gt => asm!(self.ops; b.gt =>target),
+            FloatFlags::Ge => asm!(self.ops; b.ge =>target),
+            FloatFlags::Eq => asm!(self.ops; b.eq =>target),
+            FloatFlags::Ne => asm!(self.ops; b.ne =>target),
+            FloatFlags::Pl => asm!(self.ops; b.pl =>target),
+            FloatFlags::Hi => asm!(self.ops; b.hi =>target),
+            FloatFlags::Le => asm!(self.ops; b.le =>target),
+            FloatFlags::Lt => asm!(self.ops; b.lt =>target),
+        }
+    }
+    fn branch_mask(&mut self, a: Gpr, mask: i64, zero: bool, target: DynamicLabel) {
+        if encode_logical_immediate_64bit(mask as u64).is_some() {
+            asm!(self.ops; tst X(a.0), #mask as u64);
+        } else {
+            self.load_imm(X16, mask);
+            asm!(self.ops; tst X(a.0), x16);
+        }
+        if zero {
+            asm!(self.ops; b.eq =>target);
+        } else {
+            asm!(self.ops; b.ne =>target);
+        }
+    }
+    fn branch_bool(&mut self, a: Src, when: bool, target: DynamicLabel) {
+        let r = match a {
+            Src::Imm(v) => {
+                if (v != 0) == when {
+                    asm!(self.ops; b =>target);
+                }
+                return;
+            }
+            other => self.reg_of(other),
+        };
+        if when {
+            asm!(self.ops; cbnz X(r), =>target);
+        } else {
+            asm!(self.ops; cbz X(r), =>target);
+        }
+    }
+    fn set_int(&mut self, cond: Cond, dst: Gpr, a: Gpr, b: Src) {
+        self.cmp(a, b);
+        let d = dst.0;
+        match cond {
+            Cond::Eq => asm!(self.ops; cset X(d), eq),
+            Cond::Ne => asm!(self.ops; cset X(d), ne),
+            Cond::Lt => asm!(self.ops; cset X(d), lt),
+            Cond::Le => asm!(self.ops; cset X(d), le),
+            Cond::Gt => asm!(self.ops; cset X(d), gt),
+            Cond::Ge => asm!(self.ops; cset X(d), ge),
+        }
+    }
+    fn set_float(&mut self, cond: Cond, dst: Gpr, a: Fpr, b: FSrc) {
+        self.fcmp(a, b);
+        let d = dst.0;
+        match float_flags(cond, true) {
+            FloatFlags::Mi => asm!(self.ops; cset X(d), mi),
+            FloatFlags::Ls => asm!(self.ops; cset X(d), ls),
+            FloatFlags::Gt => asm!(self.ops; cset X(d), gt),
+            FloatFlags::Ge => asm!(self.ops; cset X(d), ge),
+            FloatFlags::Eq => asm!(self.ops; cset X(d), eq),
+            FloatFlags::Ne => asm!(self.ops; cset X(d), ne),
+            FloatFlags::Pl => asm!(self.ops; cset X(d), pl),
+            FloatFlags::Hi => asm!(self.ops; cset X(d), hi),
+            FloatFlags::Le => asm!(self.ops; cset X(d), le),
+            FloatFlags::Lt => asm!(self.ops; cset X(d), lt),
+        }
+    }
+    fn jump(&mut self, target: DynamicLabel) {
+        asm!(self.ops; b =>target);
+    }
+
+    fn depth_enter(&mut self, exceeded: DynamicLabel) {
+        // `lo` (carry clear) is a borrow: the budget was 0.
+        asm!(self.ops; subs x27, x27, #1; b.lo =>exceeded);
+    }
+    fn depth_leave(&mut self) {
+        asm!(self.ops; add x27, x27, #1);
+    }
+    fn call_slot(&mut self, slot: *const usize, dst: Gpr) {
+        self.load_imm(X16, slot as i64);
+        asm!(self.ops
+            ; ldr x16, [x16]
+            ; blr x16
+            ; mov X(dst.0), x0
+        );
+    }
+    fn call_label(&mut self, target: DynamicLabel, dst: Gpr) {
+        asm!(self.ops; bl =>target; mov X(dst.0), x0);
+    }
+    fn bits_to_float(&mut self, dst: Fpr, src: Gpr) {
+        asm!(self.ops; fmov D(dst.0), X(src.0));
+    }
+
+    fn deopt_exit(&mut self, label: DynamicLabel, site: u64) {
+        asm!(self.ops; =>label);
+        self.load_imm(X16, site as i64);
+        asm!(self.ops
+            ; str x16, [x28, #ctx::DEOPT_SITE as u32]
+            ; ldr x16, [x28, #ctx::LANDING as u32]
+            ; br x16
+        );
+    }
+
+    fn finish(self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError> {
+        match self.frame {
+            Some(f) if f.locals >= locals && f.out >= out => {}
+            Some(_) => return Err(EmitError("the frame is smaller than the code uses".into())),
+            None => {
+                return Err(EmitError(format!(
+                    "no frame for {locals} locals and {out} arguments"
+                )))
+            }
+        }
+        self.ops
+            .finalize()
+            .map_err(|e| EmitError(format!("AArch64 assembler: {e}")))
+    }
+}
+
+// Scratch and pinned registers the allocatable sets must not contain.
+const _: () = {
+    let mut i = 0;
+    while i < Aarch64Masm::GPRS.len() {
+        let r = Aarch64Masm::GPRS[i].0;
+        assert!(r != X0 && r != X16 && r != X17 && r != 18 && r >= 9 && r <= 26);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < Aarch64Masm::FPRS.len() {
+        let r = Aarch64Masm::FPRS[i].0;
+        assert!(r > 1 && r != D_SCRATCH && !(r >= 8 && r <= 15));
+        i += 1;
+    }
+};
