@@ -7,7 +7,8 @@
 //!   A function that calls functions not compiled yet compiles them in the same batch
 //!   (one type pass, one code install with one `mprotect`): the table says which.
 //! - call overhead from Rust: `Engine::call` of `add1(x) => x + 1` in compiled code,
-//!   in the interpreter, and a native Rust closure.
+//!   in the interpreter, and a native Rust closure; a typed handle (`Engine::typed`)
+//!   and a Rust function pointer.
 //!
 //! `cargo bench --bench jit` prints criterion's estimates, then the tables.
 //! `GRIZZLY_BENCH=collatz,fib,call` limits the run: a word names a program, a
@@ -344,6 +345,17 @@ fn bench_call(c: &mut Criterion) {
         _ => Value::Null,
     };
     let native: &dyn Fn(&[Value]) -> Value = black_box(&add1);
+    // The typed handle and what it is measured against: a Rust function pointer.
+    let mut typed_engine = Engine::builder().jit(JitMode::On).build();
+    typed_engine.run(ADD1).expect("add1 defines");
+    let typed = typed_engine
+        .typed::<(i64,), i64>("add1")
+        .expect("a handle on add1");
+    assert_eq!(typed.call(&mut typed_engine, (1,)).expect("add1 runs"), 2);
+    fn add1_native(x: i64) -> i64 {
+        x.wrapping_add(1)
+    }
+    let pointer: fn(i64) -> i64 = black_box(add1_native);
 
     let mut group = c.benchmark_group("call");
     group
@@ -358,6 +370,10 @@ fn bench_call(c: &mut Criterion) {
         b.iter(|| interp.call(black_box("add1"), black_box(&args)))
     });
     group.bench_function("native", |b| b.iter(|| native(black_box(&args))));
+    group.bench_function("typed", |b| {
+        b.iter(|| typed.call(&mut typed_engine, black_box((1,))))
+    });
+    group.bench_function("fn_pointer", |b| b.iter(|| pointer(black_box(1))));
     group.finish();
 
     const CALLS: u32 = 200_000;
@@ -385,6 +401,16 @@ fn bench_call(c: &mut Criterion) {
     let t_native = ns_per_call(&mut || {
         black_box(native(black_box(&args)));
     });
+    let before = typed_engine.jit_stats();
+    let t_typed = ns_per_call(&mut || {
+        black_box(typed.call(&mut typed_engine, black_box((1,))).ok());
+    });
+    let after = typed_engine.jit_stats();
+    assert_eq!(after.entries - before.entries, 5 * CALLS as u64);
+    assert_eq!(after.fallbacks, 0);
+    let t_pointer = ns_per_call(&mut || {
+        black_box(pointer(black_box(1)));
+    });
     println!("\nCall overhead: `Engine::call(\"add1\", &[Value::Int(1)])` for `{ADD1}`, best of 5 runs of {CALLS} calls.\n");
     println!("| add1 called through | time per call | / native closure |");
     println!("|---|---|---|");
@@ -392,9 +418,15 @@ fn bench_call(c: &mut Criterion) {
         ("`Engine::call`, JIT (compiled)", t_jit),
         ("`Engine::call`, interpreter (`JitMode::Off`)", t_interp),
         ("native Rust closure (`&dyn Fn`)", t_native),
+        ("typed handle `TypedFunc<(i64,), i64>::call`, JIT", t_typed),
+        ("Rust function pointer `fn(i64) -> i64`", t_pointer),
     ] {
         println!("| {what} | {t:.1} ns | {:.1}x |", t / t_native);
     }
+    println!(
+        "\nTyped handle / function pointer: {:.2}x",
+        t_typed / t_pointer
+    );
     println!("\nInterpreter / JIT: {:.2}x", t_interp / t_jit);
 }
 

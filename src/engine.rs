@@ -13,7 +13,14 @@ use crate::syntax::ast::{Expr, FunctionDef, Item, Program};
 use crate::value::Value;
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+mod typed;
+pub use typed::{NativeArgs, NativeType, TypedFunc};
+
+/// Engines are numbered, so that a typed handle can tell its own.
+static ENGINES: AtomicU64 = AtomicU64::new(0);
 
 /// The compiled tier as the interpreter sees it (none without the `jit` feature).
 #[cfg(feature = "jit")]
@@ -93,6 +100,7 @@ impl EngineBuilder {
             #[cfg(feature = "jit")]
             jit: crate::jit::Jit::new(self.code_limit),
             options: self,
+            serial: ENGINES.fetch_add(1, Ordering::Relaxed),
             functions: Vec::new(),
             names: Vec::new(),
             ids: HashMap::new(),
@@ -108,6 +116,8 @@ impl EngineBuilder {
 /// An engine is `Send`: it may move to another thread between calls.
 pub struct Engine {
     options: EngineBuilder,
+    /// This engine's number (typed handles check it).
+    serial: u64,
     /// By function id; `None` for a name that is called but not (or no longer) defined.
     functions: Vec<Option<Arc<Function>>>,
     /// By function id.
@@ -257,6 +267,17 @@ impl Engine {
             )
         };
         let id = *self.ids.get(name).ok_or_else(unknown)?;
+        self.call_id(id, name, args)
+    }
+
+    /// [`Engine::call`] of the function with id `id`, named `name`.
+    fn call_id(&mut self, id: FuncId, name: &str, args: &[Value]) -> Result<Value> {
+        let unknown = || {
+            Error::new(
+                ErrorKind::UnknownFunction,
+                format!("unknown function '{name}'"),
+            )
+        };
         // Borrowed, not cloned: an Arc's atomic count is a tenth of a compiled call.
         let Some(f) = self.functions[id.0 as usize].as_ref() else {
             return Err(unknown());

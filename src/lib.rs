@@ -15,4 +15,4 @@ pub use error::{Error, ErrorKind, Result, Source};
 pub use value::{Text, Value, ValueType};
 
 pub mod engine;
-pub use engine::{Engine, EngineBuilder, JitMode, JitStats};
+pub use engine::{Engine, EngineBuilder, JitMode, JitStats, NativeArgs, NativeType, TypedFunc};

@@ -14,8 +14,10 @@ mod helpers;
 pub mod ir;
 pub mod specialize;
 mod status;
+mod typed;
 
 pub use status::Listed;
+pub use typed::{TypedRun, TypedSpec};
 
 use crate::interp::tier::{Program, Tier};
 use crate::interp::Function;
@@ -100,6 +102,8 @@ pub struct Jit {
     funcs: Vec<FuncState>,
     totals: Totals,
     args: Vec<u64>,
+    /// Counts `clear`s: spec ids restart after one, so typed handles remember this too.
+    epoch: u32,
     /// Specializations compiled while some callee was undefined (dropped by any definition).
     undefined_callees: Vec<u32>,
     /// Functions with a refusal that names a callee (forgotten at any definition).
@@ -121,6 +125,7 @@ impl Jit {
             funcs: Vec::new(),
             totals: Totals::default(),
             args: Vec::new(),
+            epoch: 0,
             undefined_callees: Vec::new(),
             callee_refusals: Vec::new(),
         }
@@ -138,6 +143,7 @@ impl Jit {
         self.trampoline = None;
         self.arena.clear();
         self.totals = Totals::default();
+        self.epoch = self.epoch.wrapping_add(1);
         self.undefined_callees.clear();
         self.callee_refusals.clear();
     }
@@ -261,18 +267,39 @@ impl Jit {
         args: &[Value],
         depth: u32,
     ) -> Option<Value> {
-        let max_depth = program.max_depth;
-        let (tramp, spec) = match (&self.trampoline, &self.specs[id as usize]) {
-            (Some((_, t)), Some(s)) => (*t, s),
-            _ => return None,
-        };
-        self.args.clear();
-        self.args.extend(args.iter().map(|a| match a {
+        let mut words = std::mem::take(&mut self.args);
+        words.clear();
+        words.extend(args.iter().map(|a| match a {
             Value::Int(i) => *i as u64,
             Value::Float(f) => f.to_bits(),
             Value::Bool(b) => *b as u64,
             _ => 0,
         }));
+        let ret = self.specs[id as usize].as_ref()?.ret;
+        let result = self.run_words(program.profiles, id, &words, program.max_depth, depth);
+        self.args = words;
+        Some(match (result?, ret) {
+            (bits, Ty::Int) => Value::Int(bits as i64),
+            (bits, Ty::Float) => Value::Float(f64::from_bits(bits)),
+            (bits, _) => Value::Bool(bits != 0),
+        })
+    }
+
+    /// Runs specialization `id` (live, and `words` of its argument types) at call
+    /// depth `depth`: its result's bits, or `None` when it deoptimized (the caller
+    /// runs the call in the interpreter). `profiles` learn when to offer it again.
+    fn run_words(
+        &mut self,
+        profiles: &mut [crate::interp::profile::Profile],
+        id: u32,
+        words: &[u64],
+        max_depth: u32,
+        depth: u32,
+    ) -> Option<u64> {
+        let (tramp, spec) = match (&self.trampoline, &self.specs[id as usize]) {
+            (Some((_, t)), Some(s)) => (*t, s),
+            _ => return None,
+        };
         let mut ctx = JitContext {
             stack_limit: stack_limit(),
             depth_budget: max_depth.saturating_sub(depth) as u64,
@@ -285,21 +312,17 @@ impl Jit {
             // The instruction barrier code new to this thread needs (free elsewhere).
             self.arena.prepare_for_execution(spec.handle);
         }
-        // `entry` is live code for exactly these argument types (checked by `find`);
+        // `entry` is live code for exactly these argument types (checked by the caller);
         // compiled code leaves by returning or through the trampoline's landing pad.
-        // SAFETY: C-ABI trampoline; `args` holds `args.len()` words; ctx/result outlive it.
-        let status = unsafe { tramp(entry, self.args.as_ptr(), args.len(), &mut ctx, &mut result) };
+        // SAFETY: C-ABI trampoline; `words` holds `words.len()` words; ctx/result outlive it.
+        let status = unsafe { tramp(entry, words.as_ptr(), words.len(), &mut ctx, &mut result) };
         self.totals.entries += 1;
         let spec = self.specs[id as usize].as_mut()?;
         spec.entries += 1;
         if status == STATUS_OK && ret != Ty::Never {
             let func = spec.key.func.0;
             self.state(func).fallback_streak = 0;
-            return Some(match ret {
-                Ty::Int => Value::Int(result as i64),
-                Ty::Float => Value::Float(f64::from_bits(result)),
-                _ => Value::Bool(result != 0),
-            });
+            return Some(result);
         }
         spec.fallbacks += 1;
         self.totals.fallbacks += 1;
@@ -310,7 +333,7 @@ impl Jit {
         let state = self.state(func);
         state.fallback_streak = (state.fallback_streak + 1).min(40);
         let wait = 16u64 << state.fallback_streak;
-        if let Some(p) = program.profiles.get_mut(func as usize) {
+        if let Some(p) = profiles.get_mut(func as usize) {
             p.hot_at = p.calls.saturating_add(wait);
         }
         self.deoptimized(id, ctx.deopt_site);

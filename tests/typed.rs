@@ -1,0 +1,238 @@
+//! Typed handles (`Engine::typed`): compiled at creation, entered directly, and always
+//! the interpreter's result or error, through deopts, redefinitions and `jit clear`.
+
+use grizzly::{Engine, ErrorKind, JitMode, TypedFunc, Value};
+use quickcheck::{QuickCheck, TestResult};
+
+fn engine(mode: JitMode) -> Engine {
+    Engine::builder().jit(mode).build()
+}
+
+fn define(e: &mut Engine, src: &str) {
+    e.run(src).unwrap_or_else(|err| panic!("{}", err.render()));
+}
+
+#[test]
+fn a_handle_compiles_at_creation_and_enters_compiled_code() {
+    let mut e = engine(JitMode::On);
+    define(&mut e, "FUNCTION add(x, y) => x + y");
+    let add = e.typed::<(i64, i64), i64>("add").unwrap();
+    assert_eq!(
+        e.jit_specializations("add"),
+        1,
+        "compiled when the handle was made"
+    );
+    for i in 0..100 {
+        assert_eq!(add.call(&mut e, (i, 2 * i)).unwrap(), 3 * i);
+    }
+    assert_eq!(e.jit_stats().entries, 100);
+    assert_eq!(e.jit_stats().fallbacks, 0);
+    assert_eq!(add.name(), "add");
+}
+
+#[test]
+fn every_native_type_passes_both_ways() {
+    let mut e = engine(JitMode::On);
+    define(
+        &mut e,
+        "FUNCTION pick(c, a, b) => IF c { a } ELSE { b }\n\
+         FUNCTION mix(n, x) => n * 1.5 + x\n\
+         FUNCTION seven() => 7\n\
+         FUNCTION inc(x) => x + 1",
+    );
+    let pick = e.typed::<(bool, f64, f64), f64>("pick").unwrap();
+    assert_eq!(pick.call(&mut e, (true, 1.5, -0.0)).unwrap(), 1.5);
+    assert!(pick
+        .call(&mut e, (false, 1.5, -0.0))
+        .unwrap()
+        .is_sign_negative());
+    assert!(pick.call(&mut e, (true, f64::NAN, 0.0)).unwrap().is_nan());
+    let mix = e.typed::<(i64, f64), f64>("mix").unwrap();
+    assert_eq!(mix.call(&mut e, (2, 0.25)).unwrap(), 3.25);
+    let seven = e.typed::<(), i64>("seven").unwrap();
+    assert_eq!(seven.call(&mut e, ()).unwrap(), 7);
+    let inc = e.typed::<(i64,), i64>("inc").unwrap();
+    assert_eq!(inc.call(&mut e, (41,)).unwrap(), 42);
+    let not = {
+        define(&mut e, "FUNCTION not_(b) => NOT b");
+        e.typed::<(bool,), bool>("not_").unwrap()
+    };
+    assert!(!not.call(&mut e, (true,)).unwrap());
+    assert_eq!(e.jit_stats().fallbacks, 0);
+    assert!(e.jit_stats().entries >= 6);
+}
+
+#[test]
+fn making_a_handle_checks_name_arity_and_result_type() {
+    let mut e = engine(JitMode::On);
+    define(
+        &mut e,
+        "FUNCTION half(x) => x / 2.0\nFUNCTION add(x, y) => x + y",
+    );
+    let err = e.typed::<(i64,), i64>("nosuch").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnknownFunction);
+    assert_eq!(err.message(), "unknown function 'nosuch'");
+    let err = e.typed::<(i64, i64, i64), i64>("add").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WrongArgumentCount);
+    assert_eq!(
+        err.message(),
+        "wrong number of arguments: 'add' expects 2, got 3"
+    );
+    let err = e.typed::<(i64,), i64>("half").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Type);
+    assert_eq!(
+        err.message(),
+        "type error: 'half' returns float for (int), not int"
+    );
+    // The same function with the right result type.
+    let half = e.typed::<(i64,), f64>("half").unwrap();
+    assert_eq!(half.call(&mut e, (3,)).unwrap(), 1.5);
+}
+
+#[test]
+fn a_result_type_known_only_at_the_call_is_checked_there() {
+    let mut e = engine(JitMode::On);
+    // Branches of different types: not compiled, so not known in advance.
+    define(&mut e, "FUNCTION g(x) => IF x > 0 { 1 } ELSE { \"neg\" }");
+    let g = e.typed::<(i64,), i64>("g").unwrap();
+    assert_eq!(e.jit_specializations("g"), 0);
+    assert_eq!(g.call(&mut e, (5,)).unwrap(), 1);
+    let err = g.call(&mut e, (-5,)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Type);
+    assert_eq!(err.message(), "type error: 'g' returned string, not int");
+}
+
+#[test]
+fn deopts_give_the_interpreters_errors_and_the_handle_keeps_working() {
+    let mut e = engine(JitMode::On);
+    define(
+        &mut e,
+        "FUNCTION div(x, y) => x / y\nFUNCTION deep(n) => IF n == 0 { 0 } ELSE { 1 + deep(n - 1) }",
+    );
+    let div = e.typed::<(i64, i64), i64>("div").unwrap();
+    for (x, y) in [(7, 2), (i64::MIN, -1), (1, 0), (-7, 2)] {
+        let want = e.call("div", &[Value::Int(x), Value::Int(y)]);
+        let got = div.call(&mut e, (x, y));
+        match (want, got) {
+            (Ok(Value::Int(w)), Ok(g)) => assert_eq!(w, g),
+            (Err(w), Err(g)) => {
+                assert_eq!((w.kind(), w.message()), (g.kind(), g.message()));
+            }
+            (w, g) => panic!("{x} / {y}: interpreter {w:?}, handle {g:?}"),
+        }
+    }
+    assert!(e.jit_stats().fallbacks >= 2);
+    assert_eq!(div.call(&mut e, (9, 3)).unwrap(), 3);
+    // The depth limit inside compiled code.
+    let deep = e.typed::<(i64,), i64>("deep").unwrap();
+    assert_eq!(deep.call(&mut e, (100,)).unwrap(), 100);
+    let err = deep.call(&mut e, (20_000,)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::StackOverflow);
+}
+
+#[test]
+fn redefinition_and_jit_clear_never_give_a_stale_answer() {
+    let mut e = engine(JitMode::On);
+    define(&mut e, "FUNCTION f(x) => x + 1");
+    let f = e.typed::<(i64,), i64>("f").unwrap();
+    assert_eq!(f.call(&mut e, (1,)).unwrap(), 2);
+    define(&mut e, "FUNCTION f(x) => x * 10");
+    assert_eq!(f.call(&mut e, (2,)).unwrap(), 20);
+    // Compiled again at that call: the next ones enter the new code.
+    assert_eq!(e.jit_specializations("f"), 1);
+    let entries = e.jit_stats().entries;
+    assert_eq!(f.call(&mut e, (3,)).unwrap(), 30);
+    assert_eq!(e.jit_stats().entries, entries + 1);
+    // Now it returns a float: an error, never a reinterpreted value.
+    define(&mut e, "FUNCTION f(x) => x * 0.5");
+    for _ in 0..3 {
+        let err = f.call(&mut e, (3,)).unwrap_err();
+        assert_eq!(err.message(), "type error: 'f' returned float, not int");
+    }
+    define(&mut e, "FUNCTION f(x) => x - 1");
+    assert_eq!(f.call(&mut e, (3,)).unwrap(), 2);
+    e.jit_clear();
+    assert_eq!(f.call(&mut e, (5,)).unwrap(), 4);
+    assert_eq!(f.call(&mut e, (6,)).unwrap(), 5);
+    assert_eq!(e.jit_specializations("f"), 1);
+}
+
+#[test]
+fn without_the_jit_a_handle_calls_the_interpreter() {
+    let mut e = engine(JitMode::Off);
+    define(&mut e, "FUNCTION add(x, y) => x + y");
+    let add = e.typed::<(i64, i64), i64>("add").unwrap();
+    assert_eq!(add.call(&mut e, (2, 3)).unwrap(), 5);
+    assert_eq!(e.jit_stats().specializations, 0);
+}
+
+#[test]
+fn a_handle_refuses_another_engine() {
+    let mut a = engine(JitMode::On);
+    let mut b = engine(JitMode::On);
+    define(&mut a, "FUNCTION f(x) => x + 1");
+    define(&mut b, "FUNCTION g(x) => x * 1.5\nFUNCTION f(x) => x + 2");
+    let f = a.typed::<(i64,), i64>("f").unwrap();
+    let err = f.call(&mut b, (1,)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Usage);
+    assert_eq!(f.call(&mut a, (1,)).unwrap(), 2);
+}
+
+#[test]
+fn an_engine_and_its_handles_move_to_another_thread() {
+    let mut e = engine(JitMode::On);
+    define(&mut e, "FUNCTION sq(x) => x * x");
+    let sq: TypedFunc<(i64,), i64> = e.typed("sq").unwrap();
+    let total = std::thread::spawn(move || {
+        (0..1000)
+            .map(|i| sq.call(&mut e, (i,)).unwrap())
+            .sum::<i64>()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(total, (0..1000i64).map(|i| i * i).sum::<i64>());
+}
+
+/// Typed calls agree with `Engine::call` on arbitrary arguments (edge values mixed
+/// in by quickcheck's generators), values and errors alike.
+#[test]
+fn typed_calls_agree_with_dynamic_calls() {
+    fn agree(x: i64, y: i64, a: f64, b: f64) -> TestResult {
+        let mut e = engine(JitMode::On);
+        define(
+            &mut e,
+            "FUNCTION ints(x, y) => IF x % 3 == 0 { x * y } ELSE { (x - y) / (y % 5) }\n\
+             FUNCTION floats(a, b, x) => IF a < b { a * b + x } ELSE { floor(a / b) - x }",
+        );
+        let ints = e.typed::<(i64, i64), i64>("ints").unwrap();
+        let floats = e.typed::<(f64, f64, i64), f64>("floats").unwrap();
+        for (x, y) in [(x, y), (y, x), (x, 0), (i64::MIN, y)] {
+            let want = e.call("ints", &[Value::Int(x), Value::Int(y)]);
+            let got = ints.call(&mut e, (x, y));
+            let same = match (&want, &got) {
+                (Ok(Value::Int(w)), Ok(g)) => w == g,
+                (Err(w), Err(g)) => w.kind() == g.kind() && w.message() == g.message(),
+                _ => false,
+            };
+            if !same {
+                return TestResult::error(format!("ints({x}, {y}): {want:?} vs {got:?}"));
+            }
+        }
+        let want = e.call("floats", &[Value::Float(a), Value::Float(b), Value::Int(x)]);
+        let got = floats.call(&mut e, (a, b, x));
+        let same = match (&want, &got) {
+            (Ok(Value::Float(w)), Ok(g)) => {
+                w.to_bits() == g.to_bits() || (w.is_nan() && g.is_nan())
+            }
+            (Err(w), Err(g)) => w.kind() == g.kind() && w.message() == g.message(),
+            _ => false,
+        };
+        if !same {
+            return TestResult::error(format!("floats({a}, {b}, {x}): {want:?} vs {got:?}"));
+        }
+        TestResult::passed()
+    }
+    QuickCheck::new()
+        .tests(300)
+        .quickcheck(agree as fn(i64, i64, f64, f64) -> TestResult);
+}
