@@ -167,6 +167,21 @@ fn without_the_jit_a_handle_calls_the_interpreter() {
 }
 
 #[test]
+fn turning_the_jit_off_stops_handles_entering_compiled_code() {
+    let mut e = engine(JitMode::On);
+    define(&mut e, "FUNCTION add(x, y) => x + y");
+    let add = e.typed::<(i64, i64), i64>("add").unwrap();
+    assert_eq!(add.call(&mut e, (1, 2)).unwrap(), 3);
+    assert_eq!(e.jit_stats().entries, 1);
+    e.set_jit_mode(JitMode::Off);
+    assert_eq!(add.call(&mut e, (2, 2)).unwrap(), 4);
+    assert_eq!(e.jit_stats().entries, 1);
+    e.set_jit_mode(JitMode::On);
+    assert_eq!(add.call(&mut e, (3, 2)).unwrap(), 5);
+    assert_eq!(e.jit_stats().entries, 2);
+}
+
+#[test]
 fn a_handle_refuses_another_engine() {
     let mut a = engine(JitMode::On);
     let mut b = engine(JitMode::On);

@@ -238,7 +238,12 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         #[cfg(feature = "jit")]
         {
             let spec = self.spec.load(Ordering::Relaxed);
-            if spec != NO_SPEC && engine.serial == self.engine && engine.options.max_depth >= 1 {
+            let options = &engine.options;
+            if spec != NO_SPEC
+                && engine.serial == self.engine
+                && options.max_depth >= 1
+                && options.jit != super::JitMode::Off
+            {
                 use crate::jit::TypedRun;
                 let words = args.to_words();
                 match engine.jit.run_typed(
