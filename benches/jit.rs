@@ -175,7 +175,7 @@ impl<'t> Bench<'t> {
     fn define(&mut self) {
         self.engine
             .run(&self.defs)
-            .unwrap_or_else(|e| panic!("{}: {}", self.target.program, e.render()));
+            .unwrap_or_else(|e| panic!("{}: {}", self.target.program, e.report()));
     }
 
     /// Timed: one compile.
@@ -185,7 +185,7 @@ impl<'t> Bench<'t> {
         let result = self.engine.jit_compile(t.function, &t.args);
         let took = start.elapsed();
         if let Err(e) = result {
-            panic!("{}: {}", t.id, e.render());
+            panic!("{}: {}", t.id, e.report());
         }
         assert!(
             self.engine.jit_specializations(t.function) > 0,

@@ -37,7 +37,7 @@ fn load(name: &str, jit: JitMode) -> Loaded {
     let mut engine = Engine::builder().jit(jit).build();
     engine
         .run(&text[..split])
-        .unwrap_or_else(|e| panic!("{name}: {}", e.render()));
+        .unwrap_or_else(|e| panic!("{name}: {}", e.report()));
     Loaded {
         engine,
         checksum: text[split..].to_string(),

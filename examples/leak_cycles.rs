@@ -57,7 +57,7 @@ fn engine(cycle: u64) -> Engine {
 fn run(engine: &mut Engine, source: &str, checksum: &mut u64) {
     match engine.run(source) {
         Ok(values) => values.iter().for_each(|v| add(checksum, v)),
-        Err(e) => *checksum = checksum.wrapping_add(e.render().len() as u64),
+        Err(e) => *checksum = checksum.wrapping_add(e.report().len() as u64),
     }
 }
 

@@ -55,8 +55,26 @@ impl Source {
     }
 }
 
+/// An error of the engine: what kind, a message (the contract's words for runtime
+/// errors), and where in which source, when known.
+///
+/// One pointer wide, so that `Result<i64>` comes back in registers.
+///
+/// ```
+/// use grizzly::{Engine, ErrorKind};
+/// let mut engine = Engine::new();
+/// let err = engine.run("1 / 0").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::DivisionByZero);
+/// assert_eq!(err.message(), "division by zero");
+/// assert_eq!(err.span().map(|s| (s.start, s.end)), Some((0, 5)));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Error {
+    inner: Box<Inner>,
+}
+
+#[derive(Clone, Debug)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     span: Option<Span>,
@@ -70,33 +88,35 @@ pub struct Error {
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
-            kind,
-            message: message.into(),
-            span: None,
-            label: None,
-            source: None,
-            more: Vec::new(),
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                span: None,
+                label: None,
+                source: None,
+                more: Vec::new(),
+            }),
         }
     }
 
     pub fn at(mut self, span: Span) -> Error {
-        self.span = Some(span);
+        self.inner.span = Some(span);
         self
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Error {
-        self.label = Some(label.into());
+        self.inner.label = Some(label.into());
         self
     }
 
     /// Attaches the source if the error has none yet.
     pub fn in_source(mut self, source: &Arc<Source>) -> Error {
-        if self.source.is_none() {
-            self.source = Some(source.clone());
+        if self.inner.source.is_none() {
+            self.inner.source = Some(source.clone());
         }
-        for e in &mut self.more {
-            if e.source.is_none() {
-                e.source = Some(source.clone());
+        for e in &mut self.inner.more {
+            if e.inner.source.is_none() {
+                e.inner.source = Some(source.clone());
             }
         }
         self
@@ -106,52 +126,92 @@ impl Error {
     pub fn many(mut errors: Vec<Error>) -> Error {
         assert!(!errors.is_empty(), "Error::many needs at least one error");
         let mut first = errors.remove(0);
-        first.more.extend(errors);
+        first.inner.more.extend(errors);
         first
     }
 
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.inner.kind
     }
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
     pub fn span(&self) -> Option<Span> {
-        self.span
+        self.inner.span
     }
     pub fn source(&self) -> Option<&Arc<Source>> {
-        self.source.as_ref()
+        self.inner.source.as_ref()
     }
     /// All errors this value carries: itself first, then the ones found after it.
     pub fn all(&self) -> impl Iterator<Item = &Error> {
-        std::iter::once(self).chain(self.more.iter())
+        std::iter::once(self).chain(self.inner.more.iter())
     }
 
-    /// The report a person reads: source line, caret and message (no colours).
-    pub fn render(&self) -> String {
-        self.render_with(false)
+    /// The report a person reads: source line, caret and message (no colours), in
+    /// the source the error came from (see [`Error::source`]).
+    ///
+    /// ```
+    /// let mut engine = grizzly::Engine::new();
+    /// let err = engine.run("1 +").unwrap_err();
+    /// assert!(err.report().contains("1 +"));
+    /// ```
+    pub fn report(&self) -> String {
+        self.report_with(false)
     }
 
-    /// Like [`Error::render`], optionally with terminal colours.
-    pub fn render_with(&self, color: bool) -> String {
+    /// Like [`Error::report`], optionally with terminal colours.
+    pub fn report_with(&self, color: bool) -> String {
         let mut out = String::new();
         for e in self.all() {
-            out.push_str(&e.render_one(color));
+            let source = e
+                .inner
+                .source
+                .as_deref()
+                .map(|s| (s.name.as_str(), s.text.as_str()));
+            out.push_str(&e.render_one(source, color));
         }
         out
     }
 
-    fn render_one(&self, color: bool) -> String {
+    /// The report against `source`, the text this error's span points into (for a
+    /// host that keeps its program text itself).
+    ///
+    /// ```
+    /// let source = "FUNCTION f(x) => x +";
+    /// let err = grizzly::Engine::new().run(source).unwrap_err();
+    /// let report = err.render(source);
+    /// assert!(report.starts_with("Error: parse error"));
+    /// assert!(report.contains("FUNCTION f(x) => x +"));
+    /// ```
+    pub fn render(&self, source: &str) -> String {
+        let mut out = String::new();
+        for e in self.all() {
+            let name = e
+                .inner
+                .source
+                .as_deref()
+                .map_or("<input>", |s| s.name.as_str());
+            out.push_str(&e.render_one(Some((name, source)), false));
+        }
+        out
+    }
+
+    fn render_one(&self, source: Option<(&str, &str)>, color: bool) -> String {
         use ariadne::{Config, IndexType, Label, Report, ReportKind};
         let header = self.header();
-        let (Some(span), Some(src)) = (self.span, self.source.as_ref()) else {
+        let (Some(span), Some((name, text))) = (self.inner.span, source) else {
             return format!("error: {header}\n");
         };
-        let len = src.text.len();
+        let len = text.len();
         let start = (span.start as usize).min(len);
         let end = (span.end as usize).clamp(start, len);
-        let name = src.name.as_str();
-        let label = self.label.clone().unwrap_or_else(|| self.message.clone());
+        // A span in other text than the one given may end inside a character.
+        let (start, end) = (floor_char(text, start), floor_char(text, end));
+        let label = self
+            .inner
+            .label
+            .clone()
+            .unwrap_or_else(|| self.inner.message.clone());
         let report = Report::build(ReportKind::Error, (name, start..end))
             .with_config(
                 Config::new()
@@ -162,7 +222,7 @@ impl Error {
             .with_label(Label::new((name, start..end)).with_message(label))
             .finish();
         let mut buf = Vec::new();
-        let cache = (name, ariadne::Source::from(src.text.as_str()));
+        let cache = (name, ariadne::Source::from(text));
         if report.write(cache, &mut buf).is_err() {
             return format!("error: {}\n", self.header());
         }
@@ -170,16 +230,23 @@ impl Error {
     }
 
     fn header(&self) -> String {
-        match self.kind {
-            ErrorKind::Parse => format!("parse error: {}", self.message),
-            _ => self.message.clone(),
+        match self.inner.kind {
+            ErrorKind::Parse => format!("parse error: {}", self.inner.message),
+            _ => self.inner.message.clone(),
         }
     }
 }
 
+fn floor_char(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.inner.message)
     }
 }
 

@@ -140,7 +140,7 @@ fn run(name: &str, text: &str, mode: JitMode) -> String {
         printed.push(v.clone())
     });
     if let Err(e) = result {
-        panic!("{name}.grz [{mode:?}] failed: {}", e.render());
+        panic!("{name}.grz [{mode:?}] failed: {}", e.report());
     }
     assert_eq!(
         printed.len(),

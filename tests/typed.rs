@@ -9,7 +9,7 @@ fn engine(mode: JitMode) -> Engine {
 }
 
 fn define(e: &mut Engine, src: &str) {
-    e.run(src).unwrap_or_else(|err| panic!("{}", err.render()));
+    e.run(src).unwrap_or_else(|err| panic!("{}", err.report()));
 }
 
 #[test]
@@ -155,6 +155,31 @@ fn redefinition_and_jit_clear_never_give_a_stale_answer() {
     assert_eq!(f.call(&mut e, (5,)).unwrap(), 4);
     assert_eq!(f.call(&mut e, (6,)).unwrap(), 5);
     assert_eq!(e.jit_specializations("f"), 1);
+}
+
+#[test]
+fn dropping_other_code_keeps_a_handle_on_its_compiled_code() {
+    let mut e = engine(JitMode::On);
+    define(&mut e, "FUNCTION f(x) => x + 1\nFUNCTION g(x) => x * 2");
+    let f = e.typed::<(i64,), i64>("f").unwrap();
+    let g = e.typed::<(i64,), i64>("g").unwrap();
+    assert_eq!(g.call(&mut e, (4,)).unwrap(), 8);
+    // g's code is dropped; f's is not, and f's handle must notice that it is still live.
+    define(&mut e, "FUNCTION g(x) => x * 3");
+    let before = e.jit_stats();
+    assert_eq!(f.call(&mut e, (1,)).unwrap(), 2);
+    assert_eq!(f.call(&mut e, (2,)).unwrap(), 3);
+    let after = e.jit_stats();
+    assert_eq!(after.entries, before.entries + 2, "f ran compiled");
+    assert_eq!(after.specializations, before.specializations);
+    assert_eq!(g.call(&mut e, (4,)).unwrap(), 12);
+    // After `jit clear` spec ids restart: g's new code may take f's old id, and f's
+    // handle must not enter it.
+    e.jit_clear();
+    assert_eq!(g.call(&mut e, (5,)).unwrap(), 15);
+    assert_eq!(f.call(&mut e, (5,)).unwrap(), 6);
+    assert_eq!(f.call(&mut e, (6,)).unwrap(), 7);
+    assert_eq!(g.call(&mut e, (6,)).unwrap(), 18);
 }
 
 #[test]

@@ -34,9 +34,9 @@ fuzz_target!(|data: &[u8]| {
                     );
                 }
             }
-            let plain = e.render();
+            let plain = e.report();
             assert!(!plain.is_empty());
-            let _ = e.render_with(true);
+            let _ = e.report_with(true);
         }
         Ok(program) => {
             let printed = pretty::program(&program);
@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
                 Ok(p) => p,
                 Err(e) => panic!(
                     "the pretty-printed program does not parse: {}\n--- printed:\n{printed}",
-                    e.render()
+                    e.report()
                 ),
             };
             assert!(

@@ -213,7 +213,7 @@ impl Printer {
 
 /// Reports an engine error on stderr, in colour only when stderr is a terminal.
 fn report(error: &Error) {
-    let text = error.render_with(io::stderr().is_terminal());
+    let text = error.report_with(io::stderr().is_terminal());
     let mut err = io::stderr().lock();
     let _ = err.write_all(text.as_bytes());
     if !text.ends_with('\n') {

@@ -237,29 +237,45 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     pub fn call(&self, engine: &mut Engine, args: A) -> Result<R> {
         #[cfg(feature = "jit")]
         {
-            let spec = self.spec.load(Ordering::Relaxed);
+            let packed = self.spec.load(Ordering::Relaxed);
             let options = &engine.options;
-            if spec != NO_SPEC
+            if packed != NO_SPEC
                 && engine.serial == self.engine
                 && options.max_depth >= 1
                 && options.jit != super::JitMode::Off
             {
-                use crate::jit::TypedRun;
+                let spec = crate::jit::TypedSpec::unpack(packed);
+                if !engine.jit.is_current(spec) {
+                    return self.call_revalidated(engine, spec, args);
+                }
+                let max_depth = options.max_depth;
                 let words = args.to_words();
-                match engine.jit.run_typed(
-                    &mut engine.profiles,
-                    crate::jit::TypedSpec::unpack(spec),
-                    self.id.0,
-                    words.as_ref(),
-                    engine.options.max_depth,
-                ) {
-                    TypedRun::Returned(bits) => return Ok(R::from_bits(bits)),
-                    TypedRun::Deoptimized => {}
-                    TypedRun::Gone => self.spec.store(NO_SPEC, Ordering::Relaxed),
+                if let Some(bits) =
+                    engine
+                        .jit
+                        .run_typed(&mut engine.profiles, spec, words.as_ref(), max_depth)
+                {
+                    return Ok(R::from_bits(bits));
                 }
             }
         }
         self.call_interpreted(engine, args)
+    }
+
+    /// A call after some specialization was discarded: this handle's may still be live.
+    #[cfg(feature = "jit")]
+    #[cold]
+    fn call_revalidated(
+        &self,
+        engine: &mut Engine,
+        spec: crate::jit::TypedSpec,
+        args: A,
+    ) -> Result<R> {
+        match engine.jit.revalidate(spec, self.id.0, A::TYPES) {
+            Some(current) => self.spec.store(current.pack(), Ordering::Relaxed),
+            None => self.spec.store(NO_SPEC, Ordering::Relaxed),
+        }
+        self.call(engine, args)
     }
 
     /// The call as [`Engine::call`] makes it, then the result's type checked.

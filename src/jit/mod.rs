@@ -13,11 +13,12 @@ mod dump;
 mod helpers;
 pub mod ir;
 pub mod specialize;
+mod stack;
 mod status;
 mod typed;
 
 pub use status::Listed;
-pub use typed::{TypedRun, TypedSpec};
+pub use typed::TypedSpec;
 
 use crate::interp::tier::{Program, Tier};
 use crate::interp::Function;
@@ -28,6 +29,7 @@ use codegen::{decode_site, Linkage};
 use grizzly_arch::arena::{CodeArena, CodeHandle};
 use grizzly_arch::{JitContext, Trampoline, STATUS_OK};
 use ir::{DeoptReason, SpecKey, TBody, TExpr, TKind, Ty};
+use stack::stack_limit;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -40,8 +42,6 @@ pub const MAX_SPECS: usize = 4;
 pub const DEOPT_LIMIT: u64 = 16;
 /// ...if also more than one in this many calls entering compiled code fall back.
 pub const DEOPT_RATIO: u64 = 32;
-/// Host stack left to Rust code below compiled frames.
-const STACK_RESERVE: usize = 256 * 1024;
 
 /// One compiled specialization.
 struct Spec {
@@ -102,8 +102,10 @@ pub struct Jit {
     funcs: Vec<FuncState>,
     totals: Totals,
     args: Vec<u64>,
-    /// Counts `clear`s: spec ids restart after one, so typed handles remember this too.
-    epoch: u32,
+    /// Changes whenever a specialization is discarded (and at `clear`, after which
+    /// spec ids restart): a typed handle whose cached spec has the current generation
+    /// needs no liveness check.
+    generation: u32,
     /// Specializations compiled while some callee was undefined (dropped by any definition).
     undefined_callees: Vec<u32>,
     /// Functions with a refusal that names a callee (forgotten at any definition).
@@ -125,7 +127,7 @@ impl Jit {
             funcs: Vec::new(),
             totals: Totals::default(),
             args: Vec::new(),
-            epoch: 0,
+            generation: 0,
             undefined_callees: Vec::new(),
             callee_refusals: Vec::new(),
         }
@@ -143,7 +145,7 @@ impl Jit {
         self.trampoline = None;
         self.arena.clear();
         self.totals = Totals::default();
-        self.epoch = self.epoch.wrapping_add(1);
+        self.generation = self.generation.wrapping_add(1);
         self.undefined_callees.clear();
         self.callee_refusals.clear();
     }
@@ -210,6 +212,7 @@ impl Jit {
             }
             self.arena.release(spec.handle);
             self.totals.discarded += 1;
+            self.generation = self.generation.wrapping_add(1);
             work.extend(spec.callers);
         }
     }
@@ -275,10 +278,13 @@ impl Jit {
             Value::Bool(b) => *b as u64,
             _ => 0,
         }));
-        let ret = self.specs[id as usize].as_ref()?.ret;
+        let spec = self.specs[id as usize].as_ref()?;
+        let (ret, func) = (spec.ret, spec.key.func.0);
         let result = self.run_words(program.profiles, id, &words, program.max_depth, depth);
         self.args = words;
-        Some(match (result?, ret) {
+        let bits = result?;
+        self.state(func).fallback_streak = 0;
+        Some(match (bits, ret) {
             (bits, Ty::Int) => Value::Int(bits as i64),
             (bits, Ty::Float) => Value::Float(f64::from_bits(bits)),
             (bits, _) => Value::Bool(bits != 0),
@@ -288,6 +294,7 @@ impl Jit {
     /// Runs specialization `id` (live, and `words` of its argument types) at call
     /// depth `depth`: its result's bits, or `None` when it deoptimized (the caller
     /// runs the call in the interpreter). `profiles` learn when to offer it again.
+    #[inline]
     fn run_words(
         &mut self,
         profiles: &mut [crate::interp::profile::Profile],
@@ -296,8 +303,8 @@ impl Jit {
         max_depth: u32,
         depth: u32,
     ) -> Option<u64> {
-        let (tramp, spec) = match (&self.trampoline, &self.specs[id as usize]) {
-            (Some((_, t)), Some(s)) => (*t, s),
+        let (tramp, spec) = match (&self.trampoline, self.specs.get_mut(id as usize)) {
+            (Some((_, t)), Some(Some(s))) => (*t, s),
             _ => return None,
         };
         let mut ctx = JitContext {
@@ -306,8 +313,6 @@ impl Jit {
             ..JitContext::default()
         };
         let mut result = 0u64;
-        let entry = spec.entry;
-        let ret = spec.ret;
         if cfg!(target_arch = "aarch64") {
             // The instruction barrier code new to this thread needs (free elsewhere).
             self.arena.prepare_for_execution(spec.handle);
@@ -315,20 +320,34 @@ impl Jit {
         // `entry` is live code for exactly these argument types (checked by the caller);
         // compiled code leaves by returning or through the trampoline's landing pad.
         // SAFETY: C-ABI trampoline; `words` holds `words.len()` words; ctx/result outlive it.
-        let status = unsafe { tramp(entry, words.as_ptr(), words.len(), &mut ctx, &mut result) };
-        self.totals.entries += 1;
-        let spec = self.specs[id as usize].as_mut()?;
+        let status = unsafe {
+            tramp(
+                spec.entry,
+                words.as_ptr(),
+                words.len(),
+                &mut ctx,
+                &mut result,
+            )
+        };
         spec.entries += 1;
-        if status == STATUS_OK && ret != Ty::Never {
-            let func = spec.key.func.0;
-            self.state(func).fallback_streak = 0;
+        self.totals.entries += 1;
+        if status == STATUS_OK && spec.ret != Ty::Never {
             return Some(result);
         }
+        self.fell_back(profiles, id, ctx.deopt_site);
+        None
+    }
+
+    /// The interpreter reruns a call that deoptimized; it must not offer the function
+    /// again at once (a loop would enter, fail at the same point and fall back at every
+    /// iteration): it waits twice as long after each consecutive fallback.
+    #[cold]
+    fn fell_back(&mut self, profiles: &mut [crate::interp::profile::Profile], id: u32, site: u64) {
+        let Some(spec) = self.specs[id as usize].as_mut() else {
+            return;
+        };
         spec.fallbacks += 1;
         self.totals.fallbacks += 1;
-        // The interpreter reruns the call; it must not offer this function again at
-        // once (a loop would enter, fail at the same point and fall back at every
-        // iteration): wait twice as long after each consecutive fallback.
         let func = spec.key.func.0;
         let state = self.state(func);
         state.fallback_streak = (state.fallback_streak + 1).min(40);
@@ -336,8 +355,7 @@ impl Jit {
         if let Some(p) = profiles.get_mut(func as usize) {
             p.hot_at = p.calls.saturating_add(wait);
         }
-        self.deoptimized(id, ctx.deopt_site);
-        None
+        self.deoptimized(id, site);
     }
 
     /// Counts a deopt against the specialization whose guard failed (`entered` is the
@@ -514,16 +532,6 @@ fn has_bad_call(b: &TBody) -> bool {
         })
     }
     b.lets.iter().any(|(_, e)| walk(e)) || walk(&b.result)
-}
-
-/// The current thread's lowest stack address compiled code may use.
-fn stack_limit() -> usize {
-    let marker = 0u8;
-    let sp = &marker as *const u8 as usize;
-    match stacker::remaining_stack() {
-        Some(left) => (sp - left).saturating_add(STACK_RESERVE),
-        None => sp.saturating_sub(STACK_RESERVE),
-    }
 }
 
 /// What the type pass reads.

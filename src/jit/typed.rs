@@ -9,35 +9,25 @@ use crate::jit::ir::{SpecKey, Ty};
 use crate::resolve::FuncId;
 use crate::value::ValueType;
 
-/// A compiled specialization as a typed handle remembers it. Spec ids are not reused
-/// until `jit clear`, which starts a new epoch.
+/// A compiled specialization as a typed handle remembers it: its id and the JIT's
+/// generation when it was last known to be live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TypedSpec {
     id: u32,
-    epoch: u32,
+    generation: u32,
 }
 
 impl TypedSpec {
     /// Packed into one word, so that a handle can cache it in an atomic.
     pub fn pack(self) -> u64 {
-        (u64::from(self.epoch) << 32) | u64::from(self.id)
+        (u64::from(self.generation) << 32) | u64::from(self.id)
     }
     pub fn unpack(word: u64) -> TypedSpec {
         TypedSpec {
             id: word as u32,
-            epoch: (word >> 32) as u32,
+            generation: (word >> 32) as u32,
         }
     }
-}
-
-/// How a typed entry went.
-pub enum TypedRun {
-    /// The result's bits.
-    Returned(u64),
-    /// A guard failed: the interpreter must run the call.
-    Deoptimized,
-    /// The specialization is gone (redefinition, discarded after deopts, `jit clear`).
-    Gone,
 }
 
 fn ty_of(t: ValueType) -> Option<Ty> {
@@ -97,34 +87,46 @@ impl Jit {
         };
         let spec = TypedSpec {
             id,
-            epoch: self.epoch,
+            generation: self.generation,
         };
         Ok((spec, ret))
     }
 
-    /// Enters `spec`, a specialization of `func` whose argument types `words` has,
-    /// at call depth 1, if it is still live.
+    /// Whether `spec` is certainly live: nothing was discarded since it was cached.
+    #[inline]
+    pub fn is_current(&self, spec: TypedSpec) -> bool {
+        spec.generation == self.generation
+    }
+
+    /// `spec`, cached before some discard, as a current spec if it is still the live
+    /// specialization of `func` for `types`.
+    pub fn revalidate(&self, spec: TypedSpec, func: u32, types: &[ValueType]) -> Option<TypedSpec> {
+        let live = self.specs.get(spec.id as usize)?.as_ref()?;
+        let same = live.key.func.0 == func
+            && live.key.args.len() == types.len()
+            && live
+                .key
+                .args
+                .iter()
+                .zip(types)
+                .all(|(&t, &v)| ty_of(v) == Some(t));
+        same.then_some(TypedSpec {
+            id: spec.id,
+            generation: self.generation,
+        })
+    }
+
+    /// Enters `spec` (current: see [`Jit::is_current`]) at call depth 1 with `words`
+    /// of its argument types: the result's bits, or `None` when it deoptimized.
     #[inline]
     pub fn run_typed(
         &mut self,
         profiles: &mut [Profile],
         spec: TypedSpec,
-        func: u32,
         words: &[u64],
         max_depth: u32,
-    ) -> TypedRun {
-        let live = spec.epoch == self.epoch
-            && self
-                .specs
-                .get(spec.id as usize)
-                .and_then(Option::as_ref)
-                .is_some_and(|s| s.key.func.0 == func && s.key.args.len() == words.len());
-        if !live {
-            return TypedRun::Gone;
-        }
-        match self.run_words(profiles, spec.id, words, max_depth, 1) {
-            Some(bits) => TypedRun::Returned(bits),
-            None => TypedRun::Deoptimized,
-        }
+    ) -> Option<u64> {
+        debug_assert!(self.is_current(spec));
+        self.run_words(profiles, spec.id, words, max_depth, 1)
     }
 }

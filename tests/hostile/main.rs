@@ -74,7 +74,7 @@ fn outcome(engine: &mut Engine, src: &str) -> (Vec<String>, Option<(ErrorKind, S
     let source = Source::new("<hostile>", src);
     let result = engine.run_source(&source, &mut |v| printed.push(v.to_string()));
     let error = result.err().map(|e| {
-        assert!(!e.render().is_empty());
+        assert!(!e.report().is_empty());
         assert_ne!(e.kind(), ErrorKind::Internal, "{}", e.message());
         (e.kind(), e.message().to_string())
     });

@@ -36,7 +36,7 @@ fn body(b: &Body) -> String {
 fn parse_ok(text: &str) -> Program {
     match parse_program(text) {
         Ok(p) => p,
-        Err(e) => panic!("{text:?}: {}", e.render()),
+        Err(e) => panic!("{text:?}: {}", e.report()),
     }
 }
 
@@ -526,7 +526,7 @@ fn reports_render_with_a_caret() {
     let err = parse_program(text)
         .unwrap_err()
         .in_source(&Source::new("t.grz", text));
-    let report = err.render();
+    let report = err.report();
     assert!(
         report.contains("parse error: expected `)` after the arguments of `add`"),
         "{report}"
@@ -535,7 +535,7 @@ fn reports_render_with_a_caret() {
     let err = parse_program("1 +")
         .unwrap_err()
         .in_source(&Source::new("t.grz", "1 +"));
-    assert!(err.render().contains("expected an expression after `+`"));
+    assert!(err.report().contains("expected an expression after `+`"));
 }
 
 #[test]
