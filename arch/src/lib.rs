@@ -152,6 +152,27 @@ pub type Trampoline = unsafe extern "C" fn(
     result: *mut u64,
 ) -> u64;
 
+/// Arguments the [`DirectEntry`] passes in registers.
+pub const DIRECT_ARGS: usize = 4;
+
+/// What [`Backend::direct_entry`] is: enters compiled function `entry` with up to
+/// [`DIRECT_ARGS`] argument words in registers (unused ones are ignored) and returns
+/// its result's bits. A deopt returns at once, with `ctx.deopt_site` overwritten: the
+/// caller sets it to [`NO_DEOPT`] before and checks it after.
+///
+/// The typed handles' way in: no argument array, no result pointer, no status word.
+pub type DirectEntry = unsafe extern "C" fn(
+    ctx: *mut JitContext,
+    entry: *const u8,
+    a0: u64,
+    a1: u64,
+    a2: u64,
+    a3: u64,
+) -> u64;
+
+/// A deopt site no code generator uses (see [`DirectEntry`]).
+pub const NO_DEOPT: u64 = u64::MAX;
+
 /// Errors of code generation (a refused compile, never a crash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmitError(pub String);
@@ -170,6 +191,8 @@ pub trait Backend {
     fn masm() -> Self::Masm;
     /// The trampoline's code (position independent; see [`Trampoline`]).
     fn trampoline() -> Result<Vec<u8>, EmitError>;
+    /// The direct entry's code (position independent; see [`DirectEntry`]).
+    fn direct_entry() -> Result<Vec<u8>, EmitError>;
 }
 
 /// What the template code generator asks of an architecture. Two-address form: an

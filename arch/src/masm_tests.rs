@@ -38,8 +38,9 @@ fn run_frame(
     m.deopt_exit(deopt, 7);
     let code = m.finish(locals, 2).expect("assembles");
     let tramp = Native::trampoline().expect("trampoline assembles");
+    let direct = Native::direct_entry().expect("direct entry assembles");
     let mut arena = CodeArena::new(1 << 20);
-    let handles = arena.install(&[&tramp, &code]).expect("installs");
+    let handles = arena.install(&[&tramp, &code, &direct]).expect("installs");
     // SAFETY: the first piece is the trampoline, which has the `Trampoline` ABI.
     let f: Trampoline = unsafe { std::mem::transmute(arena.entry(handles[0])) };
     let mut ctx = JitContext {
@@ -61,6 +62,28 @@ fn run_frame(
     };
     if status == STATUS_DEOPT {
         assert_eq!(ctx.deopt_site, 7);
+    }
+    if args.len() <= DIRECT_ARGS {
+        // The direct entry must agree with the trampoline on every case.
+        // SAFETY: the third piece is the direct entry, which has the `DirectEntry` ABI.
+        let direct: DirectEntry = unsafe { std::mem::transmute(arena.entry(handles[2])) };
+        let mut ctx = JitContext {
+            stack_limit,
+            depth_budget: 100,
+            deopt_site: NO_DEOPT,
+            ..JitContext::default()
+        };
+        let mut words = [0u64; DIRECT_ARGS];
+        words[..args.len()].copy_from_slice(args);
+        let [a0, a1, a2, a3] = words;
+        // SAFETY: as for the trampoline call; the arguments are passed by value.
+        let bits = unsafe { direct(&mut ctx, arena.entry(handles[1]), a0, a1, a2, a3) };
+        if status == STATUS_DEOPT {
+            assert_eq!(ctx.deopt_site, 7, "the direct entry deoptimizes too");
+        } else {
+            assert_eq!(ctx.deopt_site, NO_DEOPT, "the direct entry returns");
+            assert_eq!(bits, result, "the direct entry's result");
+        }
     }
     (status, result)
 }

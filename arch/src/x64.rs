@@ -97,6 +97,47 @@ impl Backend for X64 {
         ops.finalize()
             .map_err(|e| EmitError(format!("trampoline: {e}")))
     }
+
+    fn direct_entry() -> Result<Vec<u8>, EmitError> {
+        let mut ops: VecAssembler<X64Relocation> = VecAssembler::new(0);
+        // System V: rdi = ctx, rsi = entry, rdx, rcx, r8, r9 = the argument words.
+        asm!(ops
+            ; push rbp
+            ; push rbx
+            ; push r12
+            ; push r13
+            ; push r14
+            ; push r15
+            // Entry rsp was 8 mod 16; after six pushes and 40 bytes it is 0 mod 16.
+            ; sub rsp, 40
+            ; mov r15, rdi
+            ; mov r14, QWORD [r15 + ctx::DEPTH_BUDGET]
+            ; mov QWORD [r15 + ctx::SAVED_SP], rsp
+            ; lea rax, [->landing]
+            ; mov QWORD [r15 + ctx::LANDING], rax
+            ; mov QWORD [rsp], rdx
+            ; mov QWORD [rsp + 8], rcx
+            ; mov QWORD [rsp + 16], r8
+            ; mov QWORD [rsp + 24], r9
+            ; call rsi
+            ; ->exit:
+            ; add rsp, 40
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop r12
+            ; pop rbx
+            ; pop rbp
+            ; ret
+            // A deopt exit jumps here from any depth of compiled frames, having
+            // written its site into the context.
+            ; ->landing:
+            ; mov rsp, QWORD [r15 + ctx::SAVED_SP]
+            ; jmp ->exit
+        );
+        ops.finalize()
+            .map_err(|e| EmitError(format!("direct entry: {e}")))
+    }
 }
 
 pub struct X64Masm {

@@ -33,6 +33,16 @@ pub fn trampoline() -> Result<Vec<u8>, EmitError> {
     Err(EmitError(available().unwrap_err()))
 }
 
+pub fn direct_entry() -> Result<Vec<u8>, EmitError> {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    {
+        use grizzly_arch::Backend;
+        Native::direct_entry()
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    Err(EmitError(available().unwrap_err()))
+}
+
 pub fn generate(f: &TFunction, spec: u32, link: &dyn Linkage) -> Result<Emitted, EmitError> {
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     {

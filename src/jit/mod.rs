@@ -27,7 +27,7 @@ use crate::syntax::ast::Span;
 use crate::value::Value;
 use codegen::{decode_site, Linkage};
 use grizzly_arch::arena::{CodeArena, CodeHandle};
-use grizzly_arch::{JitContext, Trampoline, STATUS_OK};
+use grizzly_arch::{DirectEntry, JitContext, Trampoline, STATUS_OK};
 use ir::{DeoptReason, SpecKey, TBody, TExpr, TKind, Ty};
 use stack::stack_limit;
 use std::collections::HashMap;
@@ -89,10 +89,18 @@ struct Totals {
     discarded: u64,
 }
 
+/// The trampoline (arguments in an array: `Engine::call`) and the direct entry
+/// (arguments in registers: typed handles).
+struct Entries {
+    trampoline: Trampoline,
+    direct: DirectEntry,
+}
+
 /// The JIT of one engine.
 pub struct Jit {
     arena: CodeArena,
-    trampoline: Option<(CodeHandle, Trampoline)>,
+    /// The ways in from Rust, installed by the first compile.
+    entries: Option<Entries>,
     /// Why nothing can be compiled here, if so.
     unavailable: Option<String>,
     /// By spec id; `None` once discarded (ids are not reused).
@@ -120,7 +128,7 @@ impl Jit {
     pub fn new(limit: usize) -> Jit {
         Jit {
             arena: CodeArena::new(limit),
-            trampoline: None,
+            entries: None,
             unavailable: backend::available().err(),
             specs: Vec::new(),
             by_key: HashMap::new(),
@@ -142,7 +150,7 @@ impl Jit {
         self.specs.clear();
         self.by_key.clear();
         self.funcs.clear();
-        self.trampoline = None;
+        self.entries = None;
         self.arena.clear();
         self.totals = Totals::default();
         self.generation = self.generation.wrapping_add(1);
@@ -303,8 +311,8 @@ impl Jit {
         max_depth: u32,
         depth: u32,
     ) -> Option<u64> {
-        let (tramp, spec) = match (&self.trampoline, self.specs.get_mut(id as usize)) {
-            (Some((_, t)), Some(Some(s))) => (*t, s),
+        let (tramp, spec) = match (&self.entries, self.specs.get_mut(id as usize)) {
+            (Some(e), Some(Some(s))) => (e.trampoline, s),
             _ => return None,
         };
         let mut ctx = JitContext {
@@ -380,19 +388,32 @@ impl Jit {
         }
     }
 
+    fn install_entries(&mut self) -> Result<Entries, String> {
+        let trampoline = backend::trampoline().map_err(|e| e.0)?;
+        let direct = backend::direct_entry().map_err(|e| e.0)?;
+        let h = self
+            .arena
+            .install(&[&trampoline, &direct])
+            .map_err(|e| e.to_string())?;
+        // SAFETY: the pieces are the backend's trampoline and direct entry, which have
+        // exactly the `Trampoline` and `DirectEntry` signatures and ABI; they stay
+        // installed until `clear`, which drops `self.entries` too.
+        unsafe {
+            Ok(Entries {
+                trampoline: std::mem::transmute::<*const u8, Trampoline>(self.arena.entry(h[0])),
+                direct: std::mem::transmute::<*const u8, DirectEntry>(self.arena.entry(h[1])),
+            })
+        }
+    }
+
     /// Compiles `root` and the specializations it needs; returns root's id.
     fn compile(&mut self, program: &Program<'_>, root: SpecKey) -> Result<u32, String> {
         if let Some(why) = &self.unavailable {
             return Err(why.clone());
         }
         let start = Instant::now();
-        if self.trampoline.is_none() {
-            let code = backend::trampoline().map_err(|e| e.0)?;
-            let h = self.arena.install_one(&code).map_err(|e| e.to_string())?;
-            // SAFETY: the bytes are the backend's trampoline, which has exactly the
-            // `Trampoline` signature and ABI; they stay installed until `clear`.
-            let f: Trampoline = unsafe { std::mem::transmute(self.arena.entry(h)) };
-            self.trampoline = Some((h, f));
+        if self.entries.is_none() {
+            self.entries = Some(self.install_entries()?);
         }
         let view = View {
             functions: program.functions,

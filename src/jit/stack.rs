@@ -18,14 +18,34 @@ thread_local! {
 /// The lowest stack address compiled code entered from here may use.
 #[inline]
 pub fn stack_limit() -> usize {
-    let marker = 0u8;
-    let sp = std::hint::black_box(&marker) as *const u8 as usize;
+    let sp = stack_pointer();
     if let Some((low, high)) = THREAD_STACK.get() {
         if low <= sp && sp < high {
             return low.saturating_add(STACK_RESERVE);
         }
     }
     limit_elsewhere(sp)
+}
+
+#[inline(always)]
+fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: reads the stack pointer into a register; no memory, no flags.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags));
+    }
+    // SAFETY: as above.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        std::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags));
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        let marker = 0u8;
+        sp = std::hint::black_box(&marker) as *const u8 as usize;
+    }
+    sp
 }
 
 #[cold]

@@ -2,12 +2,13 @@
 //! argument types known in Rust, and an entry that takes argument words directly,
 //! without `Value`s or a specialization lookup.
 
-use super::{Jit, MAX_SPECS};
+use super::{stack_limit, Jit, MAX_SPECS};
 use crate::interp::profile::Profile;
 use crate::interp::tier::Program;
 use crate::jit::ir::{SpecKey, Ty};
 use crate::resolve::FuncId;
 use crate::value::ValueType;
+use grizzly_arch::{JitContext, DIRECT_ARGS, NO_DEOPT};
 
 /// A compiled specialization as a typed handle remembers it: its id and the JIT's
 /// generation when it was last known to be live.
@@ -127,6 +128,40 @@ impl Jit {
         max_depth: u32,
     ) -> Option<u64> {
         debug_assert!(self.is_current(spec));
-        self.run_words(profiles, spec.id, words, max_depth, 1)
+        if words.len() > DIRECT_ARGS {
+            return self.run_words(profiles, spec.id, words, max_depth, 1);
+        }
+        let (direct, code) = match (&self.entries, self.specs.get_mut(spec.id as usize)) {
+            (Some(e), Some(Some(code))) => (e.direct, code),
+            _ => return None,
+        };
+        let mut ctx = JitContext {
+            stack_limit: stack_limit(),
+            depth_budget: max_depth.saturating_sub(1) as u64,
+            deopt_site: NO_DEOPT,
+            ..JitContext::default()
+        };
+        if cfg!(target_arch = "aarch64") {
+            // The instruction barrier code new to this thread needs (free elsewhere).
+            self.arena.prepare_for_execution(code.handle);
+        }
+        let mut a = [0u64; DIRECT_ARGS];
+        a[..words.len()].copy_from_slice(words);
+        // `code.entry` is live code for exactly these argument types (the spec is
+        // current); it leaves by returning or through the direct entry's landing pad.
+        // SAFETY: C-ABI direct entry; the words are passed by value; ctx outlives it.
+        let bits = unsafe { direct(&mut ctx, code.entry, a[0], a[1], a[2], a[3]) };
+        code.entries += 1;
+        self.totals.entries += 1;
+        if ctx.deopt_site == NO_DEOPT && code.ret != Ty::Never {
+            return Some(bits);
+        }
+        let site = if ctx.deopt_site == NO_DEOPT {
+            0
+        } else {
+            ctx.deopt_site
+        };
+        self.fell_back(profiles, spec.id, site);
+        None
     }
 }

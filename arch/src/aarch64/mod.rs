@@ -107,6 +107,45 @@ impl Backend for Aarch64 {
         ops.finalize()
             .map_err(|e| EmitError(format!("trampoline: {e}")))
     }
+
+    fn direct_entry() -> Result<Vec<u8>, EmitError> {
+        let mut ops: VecAssembler<Aarch64Relocation> = VecAssembler::new(0);
+        // AAPCS64: x0 = ctx, x1 = entry, x2-x5 = the argument words.
+        asm!(ops
+            ; stp x29, x30, [sp, #-96]!
+            ; mov x29, sp
+            ; stp x19, x20, [sp, #16]
+            ; stp x21, x22, [sp, #32]
+            ; stp x23, x24, [sp, #48]
+            ; stp x25, x26, [sp, #64]
+            ; stp x27, x28, [sp, #80]
+            ; mov x28, x0
+            ; ldr x27, [x28, #ctx::DEPTH_BUDGET as u32]
+            ; sub sp, sp, #32
+            ; mov x16, sp
+            ; str x16, [x28, #ctx::SAVED_SP as u32]
+            ; adr x16, ->landing
+            ; str x16, [x28, #ctx::LANDING as u32]
+            ; stp x2, x3, [sp]
+            ; stp x4, x5, [sp, #16]
+            ; blr x1
+            ; ->exit:
+            ; mov sp, x29
+            ; ldp x19, x20, [sp, #16]
+            ; ldp x21, x22, [sp, #32]
+            ; ldp x23, x24, [sp, #48]
+            ; ldp x25, x26, [sp, #64]
+            ; ldp x27, x28, [sp, #80]
+            ; ldp x29, x30, [sp], #96
+            ; ret
+            // A deopt exit jumps here from any depth of compiled frames, having
+            // written its site into the context; x29 is still this frame's.
+            ; ->landing:
+            ; b ->exit
+        );
+        ops.finalize()
+            .map_err(|e| EmitError(format!("direct entry: {e}")))
+    }
 }
 
 pub struct Aarch64Masm {
