@@ -350,6 +350,8 @@ impl Engine {
     }
     pub fn set_jit_mode(&mut self, mode: JitMode) {
         self.options.jit = mode;
+        #[cfg(feature = "jit")]
+        self.jit.invalidate_typed();
         self.retarget();
     }
     pub fn threshold(&self) -> u32 {

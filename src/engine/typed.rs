@@ -14,6 +14,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::resolve::FuncId;
 use crate::value::{Value, ValueType};
 use std::marker::PhantomData;
+#[cfg(feature = "jit")]
+use std::sync::atomic::{AtomicU32, AtomicUsize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -136,9 +138,6 @@ native_args!(6; A 0, B 1, C 2, D 3, E 4, F 5);
 native_args!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 native_args!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
-/// No specialization cached.
-const NO_SPEC: u64 = u64::MAX;
-
 /// A handle on a function of one [`Engine`], called with Rust types: made by
 /// [`Engine::typed`], called with [`TypedFunc::call`].
 ///
@@ -156,8 +155,15 @@ pub struct TypedFunc<A, R> {
     engine: u64,
     id: FuncId,
     name: Arc<str>,
-    /// The live specialization for `A` returning `R` (a packed `TypedSpec`), or `NO_SPEC`.
-    spec: AtomicU64,
+    /// The JIT generation in which `spec` and `code` were known to be live (0: none).
+    /// Generations are unique across engines, so a match also means "this engine".
+    /// A call with `&mut Engine` is the only writer that can make them match.
+    generation: AtomicU64,
+    /// The specialization for `A` returning `R`: its id and code address.
+    #[cfg(feature = "jit")]
+    spec: AtomicU32,
+    #[cfg(feature = "jit")]
+    code: AtomicUsize,
     types: PhantomData<fn(A) -> R>,
 }
 
@@ -165,7 +171,7 @@ impl<A, R> std::fmt::Debug for TypedFunc<A, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TypedFunc")
             .field("name", &self.name)
-            .field("compiled", &(self.spec.load(Ordering::Relaxed) != NO_SPEC))
+            .field("compiled", &(self.generation.load(Ordering::Relaxed) != 0))
             .finish()
     }
 }
@@ -206,7 +212,11 @@ impl Engine {
             engine: self.serial,
             id,
             name: Arc::clone(&self.names[id.0 as usize]),
-            spec: AtomicU64::new(NO_SPEC),
+            generation: AtomicU64::new(0),
+            #[cfg(feature = "jit")]
+            spec: AtomicU32::new(0),
+            #[cfg(feature = "jit")]
+            code: AtomicUsize::new(0),
             types: PhantomData,
         };
         if let Some(ret) = handle.refresh(self) {
@@ -236,46 +246,61 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     #[inline]
     pub fn call(&self, engine: &mut Engine, args: A) -> Result<R> {
         #[cfg(feature = "jit")]
-        {
-            let packed = self.spec.load(Ordering::Relaxed);
-            let options = &engine.options;
-            if packed != NO_SPEC
-                && engine.serial == self.engine
-                && options.max_depth >= 1
-                && options.jit != super::JitMode::Off
-            {
-                let spec = crate::jit::TypedSpec::unpack(packed);
-                if !engine.jit.is_current(spec) {
-                    return self.call_revalidated(engine, spec, args);
+        if self.generation.load(Ordering::Relaxed) == engine.jit.generation() {
+            let entry = crate::jit::TypedEntry {
+                id: self.spec.load(Ordering::Relaxed),
+                code: self.code.load(Ordering::Relaxed),
+            };
+            let words = args.to_words();
+            let max_depth = engine.options.max_depth;
+            return match engine.jit.run_typed(entry, words.as_ref(), max_depth) {
+                Ok(bits) => Ok(R::from_bits(bits)),
+                Err(site) => self.call_deoptimized(engine, entry.id, site, args),
+            };
+        }
+        self.call_slow(engine, args)
+    }
+
+    /// A call whose compiled code is not known to be current: it may still be live
+    /// (other code was dropped), it may need compiling (after a redefinition), or the
+    /// interpreter runs the call.
+    #[cold]
+    fn call_slow(&self, engine: &mut Engine, args: A) -> Result<R> {
+        #[cfg(feature = "jit")]
+        if engine.serial == self.engine && usable(engine) {
+            let live = match self.generation.load(Ordering::Relaxed) {
+                0 => None,
+                _ => engine
+                    .jit
+                    .revalidate(self.spec.load(Ordering::Relaxed), self.id.0, A::TYPES),
+            };
+            match live {
+                Some(entry) => self.cache(engine, entry),
+                None => {
+                    self.generation.store(0, Ordering::Relaxed);
+                    let _ = self.refresh(engine);
                 }
-                let max_depth = options.max_depth;
-                let words = args.to_words();
-                if let Some(bits) =
-                    engine
-                        .jit
-                        .run_typed(&mut engine.profiles, spec, words.as_ref(), max_depth)
-                {
-                    return Ok(R::from_bits(bits));
-                }
+            }
+            if self.generation.load(Ordering::Relaxed) == engine.jit.generation() {
+                return self.call(engine, args);
             }
         }
         self.call_interpreted(engine, args)
     }
 
-    /// A call after some specialization was discarded: this handle's may still be live.
     #[cfg(feature = "jit")]
     #[cold]
-    fn call_revalidated(
-        &self,
-        engine: &mut Engine,
-        spec: crate::jit::TypedSpec,
-        args: A,
-    ) -> Result<R> {
-        match engine.jit.revalidate(spec, self.id.0, A::TYPES) {
-            Some(current) => self.spec.store(current.pack(), Ordering::Relaxed),
-            None => self.spec.store(NO_SPEC, Ordering::Relaxed),
-        }
-        self.call(engine, args)
+    fn call_deoptimized(&self, engine: &mut Engine, id: u32, site: u64, args: A) -> Result<R> {
+        engine.jit.typed_fell_back(&mut engine.profiles, id, site);
+        self.call_interpreted(engine, args)
+    }
+
+    #[cfg(feature = "jit")]
+    fn cache(&self, engine: &Engine, entry: crate::jit::TypedEntry) {
+        self.spec.store(entry.id, Ordering::Relaxed);
+        self.code.store(entry.code, Ordering::Relaxed);
+        self.generation
+            .store(engine.jit.generation(), Ordering::Relaxed);
     }
 
     /// The call as [`Engine::call`] makes it, then the result's type checked.
@@ -288,11 +313,6 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
             ));
         }
         let value = engine.call_id(self.id, &self.name, &args.to_values())?;
-        if self.spec.load(Ordering::Relaxed) == NO_SPEC {
-            // Redefined or dropped: compile again for next time (a refusal is remembered
-            // by the JIT, so this costs a lookup on later calls).
-            let _ = self.refresh(engine);
-        }
         R::from_value(&value).ok_or_else(|| {
             Error::new(
                 ErrorKind::Type,
@@ -309,19 +329,17 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     /// Finds or compiles the specialization for `A` and caches it; its result type.
     fn refresh(&self, engine: &mut Engine) -> Option<ValueType> {
         #[cfg(feature = "jit")]
-        if engine.options.jit != super::JitMode::Off {
-            if engine.functions.get(self.id.0 as usize)?.is_none() {
-                return None;
-            }
+        if usable(engine) {
+            engine.functions.get(self.id.0 as usize)?.as_ref()?;
             let program = crate::interp::tier::Program {
                 functions: &engine.functions,
                 names: &engine.names,
                 profiles: &mut engine.profiles,
                 max_depth: engine.options.max_depth,
             };
-            if let Ok((spec, Some(ret))) = engine.jit.typed_spec(program, self.id.0, A::TYPES) {
+            if let Ok((entry, Some(ret))) = engine.jit.typed_spec(program, self.id.0, A::TYPES) {
                 if ret == R::TYPE {
-                    self.spec.store(spec.pack(), Ordering::Relaxed);
+                    self.cache(engine, entry);
                 }
                 return Some(ret);
             }
@@ -329,4 +347,10 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         let _ = engine;
         None
     }
+}
+
+/// Whether typed handles may enter compiled code in `engine`.
+#[cfg(feature = "jit")]
+fn usable(engine: &Engine) -> bool {
+    engine.options.jit != super::JitMode::Off && engine.options.max_depth >= 1
 }

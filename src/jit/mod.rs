@@ -18,7 +18,7 @@ mod status;
 mod typed;
 
 pub use status::Listed;
-pub use typed::TypedSpec;
+pub use typed::TypedEntry;
 
 use crate::interp::tier::{Program, Tier};
 use crate::interp::Function;
@@ -89,6 +89,13 @@ struct Totals {
     discarded: u64,
 }
 
+/// A generation no engine has had: a handle that matches one engine's generation
+/// cannot belong to another.
+fn next_generation() -> u64 {
+    static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The trampoline (arguments in an array: `Engine::call`) and the direct entry
 /// (arguments in registers: typed handles).
 struct Entries {
@@ -111,9 +118,12 @@ pub struct Jit {
     totals: Totals,
     args: Vec<u64>,
     /// Changes whenever a specialization is discarded (and at `clear`, after which
-    /// spec ids restart): a typed handle whose cached spec has the current generation
-    /// needs no liveness check.
-    generation: u32,
+    /// spec ids restart, and when typed handles must stop entering compiled code):
+    /// a typed handle whose cached code has the current generation needs no
+    /// liveness check. Unique across engines (see `next_generation`).
+    generation: u64,
+    /// The context of typed entries.
+    ctx: JitContext,
     /// Specializations compiled while some callee was undefined (dropped by any definition).
     undefined_callees: Vec<u32>,
     /// Functions with a refusal that names a callee (forgotten at any definition).
@@ -135,7 +145,8 @@ impl Jit {
             funcs: Vec::new(),
             totals: Totals::default(),
             args: Vec::new(),
-            generation: 0,
+            generation: next_generation(),
+            ctx: JitContext::default(),
             undefined_callees: Vec::new(),
             callee_refusals: Vec::new(),
         }
@@ -153,7 +164,7 @@ impl Jit {
         self.entries = None;
         self.arena.clear();
         self.totals = Totals::default();
-        self.generation = self.generation.wrapping_add(1);
+        self.generation = next_generation();
         self.undefined_callees.clear();
         self.callee_refusals.clear();
     }
@@ -220,7 +231,7 @@ impl Jit {
             }
             self.arena.release(spec.handle);
             self.totals.discarded += 1;
-            self.generation = self.generation.wrapping_add(1);
+            self.generation = next_generation();
             work.extend(spec.callers);
         }
     }

@@ -2,33 +2,22 @@
 //! argument types known in Rust, and an entry that takes argument words directly,
 //! without `Value`s or a specialization lookup.
 
-use super::{stack_limit, Jit, MAX_SPECS};
+use super::{next_generation, stack_limit, Jit, MAX_SPECS};
 use crate::interp::profile::Profile;
 use crate::interp::tier::Program;
 use crate::jit::ir::{SpecKey, Ty};
 use crate::resolve::FuncId;
 use crate::value::ValueType;
-use grizzly_arch::{JitContext, DIRECT_ARGS, NO_DEOPT};
+use grizzly_arch::{JitContext, DIRECT_ARGS, NO_DEOPT, STATUS_OK};
 
-/// A compiled specialization as a typed handle remembers it: its id and the JIT's
-/// generation when it was last known to be live.
+/// What a typed handle caches of its compiled specialization: valid while the JIT's
+/// generation is the one the handle cached with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TypedSpec {
-    id: u32,
-    generation: u32,
-}
-
-impl TypedSpec {
-    /// Packed into one word, so that a handle can cache it in an atomic.
-    pub fn pack(self) -> u64 {
-        (u64::from(self.generation) << 32) | u64::from(self.id)
-    }
-    pub fn unpack(word: u64) -> TypedSpec {
-        TypedSpec {
-            id: word as u32,
-            generation: (word >> 32) as u32,
-        }
-    }
+pub struct TypedEntry {
+    /// The spec id.
+    pub id: u32,
+    /// The compiled code's entry address.
+    pub code: usize,
 }
 
 fn ty_of(t: ValueType) -> Option<Ty> {
@@ -48,7 +37,7 @@ impl Jit {
         program: Program<'_>,
         func: u32,
         types: &[ValueType],
-    ) -> Result<(TypedSpec, Option<ValueType>), String> {
+    ) -> Result<(TypedEntry, Option<ValueType>), String> {
         let args = types
             .iter()
             .map(|&t| ty_of(t).ok_or("only int, float and bool arguments are compiled"))
@@ -80,29 +69,38 @@ impl Jit {
                 }
             }
         };
-        let ret = match self.specs[id as usize].as_ref().map(|s| s.ret) {
-            Some(Ty::Int) => Some(ValueType::Int),
-            Some(Ty::Float) => Some(ValueType::Float),
-            Some(Ty::Bool) => Some(ValueType::Bool),
-            _ => None,
+        let Some(spec) = self.specs[id as usize].as_ref() else {
+            return Err("discarded".into());
         };
-        let spec = TypedSpec {
+        let ret = match spec.ret {
+            Ty::Int => Some(ValueType::Int),
+            Ty::Float => Some(ValueType::Float),
+            Ty::Bool => Some(ValueType::Bool),
+            Ty::Never => None,
+        };
+        let spec = TypedEntry {
             id,
-            generation: self.generation,
+            code: spec.entry as usize,
         };
         Ok((spec, ret))
     }
 
-    /// Whether `spec` is certainly live: nothing was discarded since it was cached.
+    /// Typed handles whose code was cached with this generation may enter it.
     #[inline]
-    pub fn is_current(&self, spec: TypedSpec) -> bool {
-        spec.generation == self.generation
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
-    /// `spec`, cached before some discard, as a current spec if it is still the live
-    /// specialization of `func` for `types`.
-    pub fn revalidate(&self, spec: TypedSpec, func: u32, types: &[ValueType]) -> Option<TypedSpec> {
-        let live = self.specs.get(spec.id as usize)?.as_ref()?;
+    /// Typed handles must look again before entering compiled code (the JIT was
+    /// turned off, say).
+    pub fn invalidate_typed(&mut self) {
+        self.generation = next_generation();
+    }
+
+    /// Spec `id` as an entry, if it is still the live specialization of `func` for
+    /// `types` (a handle cached it in an earlier generation).
+    pub fn revalidate(&self, id: u32, func: u32, types: &[ValueType]) -> Option<TypedEntry> {
+        let live = self.specs.get(id as usize)?.as_ref()?;
         let same = live.key.func.0 == func
             && live.key.args.len() == types.len()
             && live
@@ -111,57 +109,108 @@ impl Jit {
                 .iter()
                 .zip(types)
                 .all(|(&t, &v)| ty_of(v) == Some(t));
-        same.then_some(TypedSpec {
-            id: spec.id,
-            generation: self.generation,
+        same.then_some(TypedEntry {
+            id,
+            code: live.entry as usize,
         })
     }
 
-    /// Enters `spec` (current: see [`Jit::is_current`]) at call depth 1 with `words`
-    /// of its argument types: the result's bits, or `None` when it deoptimized.
+    /// Enters `entry` (cached in the current generation) at call depth 1 with
+    /// `words` of its argument types: the result's bits, or the deopt site when it
+    /// deoptimized (give it to [`Jit::typed_fell_back`]).
     #[inline]
     pub fn run_typed(
         &mut self,
-        profiles: &mut [Profile],
-        spec: TypedSpec,
+        entry: TypedEntry,
         words: &[u64],
         max_depth: u32,
-    ) -> Option<u64> {
-        debug_assert!(self.is_current(spec));
-        if words.len() > DIRECT_ARGS {
-            return self.run_words(profiles, spec.id, words, max_depth, 1);
+    ) -> Result<u64, u64> {
+        let direct = match &self.entries {
+            Some(e) if words.len() <= DIRECT_ARGS => e.direct,
+            _ => return self.run_typed_words(entry, words, max_depth),
+        };
+        if cfg!(target_arch = "aarch64") {
+            self.barrier(entry.id);
         }
-        let (direct, code) = match (&self.entries, self.specs.get_mut(spec.id as usize)) {
-            (Some(e), Some(Some(code))) => (e.direct, code),
-            _ => return None,
+        self.ctx.stack_limit = stack_limit();
+        self.ctx.depth_budget = max_depth.saturating_sub(1) as u64;
+        self.ctx.deopt_site = NO_DEOPT;
+        let mut a = [0u64; DIRECT_ARGS];
+        a[..words.len()].copy_from_slice(words);
+        // The code is live and of exactly these argument types (its generation is
+        // current); it leaves by returning or through the direct entry's landing pad.
+        // SAFETY: C-ABI direct entry; the words are passed by value; ctx outlives it.
+        let bits = unsafe {
+            direct(
+                &mut self.ctx,
+                entry.code as *const u8,
+                a[0],
+                a[1],
+                a[2],
+                a[3],
+            )
+        };
+        self.totals.entries += 1;
+        if let Some(Some(spec)) = self.specs.get_mut(entry.id as usize) {
+            spec.entries += 1;
+        }
+        match self.ctx.deopt_site {
+            NO_DEOPT => Ok(bits),
+            site => Err(site),
+        }
+    }
+
+    /// More arguments than the direct entry takes: through the trampoline.
+    #[cold]
+    fn run_typed_words(
+        &mut self,
+        entry: TypedEntry,
+        words: &[u64],
+        max_depth: u32,
+    ) -> Result<u64, u64> {
+        let Some(tramp) = self.entries.as_ref().map(|e| e.trampoline) else {
+            return Err(0);
         };
         let mut ctx = JitContext {
             stack_limit: stack_limit(),
             depth_budget: max_depth.saturating_sub(1) as u64,
-            deopt_site: NO_DEOPT,
             ..JitContext::default()
         };
+        let mut result = 0u64;
         if cfg!(target_arch = "aarch64") {
-            // The instruction barrier code new to this thread needs (free elsewhere).
-            self.arena.prepare_for_execution(code.handle);
+            self.barrier(entry.id);
         }
-        let mut a = [0u64; DIRECT_ARGS];
-        a[..words.len()].copy_from_slice(words);
-        // `code.entry` is live code for exactly these argument types (the spec is
-        // current); it leaves by returning or through the direct entry's landing pad.
-        // SAFETY: C-ABI direct entry; the words are passed by value; ctx outlives it.
-        let bits = unsafe { direct(&mut ctx, code.entry, a[0], a[1], a[2], a[3]) };
-        code.entries += 1;
-        self.totals.entries += 1;
-        if ctx.deopt_site == NO_DEOPT && code.ret != Ty::Never {
-            return Some(bits);
-        }
-        let site = if ctx.deopt_site == NO_DEOPT {
-            0
-        } else {
-            ctx.deopt_site
+        // SAFETY: as in `run_typed`; `words` holds `words.len()` words; ctx and
+        // result outlive the call.
+        let status = unsafe {
+            tramp(
+                entry.code as *const u8,
+                words.as_ptr(),
+                words.len(),
+                &mut ctx,
+                &mut result,
+            )
         };
-        self.fell_back(profiles, spec.id, site);
-        None
+        self.totals.entries += 1;
+        if let Some(Some(spec)) = self.specs.get_mut(entry.id as usize) {
+            spec.entries += 1;
+        }
+        match status {
+            STATUS_OK => Ok(result),
+            _ => Err(ctx.deopt_site),
+        }
+    }
+
+    /// A typed entry of spec `id` deoptimized at `site`: the interpreter reruns the call.
+    #[cold]
+    pub fn typed_fell_back(&mut self, profiles: &mut [Profile], id: u32, site: u64) {
+        self.fell_back(profiles, id, site);
+    }
+
+    /// The instruction barrier code new to this thread needs (AArch64 only).
+    fn barrier(&self, id: u32) {
+        if let Some(Some(spec)) = self.specs.get(id as usize) {
+            self.arena.prepare_for_execution(spec.handle);
+        }
     }
 }
