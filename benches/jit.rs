@@ -10,9 +10,13 @@
 //!   in the interpreter, and a native Rust closure; a typed handle (`Engine::typed`)
 //!   and a Rust function pointer.
 //!
+//! - batch calls: `TypedFunc::call_batch` of `add1` over a column of 10,000 rows,
+//!   typed calls row by row, and Rust loops over the same function (inlined, and
+//!   called through a function pointer).
+//!
 //! `cargo bench --bench jit` prints criterion's estimates, then the tables.
 //! `GRIZZLY_BENCH=collatz,fib,call` limits the run: a word names a program, a
-//! function, `compile` (every function) or `call` (the call overhead).
+//! function, `compile` (every function), `call` (the call overhead) or `batch`.
 
 use criterion::{Criterion, SamplingMode};
 use grizzly::{Engine, JitMode, Value};
@@ -430,6 +434,58 @@ fn bench_call(c: &mut Criterion) {
     println!("\nInterpreter / JIT: {:.2}x", t_interp / t_jit);
 }
 
+/// Rows per batch in the `batch` group.
+const BATCH_ROWS: usize = 10_000;
+
+/// A batch call of `add1` over a column against Rust loops over the same function.
+fn bench_batch(c: &mut Criterion) {
+    const ADD1: &str = "FUNCTION add1(x) => x + 1";
+    let mut engine = Engine::builder().jit(JitMode::On).build();
+    engine.run(ADD1).expect("add1 defines");
+    let add1 = engine
+        .typed::<(i64,), i64>("add1")
+        .expect("a handle on add1");
+    let xs: Vec<i64> = (0..BATCH_ROWS as i64).collect();
+    let before = engine.jit_stats();
+    let got = add1.call_batch(&mut engine, (&xs,)).expect("add1 runs");
+    assert_eq!(
+        engine.jit_stats().entries - before.entries,
+        BATCH_ROWS as u64,
+        "the batch did not run in compiled code"
+    );
+    // The same function in Rust, overflow check included.
+    fn add1_native(x: i64) -> Option<i64> {
+        x.checked_add(1)
+    }
+    let native = |xs: &[i64]| -> Option<Vec<i64>> { xs.iter().map(|&x| add1_native(x)).collect() };
+    assert_eq!(native(&xs).as_deref(), Some(&got[..]));
+    let pointer: fn(i64) -> Option<i64> = black_box(add1_native);
+    let native_calls =
+        |xs: &[i64]| -> Option<Vec<i64>> { xs.iter().map(|&x| pointer(x)).collect() };
+
+    let mut group = c.benchmark_group("batch");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .throughput(criterion::Throughput::Elements(BATCH_ROWS as u64));
+    group.bench_function("jit", |b| {
+        b.iter(|| add1.call_batch(&mut engine, (black_box(&xs[..]),)))
+    });
+    group.bench_function("typed_calls", |b| {
+        b.iter(|| {
+            black_box(&xs)
+                .iter()
+                .map(|&x| add1.call(&mut engine, (x,)))
+                .collect::<Result<Vec<i64>, _>>()
+        })
+    });
+    group.bench_function("native_loop", |b| b.iter(|| native(black_box(&xs))));
+    group.bench_function("native_calls", |b| b.iter(|| native_calls(black_box(&xs))));
+    group.finish();
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     let only = std::env::var("GRIZZLY_BENCH").ok();
@@ -449,6 +505,9 @@ fn main() {
     bench_compile(&mut c, &targets, &wanted);
     if word("call") {
         bench_call(&mut c);
+    }
+    if word("batch") {
+        bench_batch(&mut c);
     }
     c.final_summary();
 }

@@ -16,8 +16,10 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+mod native;
 mod typed;
-pub use typed::{NativeArgs, NativeType, TypedFunc};
+pub use native::{NativeArgs, NativeType};
+pub use typed::TypedFunc;
 
 /// Engines are numbered, so that a typed handle can tell its own.
 static ENGINES: AtomicU64 = AtomicU64::new(0);

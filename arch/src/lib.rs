@@ -170,6 +170,24 @@ pub type DirectEntry = unsafe extern "C" fn(
     a3: u64,
 ) -> u64;
 
+/// Arguments a batch entry takes at most.
+pub const BATCH_ARGS: usize = 8;
+
+/// What [`Backend::batch_entry`] is, for functions of `nargs` arguments: calls
+/// compiled function `entry` once per row, `rows` times; row `i`'s arguments are
+/// `columns[j][i]` for `j < nargs`, and its result's bits go to `out[i]`. Returns the
+/// number of rows done: fewer than `rows` when the next row deoptimized (its site is
+/// in `ctx.deopt_site`).
+///
+/// Batch calls' way in: one entry for a whole column, no Rust between rows.
+pub type BatchEntry = unsafe extern "C" fn(
+    ctx: *mut JitContext,
+    entry: *const u8,
+    columns: *const *const u64,
+    rows: usize,
+    out: *mut u64,
+) -> usize;
+
 /// A deopt site no code generator uses (see [`DirectEntry`]).
 pub const NO_DEOPT: u64 = u64::MAX;
 
@@ -193,6 +211,9 @@ pub trait Backend {
     fn trampoline() -> Result<Vec<u8>, EmitError>;
     /// The direct entry's code (position independent; see [`DirectEntry`]).
     fn direct_entry() -> Result<Vec<u8>, EmitError>;
+    /// The batch entry's code for functions of `nargs` arguments, at most
+    /// [`BATCH_ARGS`] (position independent; see [`BatchEntry`]).
+    fn batch_entry(nargs: usize) -> Result<Vec<u8>, EmitError>;
 }
 
 /// What the template code generator asks of an architecture. Two-address form: an

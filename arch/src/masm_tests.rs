@@ -444,3 +444,115 @@ fn helpers_calls_and_conversions() {
         assert_eq!(r as i64, 1 - b);
     }
 }
+
+/// `f(x, y) = x + y` compiled, deoptimizing (site 9) on overflow, run by the batch
+/// entry over two columns: `(rows done, deopt site)`.
+fn batch_add(xs: &[i64], ys: &[i64], out: &mut [u64]) -> (usize, u64) {
+    let mut m = Native::masm();
+    let deopt = m.new_label();
+    m.set_frame(0, 0);
+    m.prologue(deopt);
+    m.mov(A, Src::Mem(Mem::Param(0)));
+    m.int_op(IntOp::Add, A, Src::Mem(Mem::Param(1)), deopt);
+    m.ret(Src::Reg(A));
+    m.deopt_exit(deopt, 9);
+    let code = m.finish(0, 0).expect("assembles");
+    let batch = Native::batch_entry(2).expect("batch entry assembles");
+    let mut arena = CodeArena::new(1 << 20);
+    let handles = arena.install(&[&batch, &code]).expect("installs");
+    // SAFETY: the first piece is the batch entry, which has the `BatchEntry` ABI.
+    let f: BatchEntry = unsafe { std::mem::transmute(arena.entry(handles[0])) };
+    let mut ctx = JitContext {
+        depth_budget: 100,
+        ..JitContext::default()
+    };
+    let rows = xs.len().min(ys.len()).min(out.len());
+    let columns = [xs.as_ptr() as *const u64, ys.as_ptr() as *const u64];
+    // SAFETY: both columns and `out` hold at least `rows` words; the second piece is
+    // a complete function of two parameters in the compiled-code convention.
+    let done = unsafe {
+        f(
+            &mut ctx,
+            arena.entry(handles[1]),
+            columns.as_ptr(),
+            rows,
+            out.as_mut_ptr(),
+        )
+    };
+    (done, ctx.deopt_site)
+}
+
+#[test]
+fn the_batch_entry_calls_once_per_row_and_stops_at_a_deopting_row() {
+    let xs: Vec<i64> = (0..1000).map(|i| i * 3 - 500).collect();
+    let mut ys: Vec<i64> = (0..1000).map(|i| 7 - i).collect();
+    ys[600] = i64::MAX;
+    let mut out = vec![0u64; 1000];
+    let (done, site) = batch_add(&xs, &ys, &mut out);
+    assert_eq!((done, site), (600, 9), "stops at the overflowing row");
+    for i in 0..600 {
+        assert_eq!(out[i] as i64, xs[i] + ys[i], "row {i}");
+    }
+    assert_eq!(out[600], 0, "the deoptimized row is not written");
+    // Resuming after that row finishes the columns.
+    let (done, _) = batch_add(&xs[601..], &ys[601..], &mut out[601..]);
+    assert_eq!(done, 399);
+    for i in 601..1000 {
+        assert_eq!(out[i] as i64, xs[i] + ys[i], "row {i}");
+    }
+    // No rows: nothing is called, nothing written.
+    let (done, _) = batch_add(&[], &[], &mut []);
+    assert_eq!(done, 0);
+}
+
+#[test]
+fn a_batch_entry_for_every_argument_count_passes_each_column() {
+    for nargs in 0..=BATCH_ARGS {
+        // f(a0, .., an) = 1 * a0 + 2 * a1 + ... (distinguishes the columns)
+        let mut m = Native::masm();
+        let deopt = m.new_label();
+        m.set_frame(0, 0);
+        m.prologue(deopt);
+        m.mov(A, Src::Imm(0));
+        for j in 0..nargs {
+            m.mov(B, Src::Mem(Mem::Param(j as u32)));
+            m.int_op(IntOp::Mul, B, Src::Imm(j as i64 + 1), deopt);
+            m.int_op(IntOp::Add, A, Src::Reg(B), deopt);
+        }
+        m.ret(Src::Reg(A));
+        m.deopt_exit(deopt, 3);
+        let code = m.finish(0, 0).expect("assembles");
+        let batch = Native::batch_entry(nargs).expect("batch entry assembles");
+        let mut arena = CodeArena::new(1 << 20);
+        let handles = arena.install(&[&batch, &code]).expect("installs");
+        // SAFETY: the first piece is the batch entry, which has the `BatchEntry` ABI.
+        let f: BatchEntry = unsafe { std::mem::transmute(arena.entry(handles[0])) };
+        const ROWS: usize = 7;
+        let columns: Vec<Vec<i64>> = (0..nargs)
+            .map(|j| (0..ROWS as i64).map(|i| i * 100 + j as i64).collect())
+            .collect();
+        let pointers: Vec<*const u64> = columns.iter().map(|c| c.as_ptr() as *const u64).collect();
+        let mut out = [0u64; ROWS];
+        let mut ctx = JitContext {
+            depth_budget: 10,
+            ..JitContext::default()
+        };
+        // SAFETY: `nargs` columns and `out` of `ROWS` words each; the second piece is
+        // a complete function of `nargs` parameters in the compiled-code convention.
+        let done = unsafe {
+            f(
+                &mut ctx,
+                arena.entry(handles[1]),
+                pointers.as_ptr(),
+                ROWS,
+                out.as_mut_ptr(),
+            )
+        };
+        assert_eq!(done, ROWS, "{nargs} arguments");
+        for (i, &got) in out.iter().enumerate() {
+            let want: i64 = (0..nargs).map(|j| (j as i64 + 1) * columns[j][i]).sum();
+            assert_eq!(got as i64, want, "{nargs} arguments, row {i}");
+        }
+    }
+    assert!(Native::batch_entry(BATCH_ARGS + 1).is_err());
+}

@@ -138,6 +138,84 @@ impl Backend for X64 {
         ops.finalize()
             .map_err(|e| EmitError(format!("direct entry: {e}")))
     }
+
+    fn batch_entry(nargs: usize) -> Result<Vec<u8>, EmitError> {
+        if nargs > crate::BATCH_ARGS {
+            return Err(EmitError(format!("a batch entry for {nargs} arguments")));
+        }
+        let mut ops: VecAssembler<X64Relocation> = VecAssembler::new(0);
+        // System V: rdi = ctx, rsi = entry, rdx = columns, rcx = rows, r8 = out.
+        // Compiled code keeps only r15 (the context), so the loop's state lives in
+        // the frame: the outgoing arguments at rsp, then the entry, the row count,
+        // `out`, the current row and the column addresses.
+        let n = nargs as i32;
+        let entry = 8 * n;
+        let (rows, out, row, columns) = (entry + 8, entry + 16, entry + 24, entry + 32);
+        // Entry rsp was 8 mod 16 and six registers are pushed: the frame is 8 mod 16.
+        let frame = columns + 8 * n + 8;
+        asm!(ops
+            ; push rbp
+            ; push rbx
+            ; push r12
+            ; push r13
+            ; push r14
+            ; push r15
+            ; sub rsp, frame
+            ; mov r15, rdi
+            ; mov QWORD [rsp + entry], rsi
+            ; mov QWORD [rsp + rows], rcx
+            ; mov QWORD [rsp + out], r8
+            ; mov QWORD [rsp + row], 0
+        );
+        for j in 0..n {
+            asm!(ops
+                ; mov rax, QWORD [rdx + 8 * j]
+                ; mov QWORD [rsp + columns + 8 * j], rax
+            );
+        }
+        asm!(ops
+            ; mov QWORD [r15 + ctx::SAVED_SP], rsp
+            ; lea rax, [->landing]
+            ; mov QWORD [r15 + ctx::LANDING], rax
+            ; ->row:
+            ; mov rax, QWORD [rsp + row]
+            ; cmp rax, QWORD [rsp + rows]
+            ; jae ->done
+            ; mov r14, QWORD [r15 + ctx::DEPTH_BUDGET]
+        );
+        for j in 0..n {
+            asm!(ops
+                ; mov rdx, QWORD [rsp + columns + 8 * j]
+                ; mov rdx, QWORD [rdx + rax * 8]
+                ; mov QWORD [rsp + 8 * j], rdx
+            );
+        }
+        asm!(ops
+            ; call QWORD [rsp + entry]
+            ; mov rcx, QWORD [rsp + row]
+            ; mov rdx, QWORD [rsp + out]
+            ; mov QWORD [rdx + rcx * 8], rax
+            ; inc rcx
+            ; mov QWORD [rsp + row], rcx
+            ; jmp ->row
+            // A deopt exit jumps here from any depth of compiled frames, having
+            // written its site into the context; the row it was on is not done.
+            ; ->landing:
+            ; mov rsp, QWORD [r15 + ctx::SAVED_SP]
+            ; ->done:
+            ; mov rax, QWORD [rsp + row]
+            ; add rsp, frame
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop r12
+            ; pop rbx
+            ; pop rbp
+            ; ret
+        );
+        ops.finalize()
+            .map_err(|e| EmitError(format!("batch entry: {e}")))
+    }
 }
 
 pub struct X64Masm {

@@ -9,134 +9,16 @@
 //! error is always the interpreter's; a gone specialization is looked up or compiled
 //! again at that call.
 
+use super::native::{NativeArgs, NativeType};
 use super::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::resolve::FuncId;
-use crate::value::{Value, ValueType};
+use crate::value::ValueType;
 use std::marker::PhantomData;
 #[cfg(feature = "jit")]
 use std::sync::atomic::{AtomicU32, AtomicUsize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-mod sealed {
-    pub trait Sealed {}
-}
-
-/// A Rust type that passes to and from PL-GRIZZLY as a value: `i64` (int), `f64`
-/// (float) or `bool`.
-pub trait NativeType: Copy + sealed::Sealed + 'static {
-    /// The PL-GRIZZLY type.
-    const TYPE: ValueType;
-    #[doc(hidden)]
-    fn to_bits(self) -> u64;
-    #[doc(hidden)]
-    fn from_bits(bits: u64) -> Self;
-    /// As a [`Value`].
-    fn to_value(self) -> Value;
-    /// From a [`Value`] of exactly this type.
-    fn from_value(value: &Value) -> Option<Self>;
-}
-
-impl sealed::Sealed for i64 {}
-impl NativeType for i64 {
-    const TYPE: ValueType = ValueType::Int;
-    fn to_bits(self) -> u64 {
-        self as u64
-    }
-    fn from_bits(bits: u64) -> i64 {
-        bits as i64
-    }
-    fn to_value(self) -> Value {
-        Value::Int(self)
-    }
-    fn from_value(value: &Value) -> Option<i64> {
-        match value {
-            Value::Int(i) => Some(*i),
-            _ => None,
-        }
-    }
-}
-
-impl sealed::Sealed for f64 {}
-impl NativeType for f64 {
-    const TYPE: ValueType = ValueType::Float;
-    fn to_bits(self) -> u64 {
-        self.to_bits()
-    }
-    fn from_bits(bits: u64) -> f64 {
-        f64::from_bits(bits)
-    }
-    fn to_value(self) -> Value {
-        Value::Float(self)
-    }
-    fn from_value(value: &Value) -> Option<f64> {
-        match value {
-            Value::Float(f) => Some(*f),
-            _ => None,
-        }
-    }
-}
-
-impl sealed::Sealed for bool {}
-impl NativeType for bool {
-    const TYPE: ValueType = ValueType::Bool;
-    fn to_bits(self) -> u64 {
-        self as u64
-    }
-    fn from_bits(bits: u64) -> bool {
-        bits != 0
-    }
-    fn to_value(self) -> Value {
-        Value::Bool(self)
-    }
-    fn from_value(value: &Value) -> Option<bool> {
-        match value {
-            Value::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-}
-
-/// The argument list of a typed handle: `()` or a tuple of up to eight
-/// [`NativeType`]s, e.g. `(i64, f64)`. A one-argument function takes `(i64,)`.
-pub trait NativeArgs: Copy + sealed::Sealed + 'static {
-    /// The PL-GRIZZLY types, in order.
-    const TYPES: &'static [ValueType];
-    #[doc(hidden)]
-    type Words: AsRef<[u64]>;
-    #[doc(hidden)]
-    fn to_words(self) -> Self::Words;
-    /// As [`Value`]s.
-    fn to_values(self) -> Vec<Value>;
-}
-
-macro_rules! native_args {
-    ($n:literal; $($t:ident $i:tt),*) => {
-        impl<$($t: NativeType),*> sealed::Sealed for ($($t,)*) {}
-        impl<$($t: NativeType),*> NativeArgs for ($($t,)*) {
-            const TYPES: &'static [ValueType] = &[$($t::TYPE),*];
-            type Words = [u64; $n];
-            #[inline]
-            fn to_words(self) -> [u64; $n] {
-                [$(self.$i.to_bits()),*]
-            }
-            fn to_values(self) -> Vec<Value> {
-                vec![$(self.$i.to_value()),*]
-            }
-        }
-    };
-}
-
-native_args!(0;);
-native_args!(1; A 0);
-native_args!(2; A 0, B 1);
-native_args!(3; A 0, B 1, C 2);
-native_args!(4; A 0, B 1, C 2, D 3);
-native_args!(5; A 0, B 1, C 2, D 3, E 4);
-native_args!(6; A 0, B 1, C 2, D 3, E 4, F 5);
-native_args!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-native_args!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
 /// A handle on a function of one [`Engine`], called with Rust types: made by
 /// [`Engine::typed`], called with [`TypedFunc::call`].
@@ -259,6 +141,96 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
             };
         }
         self.call_slow(engine, args)
+    }
+
+    /// Calls the function once per row of `columns` (a slice per argument, all of
+    /// one length) and returns the results in row order.
+    ///
+    /// With columns of `i64` and `f64`, compiled code runs row after row without
+    /// returning to Rust; with a `bool` column each row is a [`TypedFunc::call`]. A
+    /// row that deoptimizes runs in the interpreter, and the batch goes on after it.
+    /// The first row whose call fails ends the batch with its error, the
+    /// interpreter's.
+    ///
+    /// ```
+    /// use grizzly::Engine;
+    /// let mut engine = Engine::new();
+    /// engine.run("FUNCTION price(net, rate) => net * (1.0 + rate)").unwrap();
+    /// let price = engine.typed::<(f64, f64), f64>("price").unwrap();
+    /// let net = [10.0, 20.0, 40.0];
+    /// let rate = [0.5, 0.25, 0.0];
+    /// assert_eq!(price.call_batch(&mut engine, (&net, &rate)).unwrap(), [15.0, 25.0, 40.0]);
+    ///
+    /// engine.run("FUNCTION double(x) => x * 2").unwrap();
+    /// let double = engine.typed::<(i64,), i64>("double").unwrap();
+    /// let err = double.call_batch(&mut engine, (&[1, i64::MAX, 3],)).unwrap_err();
+    /// assert_eq!(err.message(), "integer overflow");
+    /// ```
+    pub fn call_batch(&self, engine: &mut Engine, columns: A::Columns<'_>) -> Result<Vec<R>> {
+        let rows = A::rows(columns).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Usage,
+                format!(
+                    "a batch call of '{}' needs one column per argument, all of one length",
+                    self.name
+                ),
+            )
+        })?;
+        let mut out: Vec<u64> = Vec::with_capacity(rows);
+        while out.len() < rows {
+            #[cfg(feature = "jit")]
+            if self.run_columns(engine, columns, rows, &mut out)? {
+                continue;
+            }
+            let row = A::row(columns, out.len());
+            out.push(self.call(engine, row)?.to_bits());
+        }
+        Ok(out.into_iter().map(R::from_bits).collect())
+    }
+
+    /// Runs the rows from `out.len()` on in compiled code, if it is current and
+    /// the columns are of words, and the row after a deopt in the interpreter;
+    /// false when it could not start.
+    #[cfg(feature = "jit")]
+    fn run_columns(
+        &self,
+        engine: &mut Engine,
+        columns: A::Columns<'_>,
+        rows: usize,
+        out: &mut Vec<u64>,
+    ) -> Result<bool> {
+        let from = out.len();
+        let current = self.generation.load(Ordering::Relaxed) == engine.jit.generation();
+        let Some(pointers) = A::word_columns(columns, from).filter(|_| current) else {
+            return Ok(false);
+        };
+        let entry = crate::jit::TypedEntry {
+            id: self.spec.load(Ordering::Relaxed),
+            code: self.code.load(Ordering::Relaxed),
+        };
+        let max_depth = engine.options.max_depth;
+        // SAFETY: every column holds `rows` words (`A::rows` checked the lengths; word
+        // columns are `i64` or `f64`), so `rows - from` from row `from`; `out` has
+        // capacity for `rows` words, so `rows - from` after its `from`.
+        let ran = unsafe {
+            let out = out.as_mut_ptr().add(from);
+            engine
+                .jit
+                .run_batch(entry, pointers.as_ref(), rows - from, out, max_depth)
+        };
+        let Some((done, deopt)) = ran else {
+            return Ok(false);
+        };
+        // SAFETY: the batch entry wrote the results of the `done` rows after `from`.
+        unsafe { out.set_len(from + done) };
+        if let Some(site) = deopt {
+            engine
+                .jit
+                .typed_fell_back(&mut engine.profiles, entry.id, site);
+            let row = A::row(columns, from + done);
+            out.push(self.call_interpreted(engine, row)?.to_bits());
+        }
+        Ok(true)
     }
 
     /// A call whose compiled code is not known to be current: it may still be live

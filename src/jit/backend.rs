@@ -43,6 +43,19 @@ pub fn direct_entry() -> Result<Vec<u8>, EmitError> {
     Err(EmitError(available().unwrap_err()))
 }
 
+pub fn batch_entry(nargs: usize) -> Result<Vec<u8>, EmitError> {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    {
+        use grizzly_arch::Backend;
+        Native::batch_entry(nargs)
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        let _ = nargs;
+        Err(EmitError(available().unwrap_err()))
+    }
+}
+
 pub fn generate(f: &TFunction, spec: u32, link: &dyn Linkage) -> Result<Emitted, EmitError> {
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     {

@@ -27,7 +27,7 @@ use crate::syntax::ast::Span;
 use crate::value::Value;
 use codegen::{decode_site, Linkage};
 use grizzly_arch::arena::{CodeArena, CodeHandle};
-use grizzly_arch::{DirectEntry, JitContext, Trampoline, STATUS_OK};
+use grizzly_arch::{BatchEntry, DirectEntry, JitContext, Trampoline, BATCH_ARGS, STATUS_OK};
 use ir::{DeoptReason, SpecKey, TBody, TExpr, TKind, Ty};
 use stack::stack_limit;
 use std::collections::HashMap;
@@ -96,11 +96,14 @@ fn next_generation() -> u64 {
     GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// The trampoline (arguments in an array: `Engine::call`) and the direct entry
-/// (arguments in registers: typed handles).
+/// The ways in from Rust: the trampoline (arguments in an array: `Engine::call`),
+/// the direct entry (arguments in registers: typed handles) and the batch entry
+/// (columns of arguments: batch calls).
 struct Entries {
     trampoline: Trampoline,
     direct: DirectEntry,
+    /// By argument count.
+    batch: [BatchEntry; BATCH_ARGS + 1],
 }
 
 /// The JIT of one engine.
@@ -400,19 +403,27 @@ impl Jit {
     }
 
     fn install_entries(&mut self) -> Result<Entries, String> {
-        let trampoline = backend::trampoline().map_err(|e| e.0)?;
-        let direct = backend::direct_entry().map_err(|e| e.0)?;
-        let h = self
-            .arena
-            .install(&[&trampoline, &direct])
-            .map_err(|e| e.to_string())?;
-        // SAFETY: the pieces are the backend's trampoline and direct entry, which have
-        // exactly the `Trampoline` and `DirectEntry` signatures and ABI; they stay
-        // installed until `clear`, which drops `self.entries` too.
+        let mut pieces = vec![
+            backend::trampoline().map_err(|e| e.0)?,
+            backend::direct_entry().map_err(|e| e.0)?,
+        ];
+        for nargs in 0..=BATCH_ARGS {
+            pieces.push(backend::batch_entry(nargs).map_err(|e| e.0)?);
+        }
+        let pieces: Vec<&[u8]> = pieces.iter().map(Vec::as_slice).collect();
+        let h = self.arena.install(&pieces).map_err(|e| e.to_string())?;
+        let entry = |i: usize| self.arena.entry(h[i]);
+        // SAFETY: the pieces are the backend's trampoline, direct entry and batch
+        // entries, which have exactly the `Trampoline`, `DirectEntry` and `BatchEntry`
+        // signatures and ABI; they stay installed until `clear`, which drops
+        // `self.entries` too.
         unsafe {
             Ok(Entries {
-                trampoline: std::mem::transmute::<*const u8, Trampoline>(self.arena.entry(h[0])),
-                direct: std::mem::transmute::<*const u8, DirectEntry>(self.arena.entry(h[1])),
+                trampoline: std::mem::transmute::<*const u8, Trampoline>(entry(0)),
+                direct: std::mem::transmute::<*const u8, DirectEntry>(entry(1)),
+                batch: std::array::from_fn(|n| {
+                    std::mem::transmute::<*const u8, BatchEntry>(entry(2 + n))
+                }),
             })
         }
     }

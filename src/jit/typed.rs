@@ -201,6 +201,51 @@ impl Jit {
         }
     }
 
+    /// Runs `entry` (cached in the current generation) once per row over `columns`
+    /// (one per argument, `rows` words each, of its argument types), writing the
+    /// results' bits to `out`: the rows done, and the deopt site of the next row when
+    /// it deoptimized (give it to [`Jit::typed_fell_back`]); `None` if it cannot start
+    /// (more columns than a batch entry takes).
+    ///
+    /// # Safety
+    /// Every column must be valid for reading, and `out` for writing, `rows` words.
+    pub unsafe fn run_batch(
+        &mut self,
+        entry: TypedEntry,
+        columns: &[*const u64],
+        rows: usize,
+        out: *mut u64,
+        max_depth: u32,
+    ) -> Option<(usize, Option<u64>)> {
+        let &batch = self.entries.as_ref()?.batch.get(columns.len())?;
+        if cfg!(target_arch = "aarch64") {
+            self.barrier(entry.id);
+        }
+        self.ctx.stack_limit = stack_limit();
+        self.ctx.depth_budget = max_depth.saturating_sub(1) as u64;
+        self.ctx.deopt_site = NO_DEOPT;
+        // The code is live and of exactly these argument types (its generation is
+        // current); it leaves each row by returning or the batch through the landing pad.
+        // SAFETY: C-ABI batch entry; the caller vouches for the columns and `out`;
+        // ctx outlives the call.
+        let done = unsafe {
+            batch(
+                &mut self.ctx,
+                entry.code as *const u8,
+                columns.as_ptr(),
+                rows,
+                out,
+            )
+        };
+        let deopted = done < rows;
+        let entered = done as u64 + u64::from(deopted);
+        self.totals.entries += entered;
+        if let Some(Some(spec)) = self.specs.get_mut(entry.id as usize) {
+            spec.entries += entered;
+        }
+        Some((done, deopted.then_some(self.ctx.deopt_site)))
+    }
+
     /// A typed entry of spec `id` deoptimized at `site`: the interpreter reruns the call.
     #[cold]
     pub fn typed_fell_back(&mut self, profiles: &mut [Profile], id: u32, site: u64) {
