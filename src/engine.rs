@@ -12,13 +12,18 @@ use crate::resolve::{self, FuncId, Names};
 use crate::syntax::ast::{Expr, FunctionDef, Item, Program};
 use crate::value::Value;
 use std::collections::HashMap;
-use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+mod jit_control;
 mod native;
+mod options;
 mod typed;
+pub use jit_control::JitStats;
 pub use native::{NativeArgs, NativeType};
+pub use options::{
+    EngineBuilder, JitMode, DEFAULT_CODE_LIMIT, DEFAULT_MAX_DEPTH, DEFAULT_THRESHOLD,
+};
 pub use typed::TypedFunc;
 
 /// Engines are numbered, so that a typed handle can tell its own.
@@ -38,84 +43,24 @@ macro_rules! tier {
     };
 }
 
-/// When the JIT compiles a function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum JitMode {
-    /// Interpret only.
-    Off,
-    /// Compile a function once its call count reaches the threshold.
-    #[default]
-    On,
-    /// Compile each function at its first call.
-    Eager,
-}
-
-/// Default call-depth limit (contract section 5).
-pub const DEFAULT_MAX_DEPTH: u32 = 10_000;
-/// Default number of calls before a function is compiled.
-pub const DEFAULT_THRESHOLD: u32 = 10;
-/// Default size limit of the JIT's code memory, in bytes.
-pub const DEFAULT_CODE_LIMIT: usize = 64 << 20;
-
-/// Options for an [`Engine`].
-#[derive(Clone, Debug)]
-pub struct EngineBuilder {
-    jit: JitMode,
-    threshold: u32,
-    max_depth: u32,
-    code_limit: usize,
-}
-
-impl Default for EngineBuilder {
-    fn default() -> Self {
-        EngineBuilder {
-            jit: JitMode::default(),
-            threshold: DEFAULT_THRESHOLD,
-            max_depth: DEFAULT_MAX_DEPTH,
-            code_limit: DEFAULT_CODE_LIMIT,
-        }
-    }
-}
-
-impl EngineBuilder {
-    pub fn jit(mut self, mode: JitMode) -> Self {
-        self.jit = mode;
-        self
-    }
-    /// Calls before a function is compiled (at least 1).
-    pub fn threshold(mut self, calls: u32) -> Self {
-        self.threshold = calls.max(1);
-        self
-    }
-    /// The call-depth limit: a call that would run deeper raises `stack overflow`.
-    pub fn max_depth(mut self, depth: u32) -> Self {
-        self.max_depth = depth;
-        self
-    }
-    /// The JIT's code memory limit in bytes: when it is full, functions stay interpreted.
-    pub fn code_limit(mut self, bytes: usize) -> Self {
-        self.code_limit = bytes;
-        self
-    }
-    pub fn build(self) -> Engine {
-        Engine {
-            #[cfg(feature = "jit")]
-            jit: crate::jit::Jit::new(self.code_limit),
-            options: self,
-            serial: ENGINES.fetch_add(1, Ordering::Relaxed),
-            functions: Vec::new(),
-            names: Vec::new(),
-            ids: HashMap::new(),
-            profiles: Vec::new(),
-            globals: HashMap::new(),
-            vm: Vm::default(),
-        }
-    }
-}
-
-/// A PL-GRIZZLY engine: defined functions, session variables and the interpreter.
+/// A PL-GRIZZLY engine: defined functions, session variables, the interpreter and
+/// the JIT.
 ///
-/// An engine is `Send`: it may move to another thread between calls.
+/// An engine is `Send` (it may move to another thread between calls, its compiled
+/// code with it) but not `Sync`: every call takes `&mut Engine`. One engine per
+/// thread, or a `Mutex<Engine>`, serves several threads.
+///
+/// ```
+/// use grizzly::{Engine, Value};
+/// let mut engine = Engine::new();
+/// engine.run("FUNCTION score(amount, risky) => IF risky { amount * 2 } ELSE { amount }").unwrap();
+/// let score = std::thread::spawn(move || {
+///     engine.call("score", &[Value::Int(10), Value::Bool(true)]).unwrap()
+/// })
+/// .join()
+/// .unwrap();
+/// assert_eq!(score, Value::Int(20));
+/// ```
 pub struct Engine {
     options: EngineBuilder,
     /// This engine's number (typed handles check it).
@@ -173,10 +118,37 @@ impl Names for NameTable<'_> {
 }
 
 impl Engine {
+    fn with_options(options: EngineBuilder) -> Engine {
+        Engine {
+            #[cfg(feature = "jit")]
+            jit: crate::jit::Jit::new(options.code_limit),
+            options,
+            serial: ENGINES.fetch_add(1, Ordering::Relaxed),
+            functions: Vec::new(),
+            names: Vec::new(),
+            ids: HashMap::new(),
+            profiles: Vec::new(),
+            globals: HashMap::new(),
+            vm: Vm::default(),
+        }
+    }
+
+    /// An engine with the default options (see [`EngineBuilder`]).
+    ///
+    /// ```
+    /// let mut engine = grizzly::Engine::new();
+    /// assert_eq!(engine.run("2 * 21").unwrap(), [grizzly::Value::Int(42)]);
+    /// ```
     pub fn new() -> Engine {
         EngineBuilder::default().build()
     }
 
+    /// Options for a new engine.
+    ///
+    /// ```
+    /// let engine = grizzly::Engine::builder().threshold(3).build();
+    /// assert_eq!(engine.threshold(), 3);
+    /// ```
     pub fn builder() -> EngineBuilder {
         EngineBuilder::default()
     }
@@ -192,6 +164,16 @@ impl Engine {
     }
 
     /// Runs a program and returns the values its top-level expressions printed.
+    /// Definitions and session variables stay for later programs and calls. A
+    /// parse error runs nothing; the first other error stops the program.
+    ///
+    /// ```
+    /// use grizzly::{Engine, Value};
+    /// let mut engine = Engine::new();
+    /// let printed = engine.run("LET rate = 0.5\nFUNCTION tax(x, r) => x * r\ntax(10.0, rate)").unwrap();
+    /// assert_eq!(printed, [Value::Float(5.0)]);
+    /// assert_eq!(engine.run("tax(4.0, rate)").unwrap(), [Value::Float(2.0)]);
+    /// ```
     pub fn run(&mut self, source: &str) -> Result<Vec<Value>> {
         let mut printed = Vec::new();
         self.run_source(&Source::new("<input>", source), &mut |v| {
@@ -203,12 +185,23 @@ impl Engine {
     /// Runs a program, handing each printed value to `out` as soon as it is produced,
     /// so that what was printed before an error is not lost. A parse error runs nothing;
     /// the first definition or runtime error stops the program.
+    ///
+    /// ```
+    /// use grizzly::{Engine, Source};
+    /// let mut engine = Engine::new();
+    /// let source = Source::new("rules.grz", "1 + 1\n1 / 0\n3");
+    /// let mut printed = Vec::new();
+    /// let err = engine.run_source(&source, &mut |v| printed.push(v.to_string())).unwrap_err();
+    /// assert_eq!(printed, ["2"]);
+    /// assert!(err.report().contains("rules.grz:2:1"));
+    /// ```
     pub fn run_source(&mut self, source: &Arc<Source>, out: &mut dyn FnMut(&Value)) -> Result<()> {
         let program = crate::syntax::parse(&source.text).map_err(|e| e.in_source(source))?;
         self.run_program(&program, source, out)
     }
 
     /// Runs an already parsed program whose spans point into `source`.
+    #[doc(hidden)]
     pub fn run_program(
         &mut self,
         program: &Program,
@@ -260,7 +253,20 @@ impl Engine {
         self.vm.run(&mut ctx, &code, &[], 0)
     }
 
-    /// Calls a defined function with arguments, at call depth 1 (like a top-level call).
+    /// Calls a defined function with arguments, at call depth 1 (like a top-level
+    /// call). Hot functions run in compiled code; the result or error is always the
+    /// interpreter's.
+    ///
+    /// ```
+    /// use grizzly::{Engine, ErrorKind, Value};
+    /// let mut engine = Engine::new();
+    /// engine.run("FUNCTION add(x, y) => x + y").unwrap();
+    /// let args = [Value::Int(2), Value::Float(0.5)];
+    /// assert_eq!(engine.call("add", &args).unwrap(), Value::Float(2.5));
+    /// let err = engine.call("add", &[Value::Int(1)]).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::WrongArgumentCount);
+    /// assert_eq!(engine.call("nope", &[]).unwrap_err().kind(), ErrorKind::UnknownFunction);
+    /// ```
     pub fn call(&mut self, name: &str, args: &[Value]) -> Result<Value> {
         let unknown = || {
             Error::new(
@@ -331,11 +337,19 @@ impl Engine {
     }
 
     /// The value of a session variable bound by a top-level `LET`.
+    ///
+    /// ```
+    /// let mut engine = grizzly::Engine::new();
+    /// engine.run("LET limit = 100").unwrap();
+    /// assert_eq!(engine.variable("limit"), Some(&grizzly::Value::Int(100)));
+    /// assert_eq!(engine.variable("other"), None);
+    /// ```
     pub fn variable(&self, name: &str) -> Option<&Value> {
         self.globals.get(name)
     }
 
     /// The profile of a defined function: its calls and observed argument types.
+    #[doc(hidden)]
     pub fn profile(&self, name: &str) -> Option<&Profile> {
         let id = self.ids.get(name)?;
         self.functions[id.0 as usize].as_ref()?;
@@ -343,179 +357,8 @@ impl Engine {
     }
 
     /// The checked form and bytecode of a defined function.
+    #[doc(hidden)]
     pub fn function(&self, name: &str) -> Option<&Arc<Function>> {
         self.functions[self.ids.get(name)?.0 as usize].as_ref()
     }
-
-    pub fn jit_mode(&self) -> JitMode {
-        self.options.jit
-    }
-    pub fn set_jit_mode(&mut self, mode: JitMode) {
-        self.options.jit = mode;
-        #[cfg(feature = "jit")]
-        self.jit.invalidate_typed();
-        self.retarget();
-    }
-    pub fn threshold(&self) -> u32 {
-        self.options.threshold
-    }
-    pub fn set_threshold(&mut self, calls: u32) {
-        self.options.threshold = calls.max(1);
-        self.retarget();
-    }
-    pub fn max_depth(&self) -> u32 {
-        self.options.max_depth
-    }
-
-    /// The call count at which a function's calls go to the JIT.
-    fn hot_at(&self) -> u64 {
-        match self.options.jit {
-            _ if !cfg!(feature = "jit") => u64::MAX,
-            JitMode::Off => u64::MAX,
-            JitMode::On => self.options.threshold as u64,
-            JitMode::Eager => 1,
-        }
-    }
-
-    /// Applies the mode and threshold to every function's profile.
-    fn retarget(&mut self) {
-        let hot_at = self.hot_at();
-        for p in &mut self.profiles {
-            p.hot_at = hot_at;
-        }
-    }
-
-    /// Drops all compiled code (returning its memory) and restarts the call counters.
-    pub fn jit_clear(&mut self) {
-        #[cfg(feature = "jit")]
-        self.jit.clear();
-        self.profiles.iter_mut().for_each(Profile::reset);
-        self.retarget();
-    }
-
-    /// Counts of what the JIT did, for tests and embedders.
-    pub fn jit_stats(&self) -> JitStats {
-        #[cfg(feature = "jit")]
-        {
-            let (specializations, entries, fallbacks) = self.jit.counts();
-            JitStats {
-                specializations,
-                entries,
-                fallbacks,
-            }
-        }
-        #[cfg(not(feature = "jit"))]
-        JitStats::default()
-    }
-
-    /// Compiles the function `name` for the types of `args` now (if the JIT can), as
-    /// if it had become hot with these arguments. For benchmarks and tests of the JIT.
-    pub fn jit_compile(&mut self, name: &str, args: &[Value]) -> Result<()> {
-        let Some(f) = self.function(name).cloned() else {
-            return Err(Error::new(
-                ErrorKind::UnknownFunction,
-                format!("unknown function '{name}'"),
-            ));
-        };
-        if args.len() != f.code.params {
-            return Err(Error::new(
-                ErrorKind::WrongArgumentCount,
-                format!(
-                    "wrong number of arguments: '{name}' expects {}, got {}",
-                    f.code.params,
-                    args.len()
-                ),
-            ));
-        }
-        #[cfg(feature = "jit")]
-        {
-            let program = crate::interp::tier::Program {
-                functions: &self.functions,
-                names: &self.names,
-                profiles: &mut self.profiles,
-                max_depth: self.options.max_depth,
-            };
-            self.jit.compile_for(program, f.id.0, args).map_err(|why| {
-                Error::new(ErrorKind::Usage, format!("'{name}' not compiled: {why}"))
-            })
-        }
-        #[cfg(not(feature = "jit"))]
-        Err(Error::new(
-            ErrorKind::Usage,
-            format!("'{name}' not compiled: the JIT is not built"),
-        ))
-    }
-
-    /// Live compiled specializations of the function `name`.
-    pub fn jit_specializations(&self, name: &str) -> usize {
-        #[cfg(feature = "jit")]
-        if let Some(&id) = self.ids.get(name) {
-            return self.jit.spec_count_of(id);
-        }
-        let _ = name;
-        0
-    }
-
-    /// The text `jit status` and `--stats` print.
-    pub fn jit_status(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "JIT mode: {:?}, threshold: {}",
-            self.options.jit, self.options.threshold
-        );
-        #[cfg(not(feature = "jit"))]
-        out.push_str(
-            "JIT: not built (the `jit` feature is off): every function runs in the interpreter\n",
-        );
-        #[cfg(feature = "jit")]
-        {
-            if let Some(why) = self.jit.unavailable() {
-                let _ = writeln!(out, "JIT: {why}");
-            } else if let Some(name) = self.jit.backend() {
-                let _ = writeln!(out, "JIT backend: {name}");
-            }
-            let listed: Vec<crate::jit::Listed<'_>> = self
-                .functions
-                .iter()
-                .enumerate()
-                .filter_map(|(i, f)| {
-                    f.as_ref().map(|f| crate::jit::Listed {
-                        id: f.id,
-                        name: &f.name,
-                        calls: self.profiles[i].calls,
-                    })
-                })
-                .collect();
-            self.jit.status(&mut out, &listed);
-        }
-        out
-    }
-
-    /// The text `jit dump NAME` prints, or an error if `name` is not a defined function.
-    pub fn jit_dump(&self, name: &str) -> Result<String> {
-        match self.function(name) {
-            #[cfg(feature = "jit")]
-            Some(f) => Ok(self.jit.dump(f.id, name, &f.code.source.text)),
-            #[cfg(not(feature = "jit"))]
-            Some(_) => Ok(format!(
-                "'{name}' has no compiled code: the JIT is not built\n"
-            )),
-            None => Err(Error::new(
-                ErrorKind::UnknownFunction,
-                format!("unknown function '{name}'"),
-            )),
-        }
-    }
-}
-
-/// What the JIT has done so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct JitStats {
-    /// Live compiled specializations.
-    pub specializations: usize,
-    /// Calls that entered compiled code from the interpreter or the host.
-    pub entries: u64,
-    /// Of those, calls that deoptimized and finished in the interpreter.
-    pub fallbacks: u64,
 }

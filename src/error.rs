@@ -6,21 +6,37 @@ use std::fmt;
 use std::sync::Arc;
 
 /// What went wrong. Runtime kinds match the words the contract's messages begin with.
+///
+/// ```
+/// use grizzly::{Engine, ErrorKind};
+/// let mut engine = Engine::new();
+/// assert_eq!(engine.run("1 +").unwrap_err().kind(), ErrorKind::Parse);
+/// assert_eq!(engine.run("9223372036854775807 + 1").unwrap_err().kind(), ErrorKind::IntegerOverflow);
+/// assert_eq!(engine.run("TRY 1 / 0 CATCH -1").unwrap(), [grizzly::Value::Int(-1)]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     /// The source is not a program (nothing was run).
     Parse,
     /// A definition item was rejected (nothing was defined).
     Definition,
+    /// `integer overflow`: int arithmetic whose result does not fit 64 bits.
     IntegerOverflow,
+    /// `division by zero`: int `/` or `%` by 0.
     DivisionByZero,
+    /// `type error: ...`: an operation on types it does not take.
     Type,
+    /// `cast error: ...`: a value that does not convert.
     Cast,
+    /// `unknown function '...'`.
     UnknownFunction,
+    /// `unknown variable '...'`.
     UnknownVariable,
+    /// `wrong number of arguments: ...`.
     WrongArgumentCount,
+    /// `stack overflow: ...`: the call-depth limit was passed.
     StackOverflow,
-    /// A string would exceed [`MAX_STRING_BYTES`](crate::ops::MAX_STRING_BYTES).
+    /// A string would exceed 256 MiB (the limit Grizzly sets; the contract is silent).
     StringTooLong,
     /// A bad call from the host API (e.g. `engine.call` of an unknown name is
     /// `UnknownFunction`; this is for misuse such as invalid options).
@@ -31,6 +47,12 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// True for errors raised while evaluating an expression (catchable by `TRY`).
+    ///
+    /// ```
+    /// use grizzly::ErrorKind;
+    /// assert!(ErrorKind::DivisionByZero.is_runtime());
+    /// assert!(!ErrorKind::Parse.is_runtime());
+    /// ```
     pub fn is_runtime(self) -> bool {
         !matches!(
             self,
@@ -40,13 +62,27 @@ impl ErrorKind {
 }
 
 /// A named source text, kept alive by errors and function definitions that point into it.
+///
+/// ```
+/// let source = grizzly::Source::new("rules.grz", "1 + 2");
+/// assert_eq!((source.name.as_str(), source.text.as_str()), ("rules.grz", "1 + 2"));
+/// ```
 #[derive(Debug, PartialEq, Eq)]
 pub struct Source {
+    /// The name reports show (a file name, say).
     pub name: String,
+    /// The program text.
     pub text: String,
 }
 
 impl Source {
+    /// A shared source.
+    ///
+    /// ```
+    /// let mut engine = grizzly::Engine::new();
+    /// let source = grizzly::Source::new("<query>", "6 * 7");
+    /// engine.run_source(&source, &mut |v| assert_eq!(v.to_string(), "42")).unwrap();
+    /// ```
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<Source> {
         Arc::new(Source {
             name: name.into(),
@@ -86,6 +122,14 @@ struct Inner {
 }
 
 impl Error {
+    /// An error with no span and no source (a host's own errors, say).
+    ///
+    /// ```
+    /// use grizzly::{Error, ErrorKind};
+    /// let err = Error::new(ErrorKind::Usage, "no such rule");
+    /// assert_eq!(err.to_string(), "no such rule");
+    /// assert_eq!(err.report(), "error: no such rule\n");
+    /// ```
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
             inner: Box::new(Inner {
@@ -99,17 +143,22 @@ impl Error {
         }
     }
 
+    /// The error at `span`.
+    #[doc(hidden)]
     pub fn at(mut self, span: Span) -> Error {
         self.inner.span = Some(span);
         self
     }
 
+    /// The error with a label under its caret.
+    #[doc(hidden)]
     pub fn with_label(mut self, label: impl Into<String>) -> Error {
         self.inner.label = Some(label.into());
         self
     }
 
     /// Attaches the source if the error has none yet.
+    #[doc(hidden)]
     pub fn in_source(mut self, source: &Arc<Source>) -> Error {
         if self.inner.source.is_none() {
             self.inner.source = Some(source.clone());
@@ -123,6 +172,7 @@ impl Error {
     }
 
     /// Joins several errors of one parse into one value: the first is the main one.
+    #[doc(hidden)]
     pub fn many(mut errors: Vec<Error>) -> Error {
         assert!(!errors.is_empty(), "Error::many needs at least one error");
         let mut first = errors.remove(0);
@@ -130,19 +180,55 @@ impl Error {
         first
     }
 
+    /// What went wrong.
+    ///
+    /// ```
+    /// let err = grizzly::Engine::new().run("CAST(\"x\" AS int)").unwrap_err();
+    /// assert_eq!(err.kind(), grizzly::ErrorKind::Cast);
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind
     }
+
+    /// The message, as the contract words it for runtime errors.
+    ///
+    /// ```
+    /// let err = grizzly::Engine::new().run("nope(1)").unwrap_err();
+    /// assert_eq!(err.message(), "unknown function 'nope'");
+    /// ```
     pub fn message(&self) -> &str {
         &self.inner.message
     }
+
+    /// Where in its source the error is, in bytes.
+    ///
+    /// ```
+    /// let err = grizzly::Engine::new().run("1 + 2\n3 / 0").unwrap_err();
+    /// let span = err.span().unwrap();
+    /// assert_eq!((span.start, span.end), (6, 11));
+    /// ```
     pub fn span(&self) -> Option<Span> {
         self.inner.span
     }
+
+    /// The source the span points into, when known.
+    ///
+    /// ```
+    /// let err = grizzly::Engine::new().run("1 / 0").unwrap_err();
+    /// assert_eq!(err.source().unwrap().text, "1 / 0");
+    /// ```
     pub fn source(&self) -> Option<&Arc<Source>> {
         self.inner.source.as_ref()
     }
-    /// All errors this value carries: itself first, then the ones found after it.
+
+    /// All errors this value carries: itself first, then the ones found after it
+    /// (a parse reports every error it recovers from).
+    ///
+    /// ```
+    /// let err = grizzly::Engine::new().run("1 +").unwrap_err();
+    /// let first = err.all().next().unwrap();
+    /// assert_eq!(first.message(), err.message());
+    /// ```
     pub fn all(&self) -> impl Iterator<Item = &Error> {
         std::iter::once(self).chain(self.inner.more.iter())
     }
@@ -160,6 +246,12 @@ impl Error {
     }
 
     /// Like [`Error::report`], optionally with terminal colours.
+    ///
+    /// ```
+    /// let err = grizzly::Engine::new().run("1 / 0").unwrap_err();
+    /// assert!(err.report_with(true).contains("\u{1b}["), "ANSI colours");
+    /// assert_eq!(err.report_with(false), err.report());
+    /// ```
     pub fn report_with(&self, color: bool) -> String {
         let mut out = String::new();
         for e in self.all() {
@@ -253,4 +345,14 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Shorthand for results of the engine.
+///
+/// ```
+/// fn total(engine: &mut grizzly::Engine) -> grizzly::Result<i64> {
+///     let v = engine.call("total", &[])?;
+///     i64::try_from(v)
+/// }
+/// let mut engine = grizzly::Engine::new();
+/// engine.run("FUNCTION total() => 40 + 2").unwrap();
+/// assert_eq!(total(&mut engine).unwrap(), 42);
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;

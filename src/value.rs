@@ -1,5 +1,6 @@
 //! Run-time values.
 
+use crate::error::{Error, ErrorKind};
 use std::fmt;
 use std::sync::Arc;
 
@@ -8,22 +9,53 @@ use std::sync::Arc;
 /// Floats compare by IEEE rules in the language; `PartialEq` here is structural
 /// (used by tests and the API) and treats every NaN as equal to every NaN and
 /// `0.0` as different from `-0.0`, so that "same value" means "same bits or both NaN".
+///
+/// Rust values convert with `From` (`i64`, `f64`, `bool`, strings, and `Option`
+/// for null) and back with `TryFrom` (a type error names both types):
+///
+/// ```
+/// use grizzly::Value;
+/// let v = Value::from(42);
+/// assert_eq!(i64::try_from(&v).unwrap(), 42);
+/// assert_eq!(f64::try_from(v).unwrap_err().message(), "type error: expected float, got int");
+/// assert_eq!(Value::from(None::<i64>), Value::Null);
+/// assert_eq!(String::try_from(Value::from("hi")).unwrap(), "hi");
+/// assert_eq!(Value::Float(2.5).to_string(), "2.5");
+/// ```
 #[derive(Clone, Debug, Default)]
 pub enum Value {
+    /// `null`.
     #[default]
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A 64-bit integer (arithmetic overflow is an error, never a wrap).
     Int(i64),
+    /// A 64-bit IEEE float.
     Float(f64),
+    /// A string.
     Str(Text),
 }
 
 /// An immutable, shared string. One pointer wide (the length lives behind it), so
 /// that a [`Value`] is 16 bytes: registers move and copy half as much as with `Arc<str>`.
+///
+/// ```
+/// use grizzly::{Text, Value};
+/// let t = Text::from(String::from("héllo"));
+/// assert_eq!(t.len(), 6, "derefs to str");
+/// assert_eq!(Value::Str(t), Value::str("héllo"));
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Text(Arc<String>);
 
 impl Text {
+    /// The string.
+    ///
+    /// ```
+    /// let t = grizzly::Text::from("abc");
+    /// assert_eq!(t.as_str(), "abc");
+    /// ```
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
@@ -61,12 +93,23 @@ impl From<String> for Text {
 }
 
 /// The kind of a value, as the profiler records it and messages name it.
+///
+/// ```
+/// use grizzly::{Value, ValueType};
+/// assert_eq!(Value::Float(1.0).ty(), ValueType::Float);
+/// assert_eq!(ValueType::Str.name(), "string");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ValueType {
+    /// The type of `null`.
     Null = 0,
+    /// `bool`.
     Bool = 1,
+    /// `int`.
     Int = 2,
+    /// `float`.
     Float = 3,
+    /// `string`.
     Str = 4,
 }
 
@@ -80,6 +123,11 @@ impl ValueType {
         ValueType::Str,
     ];
 
+    /// The name messages use.
+    ///
+    /// ```
+    /// assert_eq!(grizzly::ValueType::Int.name(), "int");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             ValueType::Null => "null",
@@ -93,6 +141,7 @@ impl ValueType {
 
 impl ValueType {
     /// Whether a value of this type passes annotation `ty` unchanged.
+    #[doc(hidden)]
     #[inline]
     pub fn is(self, ty: crate::syntax::ast::TypeName) -> bool {
         use crate::syntax::ast::TypeName as T;
@@ -114,6 +163,11 @@ impl fmt::Display for ValueType {
 }
 
 impl Value {
+    /// The value's type.
+    ///
+    /// ```
+    /// assert_eq!(grizzly::Value::Null.ty(), grizzly::ValueType::Null);
+    /// ```
     pub fn ty(&self) -> ValueType {
         match self {
             Value::Null => ValueType::Null,
@@ -124,8 +178,72 @@ impl Value {
         }
     }
 
+    /// A string value.
+    ///
+    /// ```
+    /// assert_eq!(grizzly::Value::str("a").to_string(), "a");
+    /// ```
     pub fn str(s: &str) -> Value {
         Value::Str(Text::from(s))
+    }
+
+    /// Whether the value is `null`.
+    ///
+    /// ```
+    /// assert!(grizzly::Value::Null.is_null());
+    /// ```
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The integer, if the value is one.
+    ///
+    /// ```
+    /// use grizzly::Value;
+    /// assert_eq!(Value::Int(3).as_int(), Some(3));
+    /// assert_eq!(Value::Float(3.0).as_int(), None);
+    /// ```
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The float, if the value is one.
+    ///
+    /// ```
+    /// assert_eq!(grizzly::Value::Float(0.5).as_float(), Some(0.5));
+    /// ```
+    pub fn as_float(&self) -> Option<f64> {
+        match self {
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The bool, if the value is one.
+    ///
+    /// ```
+    /// assert_eq!(grizzly::Value::Bool(true).as_bool(), Some(true));
+    /// ```
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The string, if the value is one.
+    ///
+    /// ```
+    /// assert_eq!(grizzly::Value::str("x").as_str(), Some("x"));
+    /// ```
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
     }
 }
 
@@ -182,6 +300,52 @@ impl From<String> for Value {
         Value::Str(Text::from(v))
     }
 }
+impl From<Text> for Value {
+    fn from(v: Text) -> Value {
+        Value::Str(v)
+    }
+}
+/// `None` is `null`.
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Value {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+fn expected(want: ValueType, got: &Value) -> Error {
+    Error::new(
+        ErrorKind::Type,
+        format!(
+            "type error: expected {}, got {}",
+            want.name(),
+            got.ty().name()
+        ),
+    )
+}
+
+macro_rules! try_from_value {
+    ($t:ty, $ty:expr, $get:expr) => {
+        impl TryFrom<&Value> for $t {
+            type Error = Error;
+            fn try_from(v: &Value) -> Result<$t, Error> {
+                $get(v).ok_or_else(|| expected($ty, v))
+            }
+        }
+        impl TryFrom<Value> for $t {
+            type Error = Error;
+            fn try_from(v: Value) -> Result<$t, Error> {
+                <$t>::try_from(&v)
+            }
+        }
+    };
+}
+
+try_from_value!(i64, ValueType::Int, Value::as_int);
+try_from_value!(f64, ValueType::Float, Value::as_float);
+try_from_value!(bool, ValueType::Bool, Value::as_bool);
+try_from_value!(String, ValueType::Str, |v: &Value| v
+    .as_str()
+    .map(str::to_string));
 
 #[cfg(test)]
 mod tests {
@@ -201,5 +365,20 @@ mod tests {
         assert_eq!(Value::str("a"), Value::from(String::from("a")));
         assert_eq!(Value::str("q\"").to_string(), "q\"");
         assert_eq!(format!("{:?}", Value::str("q")), "Str(\"q\")");
+    }
+
+    #[test]
+    fn conversions_go_both_ways_and_name_the_types_on_failure() {
+        assert_eq!(i64::try_from(Value::from(-7)).unwrap(), -7);
+        assert_eq!(f64::try_from(&Value::from(0.25)).unwrap(), 0.25);
+        assert!(bool::try_from(Value::from(true)).unwrap());
+        assert_eq!(String::try_from(Value::str("s")).unwrap(), "s");
+        assert_eq!(Value::from(Some(1.5)), Value::Float(1.5));
+        assert_eq!(Value::from(None::<bool>), Value::Null);
+        let err = bool::try_from(Value::Null).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Type);
+        assert_eq!(err.message(), "type error: expected bool, got null");
+        let err = String::try_from(&Value::Int(1)).unwrap_err();
+        assert_eq!(err.message(), "type error: expected string, got int");
     }
 }

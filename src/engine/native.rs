@@ -9,6 +9,14 @@ pub(crate) mod sealed {
 
 /// A Rust type that passes to and from PL-GRIZZLY as a value: `i64` (int), `f64`
 /// (float) or `bool`.
+///
+/// ```
+/// use grizzly::{NativeType, Value, ValueType};
+/// assert_eq!(f64::TYPE, ValueType::Float);
+/// assert_eq!(true.to_value(), Value::Bool(true));
+/// assert_eq!(i64::from_value(&Value::Int(5)), Some(5));
+/// assert_eq!(i64::from_value(&Value::Float(5.0)), None);
+/// ```
 pub trait NativeType: Copy + sealed::Sealed + 'static {
     /// The PL-GRIZZLY type.
     const TYPE: ValueType;
@@ -91,6 +99,12 @@ impl NativeType for bool {
 
 /// The argument list of a typed handle: `()` or a tuple of up to eight
 /// [`NativeType`]s, e.g. `(i64, f64)`. A one-argument function takes `(i64,)`.
+///
+/// ```
+/// use grizzly::{NativeArgs, Value, ValueType};
+/// assert_eq!(<(i64, bool)>::TYPES, [ValueType::Int, ValueType::Bool]);
+/// assert_eq!((2.5, 1).to_values(), [Value::Float(2.5), Value::Int(1)]);
+/// ```
 ///
 /// Its [`Columns`](NativeArgs::Columns) are the same tuple with a slice in each place,
 /// e.g. `(&[i64], &[f64])`, for [`TypedFunc::call_batch`](super::TypedFunc::call_batch).

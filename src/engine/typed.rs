@@ -71,6 +71,17 @@ impl Engine {
     /// compile it). If that specialization returns another type than `R`, making the
     /// handle is a type error; where that cannot be known in advance (the function is
     /// not compiled), a call whose result is not an `R` is a type error.
+    ///
+    /// ```
+    /// use grizzly::{Engine, ErrorKind};
+    /// let mut engine = Engine::new();
+    /// engine.run("FUNCTION half(x) => x / 2.0").unwrap();
+    /// assert!(engine.typed::<(f64,), f64>("half").is_ok());
+    /// let err = engine.typed::<(i64,), i64>("half").unwrap_err();
+    /// assert_eq!(err.message(), "type error: 'half' returns float for (int), not int");
+    /// let err = engine.typed::<(f64, f64), f64>("half").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::WrongArgumentCount);
+    /// ```
     pub fn typed<A: NativeArgs, R: NativeType>(&mut self, name: &str) -> Result<TypedFunc<A, R>> {
         let unknown = || {
             Error::new(
@@ -120,11 +131,29 @@ impl Engine {
 
 impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     /// The function's name.
+    ///
+    /// ```
+    /// let mut engine = grizzly::Engine::new();
+    /// engine.run("FUNCTION f() => 1").unwrap();
+    /// assert_eq!(engine.typed::<(), i64>("f").unwrap().name(), "f");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// Calls the function with `args` in `engine` (the engine that made the handle).
+    /// Calls the function with `args` in `engine` (the engine that made the handle):
+    /// straight into its compiled code when it has some, else (and after a deopt)
+    /// in the interpreter. A call through another engine is a usage error.
+    ///
+    /// ```
+    /// use grizzly::{Engine, ErrorKind};
+    /// let mut engine = Engine::new();
+    /// engine.run("FUNCTION clamp(x, lo, hi) => IF x < lo { lo } ELSE IF x > hi { hi } ELSE { x }").unwrap();
+    /// let clamp = engine.typed::<(f64, f64, f64), f64>("clamp").unwrap();
+    /// assert_eq!(clamp.call(&mut engine, (7.5, 0.0, 5.0)).unwrap(), 5.0);
+    /// let mut other = Engine::new();
+    /// assert_eq!(clamp.call(&mut other, (1.0, 0.0, 5.0)).unwrap_err().kind(), ErrorKind::Usage);
+    /// ```
     #[inline]
     pub fn call(&self, engine: &mut Engine, args: A) -> Result<R> {
         #[cfg(feature = "jit")]

@@ -7,9 +7,17 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A byte range `start..end` in the source text.
+///
+/// ```
+/// let err = grizzly::Engine::new().run("1 + true").unwrap_err();
+/// let span: grizzly::Span = err.span().unwrap();
+/// assert_eq!(&err.source().unwrap().text[span.start as usize..span.end as usize], "1 + true");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
+    /// The first byte.
     pub start: u32,
+    /// The byte after the last.
     pub end: u32,
 }
 
