@@ -6,8 +6,8 @@
 //!   defined again (which drops every specialization), so every timed call compiles.
 //!   A function that calls functions not compiled yet compiles them in the same batch
 //!   (one type pass, one code install with one `mprotect`): the table says which.
-//! - call overhead from Rust: `Engine::call` of `add1(x) => x + 1` in compiled code,
-//!   in the interpreter, and a native Rust closure; a typed handle (`Engine::typed`)
+//! - call overhead from Rust: `Engine::call` of `add1(x) => x + 1` in compiled code
+//!   (and of `add(x, y) => x + y`), in the interpreter, and a native Rust closure; a typed handle (`Engine::typed`)
 //!   and a Rust function pointer.
 //!
 //! - batch calls: `TypedFunc::call_batch` of `add1` over a column of 10,000 rows,
@@ -338,6 +338,15 @@ fn bench_call(c: &mut Criterion) {
         entries + 1,
         "a call of add1 did not enter compiled code"
     );
+    // The dynamic call's target is stated for two arguments.
+    let args2 = [Value::Int(1), Value::Int(2)];
+    jit.run("FUNCTION add(x, y) => x + y").expect("add defines");
+    for _ in 0..=jit.threshold() {
+        assert_eq!(jit.call("add", &args2).expect("add runs"), Value::Int(3));
+    }
+    let entries = jit.jit_stats().entries;
+    jit.call("add", &args2).expect("add runs");
+    assert_eq!(jit.jit_stats().entries, entries + 1, "add is not compiled");
     let mut interp = Engine::builder().jit(JitMode::Off).build();
     interp.run(ADD1).expect("add1 defines");
     assert_eq!(
@@ -369,6 +378,9 @@ fn bench_call(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(1));
     group.bench_function("jit", |b| {
         b.iter(|| jit.call(black_box("add1"), black_box(&args)))
+    });
+    group.bench_function("jit_two_args", |b| {
+        b.iter(|| jit.call(black_box("add"), black_box(&args2)))
     });
     group.bench_function("interpreter", |b| {
         b.iter(|| interp.call(black_box("add1"), black_box(&args)))
