@@ -187,3 +187,27 @@ fn differ(
         _ => Some(format!("batch {got:?}, rows {want:?}")),
     }
 }
+
+#[test]
+fn rare_deopts_through_handles_keep_the_code() {
+    // 20 deopts in 20,000 entries: far under one in DEOPT_RATIO, so the code stays
+    // (it would be discarded after DEOPT_LIMIT deopts if typed entries went uncounted).
+    let mut e = engine(JitMode::On);
+    define(&mut e, "FUNCTION f(x) => TRY x * 3 CATCH -1");
+    let f = e.typed::<(i64,), i64>("f").unwrap();
+    let xs: Vec<i64> = (0..10_000)
+        .map(|i| if i % 1000 == 999 { i64::MAX } else { i })
+        .collect();
+    for &x in &xs {
+        f.call(&mut e, (x,)).unwrap();
+    }
+    f.call_batch(&mut e, (&xs,)).unwrap();
+    let stats = e.jit_stats();
+    assert_eq!(stats.fallbacks, 20);
+    assert_eq!(e.jit_specializations("f"), 1, "{}", e.jit_status());
+    assert!(
+        e.jit_status().contains("20000 entries (20 fell back)"),
+        "{}",
+        e.jit_status()
+    );
+}

@@ -154,7 +154,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     /// let mut other = Engine::new();
     /// assert_eq!(clamp.call(&mut other, (1.0, 0.0, 5.0)).unwrap_err().kind(), ErrorKind::Usage);
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn call(&self, engine: &mut Engine, args: A) -> Result<R> {
         #[cfg(feature = "jit")]
         if self.generation.load(Ordering::Relaxed) == engine.jit.generation() {

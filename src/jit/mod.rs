@@ -127,6 +127,9 @@ pub struct Jit {
     generation: u64,
     /// The context of typed entries.
     ctx: JitContext,
+    /// By spec id: entries from typed handles and batch calls (a dense vector, so
+    /// that counting costs a typed call one increment).
+    typed_entries: Vec<u64>,
     /// Specializations compiled while some callee was undefined (dropped by any definition).
     undefined_callees: Vec<u32>,
     /// Functions with a refusal that names a callee (forgotten at any definition).
@@ -150,6 +153,7 @@ impl Jit {
             args: Vec::new(),
             generation: next_generation(),
             ctx: JitContext::default(),
+            typed_entries: Vec::new(),
             undefined_callees: Vec::new(),
             callee_refusals: Vec::new(),
         }
@@ -162,6 +166,7 @@ impl Jit {
     /// Drops all code and statistics, and returns the memory.
     pub fn clear(&mut self) {
         self.specs.clear();
+        self.typed_entries.clear();
         self.by_key.clear();
         self.funcs.clear();
         self.entries = None;
@@ -380,15 +385,25 @@ impl Jit {
         self.deoptimized(id, site);
     }
 
+    /// Entries into compiled code, from every way in.
+    fn total_entries(&self) -> u64 {
+        self.totals.entries + self.typed_entries.iter().sum::<u64>()
+    }
+
+    /// Typed and batch entries of spec `id`.
+    fn entries_typed(&self, id: u32) -> u64 {
+        self.typed_entries.get(id as usize).copied().unwrap_or(0)
+    }
+
     /// Counts a deopt against the specialization whose guard failed (`entered` is the
     /// one the call entered). The failing one is discarded, and its key given up on,
     /// after `DEOPT_LIMIT` deopts if calls entering `entered` fall back often (more
     /// than one in `DEOPT_RATIO`): nothing cycles between compiled code and deopts.
     fn deoptimized(&mut self, entered: u32, site: u64) {
         let (id, reason) = decode_site(site);
-        let often = self.specs[entered as usize]
-            .as_ref()
-            .is_some_and(|s| s.fallbacks.saturating_mul(DEOPT_RATIO) >= s.entries);
+        let often = self.specs[entered as usize].as_ref().is_some_and(|s| {
+            s.fallbacks.saturating_mul(DEOPT_RATIO) >= s.entries + self.entries_typed(entered)
+        });
         let Some(spec) = self.specs.get_mut(id as usize).and_then(Option::as_mut) else {
             return;
         };
@@ -510,6 +525,7 @@ impl Jit {
             self.by_key.insert(spec.key.clone(), id);
             self.state(spec.key.func.0).specs.push(id);
             self.specs.push(Some(spec));
+            self.typed_entries.push(0);
             self.totals.compiled += 1;
         }
         Ok(first)

@@ -9,20 +9,22 @@ use std::cell::Cell;
 /// Host stack left to Rust code below compiled frames.
 const STACK_RESERVE: usize = 256 * 1024;
 
+/// What `THREAD_STACK` holds until the bounds are read: an empty range.
+const UNREAD: (usize, usize) = (usize::MAX, 0);
+
 thread_local! {
-    /// This thread's own stack, `[low, high)` above its guard page: `None` until
-    /// read, empty where it cannot be read.
-    static THREAD_STACK: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
+    /// This thread's own stack, `[low, high)` above its guard page: `UNREAD` until
+    /// read, `(0, 0)` where it cannot be read.
+    static THREAD_STACK: Cell<(usize, usize)> = const { Cell::new(UNREAD) };
 }
 
 /// The lowest stack address compiled code entered from here may use.
-#[inline]
+#[inline(always)]
 pub fn stack_limit() -> usize {
     let sp = stack_pointer();
-    if let Some((low, high)) = THREAD_STACK.get() {
-        if low <= sp && sp < high {
-            return low.saturating_add(STACK_RESERVE);
-        }
+    let (low, high) = THREAD_STACK.get();
+    if low <= sp && sp < high {
+        return low.saturating_add(STACK_RESERVE);
     }
     limit_elsewhere(sp)
 }
@@ -50,9 +52,9 @@ fn stack_pointer() -> usize {
 
 #[cold]
 fn limit_elsewhere(sp: usize) -> usize {
-    if THREAD_STACK.get().is_none() {
+    if THREAD_STACK.get() == UNREAD {
         let bounds = thread_stack().unwrap_or((0, 0));
-        THREAD_STACK.set(Some(bounds));
+        THREAD_STACK.set(bounds);
         if bounds.0 <= sp && sp < bounds.1 {
             return bounds.0.saturating_add(STACK_RESERVE);
         }

@@ -34,7 +34,7 @@ impl Jit {
     pub fn counts(&self) -> (usize, u64, u64) {
         (
             self.by_key.len(),
-            self.totals.entries,
+            self.total_entries(),
             self.totals.fallbacks,
         )
     }
@@ -69,6 +69,10 @@ impl Jit {
         for f in functions {
             let _ = writeln!(out, "  {}: {} calls", f.name, f.calls);
             for s in self.specs_of(f.id) {
+                let typed = self
+                    .by_key
+                    .get(&s.key)
+                    .map_or(0, |&id| self.entries_typed(id));
                 let deopts: Vec<String> = DeoptReason::ALL
                     .iter()
                     .filter(|r| s.deopts[**r as usize] > 0)
@@ -81,7 +85,7 @@ impl Jit {
                     s.ret.name(),
                     s.compile_us,
                     s.code_bytes,
-                    s.entries,
+                    s.entries + typed,
                     s.fallbacks,
                     if deopts.is_empty() { "none".to_string() } else { deopts.join(", ") }
                 );
@@ -107,9 +111,9 @@ impl Jit {
             t.succeeded,
             t.attempted,
             percent(t.succeeded, t.attempted),
-            t.entries,
+            self.total_entries(),
             t.fallbacks,
-            percent(t.fallbacks, t.entries)
+            percent(t.fallbacks, self.total_entries())
         );
     }
 }

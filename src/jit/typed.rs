@@ -118,7 +118,7 @@ impl Jit {
     /// Enters `entry` (cached in the current generation) at call depth 1 with
     /// `words` of its argument types: the result's bits, or the deopt site when it
     /// deoptimized (give it to [`Jit::typed_fell_back`]).
-    #[inline]
+    #[inline(always)]
     pub fn run_typed(
         &mut self,
         entry: TypedEntry,
@@ -150,9 +150,8 @@ impl Jit {
                 a[3],
             )
         };
-        self.totals.entries += 1;
-        if let Some(Some(spec)) = self.specs.get_mut(entry.id as usize) {
-            spec.entries += 1;
+        if let Some(n) = self.typed_entries.get_mut(entry.id as usize) {
+            *n += 1;
         }
         match self.ctx.deopt_site {
             NO_DEOPT => Ok(bits),
@@ -191,9 +190,8 @@ impl Jit {
                 &mut result,
             )
         };
-        self.totals.entries += 1;
-        if let Some(Some(spec)) = self.specs.get_mut(entry.id as usize) {
-            spec.entries += 1;
+        if let Some(n) = self.typed_entries.get_mut(entry.id as usize) {
+            *n += 1;
         }
         match status {
             STATUS_OK => Ok(result),
@@ -239,9 +237,8 @@ impl Jit {
         };
         let deopted = done < rows;
         let entered = done as u64 + u64::from(deopted);
-        self.totals.entries += entered;
-        if let Some(Some(spec)) = self.specs.get_mut(entry.id as usize) {
-            spec.entries += entered;
+        if let Some(n) = self.typed_entries.get_mut(entry.id as usize) {
+            *n += entered;
         }
         Some((done, deopted.then_some(self.ctx.deopt_site)))
     }
