@@ -1,0 +1,228 @@
+//! Compiling: a specialization and every callee not compiled yet, in one batch (one
+//! type pass, code generation for each, one install into executable memory).
+
+use super::codegen::Linkage;
+use super::ir::{DeoptReason, SpecKey, TBody, TExpr, TKind, Ty};
+use super::specialize;
+use super::{backend, Jit, Spec};
+use crate::interp::tier::Program;
+use crate::interp::Function;
+use crate::resolve::{FuncId, Resolved};
+use crate::value::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+impl Jit {
+    /// Compiles `root` and the specializations it needs; returns root's id.
+    pub(super) fn compile(&mut self, program: &Program<'_>, root: SpecKey) -> Result<u32, String> {
+        if let Some(why) = &self.unavailable {
+            return Err(why.clone());
+        }
+        let start = Instant::now();
+        if self.entries.is_none() {
+            self.entries = Some(self.install_entries()?);
+        }
+        let view = View {
+            functions: program.functions,
+            names: program.names,
+            jit: self,
+        };
+        let tfs = specialize::specialize(&root, &view).map_err(|r| r.reason)?;
+        let first = self.specs.len() as u32;
+        let slots: Vec<Box<usize>> = tfs.iter().map(|_| Box::new(0usize)).collect();
+        let mut batch = HashMap::new();
+        for (i, f) in tfs.iter().enumerate() {
+            batch.insert(f.key.clone(), &*slots[i] as *const usize);
+        }
+        let link = Link {
+            batch: &batch,
+            jit: self,
+        };
+        let mut emitted = Vec::with_capacity(tfs.len());
+        let mut times = Vec::with_capacity(tfs.len());
+        for (i, f) in tfs.iter().enumerate() {
+            let t = Instant::now();
+            let e = backend::generate(f, first + i as u32, &link)
+                .map_err(|e| format!("code generation failed: {e}"))?;
+            times.push(t.elapsed().as_secs_f64() * 1e6);
+            emitted.push(e);
+        }
+        let pieces: Vec<&[u8]> = emitted.iter().map(|e| e.code.as_slice()).collect();
+        let handles = self.arena.install(&pieces).map_err(|e| e.to_string())?;
+        // The type pass and the install are shared by the batch: split them evenly.
+        let own: f64 = times.iter().sum();
+        let shared = (start.elapsed().as_secs_f64() * 1e6 - own).max(0.0) / tfs.len() as f64;
+        let mut new: Vec<Spec> = Vec::with_capacity(tfs.len());
+        for (i, ((f, e), mut slot)) in tfs.iter().zip(emitted).zip(slots).enumerate() {
+            let entry = self.arena.entry(handles[i]);
+            *slot = entry as usize;
+            new.push(Spec {
+                key: f.key.clone(),
+                ret: f.ret,
+                handle: handles[i],
+                entry,
+                slot,
+                code_bytes: e.code.len(),
+                compile_us: times[i] + shared,
+                spans: e.spans,
+                deopts: Default::default(),
+                entries: 0,
+                fallbacks: 0,
+                callers: Vec::new(),
+                calls_undefined: has_bad_call(&f.body),
+            });
+        }
+        // Who calls whom, so that dropping a callee drops its callers.
+        for (i, f) in tfs.iter().enumerate() {
+            let id = first + i as u32;
+            for callee in callees(&f.body) {
+                if let Some(j) = tfs.iter().position(|g| g.key == callee) {
+                    if j != i {
+                        new[j].callers.push(id);
+                    }
+                } else if let Some(&c) = self.by_key.get(&callee) {
+                    if let Some(Some(s)) = self.specs.get_mut(c as usize) {
+                        s.callers.push(id);
+                    }
+                }
+            }
+        }
+        for (i, spec) in new.into_iter().enumerate() {
+            let id = first + i as u32;
+            if spec.calls_undefined {
+                self.undefined_callees.push(id);
+            }
+            self.by_key.insert(spec.key.clone(), id);
+            self.state(spec.key.func.0).specs.push(id);
+            self.specs.push(Some(spec));
+            self.typed_entries.push(0);
+            self.totals.compiled += 1;
+        }
+        Ok(first)
+    }
+}
+
+/// Every specialization a body calls (not itself through a self tail call).
+fn callees(body_ref: &TBody) -> Vec<SpecKey> {
+    fn walk(e: &TExpr, out: &mut Vec<SpecKey>) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &e.kind {
+            TKind::Call { callee, args } => {
+                out.push(callee.clone());
+                args.iter().for_each(|a| walk(a, out));
+            }
+            TKind::Arith(_, a, b)
+            | TKind::Compare(_, a, b)
+            | TKind::And(a, b)
+            | TKind::Or(a, b) => {
+                walk(a, out);
+                walk(b, out);
+            }
+            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => walk(a, out),
+            TKind::Math(_, args) | TKind::SelfTail(args) => args.iter().for_each(|a| walk(a, out)),
+            TKind::If(c, t, f) => {
+                walk(c, out);
+                body(t, out);
+                body(f, out);
+            }
+            TKind::Int(_)
+            | TKind::Float(_)
+            | TKind::Bool(_)
+            | TKind::Local(_)
+            | TKind::Deopt(_) => {}
+        })
+    }
+    fn body(b: &TBody, out: &mut Vec<SpecKey>) {
+        b.lets.iter().for_each(|(_, e)| walk(e, out));
+        walk(&b.result, out);
+    }
+    let mut out = Vec::new();
+    body(body_ref, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether a body holds a call that deoptimizes because its callee is undefined or
+/// has another arity.
+fn has_bad_call(b: &TBody) -> bool {
+    fn walk(e: &TExpr) -> bool {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &e.kind {
+            TKind::Deopt(r) => *r == DeoptReason::Call,
+            TKind::Call { args, .. } | TKind::Math(_, args) | TKind::SelfTail(args) => {
+                args.iter().any(walk)
+            }
+            TKind::Arith(_, a, b)
+            | TKind::Compare(_, a, b)
+            | TKind::And(a, b)
+            | TKind::Or(a, b) => walk(a) || walk(b),
+            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => walk(a),
+            TKind::If(c, t, f) => walk(c) || has_bad_call(t) || has_bad_call(f),
+            TKind::Int(_) | TKind::Float(_) | TKind::Bool(_) | TKind::Local(_) => false,
+        })
+    }
+    b.lets.iter().any(|(_, e)| walk(e)) || walk(&b.result)
+}
+
+/// What the type pass reads.
+struct View<'a> {
+    functions: &'a [Option<Arc<Function>>],
+    names: &'a [Arc<str>],
+    jit: &'a Jit,
+}
+
+impl specialize::Functions for View<'_> {
+    fn resolved(&self, id: FuncId) -> Option<&Resolved> {
+        Some(&self.functions.get(id.0 as usize)?.as_ref()?.resolved)
+    }
+    fn compiled(&self, key: &SpecKey) -> Option<Ty> {
+        let id = *self.jit.by_key.get(key)?;
+        Some(self.jit.specs[id as usize].as_ref()?.ret)
+    }
+    fn refused(&self, key: &SpecKey) -> Option<String> {
+        let state = self.jit.funcs.get(key.func.0 as usize)?;
+        state
+            .refused
+            .iter()
+            .find(|(t, _)| *t == key.args)
+            .map(|(_, why)| why.clone())
+    }
+    fn name(&self, id: FuncId) -> &str {
+        self.names.get(id.0 as usize).map_or("?", |n| n)
+    }
+}
+
+struct Link<'a> {
+    batch: &'a HashMap<SpecKey, *const usize>,
+    jit: &'a Jit,
+}
+
+impl Linkage for Link<'_> {
+    fn slot(&self, key: &SpecKey) -> Option<*const usize> {
+        if let Some(&s) = self.batch.get(key) {
+            return Some(s);
+        }
+        let id = *self.jit.by_key.get(key)?;
+        Some(&*self.jit.specs[id as usize].as_ref()?.slot as *const usize)
+    }
+}
+
+impl Jit {
+    /// Compiles the specialization of `func` for the types of `args` now, unless it
+    /// exists; `Err` says why it cannot be compiled.
+    pub fn compile_for(
+        &mut self,
+        program: Program<'_>,
+        func: u32,
+        args: &[Value],
+    ) -> Result<(), String> {
+        if self.find(func, args).is_some() {
+            return Ok(());
+        }
+        let key = Self::key_of(func, args).map_err(str::to_string)?;
+        self.totals.attempted += 1;
+        self.compile(&program, key)?;
+        self.totals.succeeded += 1;
+        Ok(())
+    }
+}
