@@ -268,38 +268,24 @@ impl Engine {
     /// assert_eq!(engine.call("nope", &[]).unwrap_err().kind(), ErrorKind::UnknownFunction);
     /// ```
     pub fn call(&mut self, name: &str, args: &[Value]) -> Result<Value> {
-        let unknown = || {
-            Error::new(
-                ErrorKind::UnknownFunction,
-                format!("unknown function '{name}'"),
-            )
-        };
-        let id = *self.ids.get(name).ok_or_else(unknown)?;
+        let id = *self.ids.get(name).ok_or_else(|| unknown_function(name))?;
         self.call_id(id, name, args)
+    }
+
+    /// The definition of `name`, or the contract's error for an unknown function.
+    fn defined(&self, name: &str) -> Result<(FuncId, &Arc<Function>)> {
+        let id = *self.ids.get(name).ok_or_else(|| unknown_function(name))?;
+        let f = self.functions[id.0 as usize].as_ref();
+        Ok((id, f.ok_or_else(|| unknown_function(name))?))
     }
 
     /// [`Engine::call`] of the function with id `id`, named `name`.
     fn call_id(&mut self, id: FuncId, name: &str, args: &[Value]) -> Result<Value> {
-        let unknown = || {
-            Error::new(
-                ErrorKind::UnknownFunction,
-                format!("unknown function '{name}'"),
-            )
-        };
         // Borrowed, not cloned: an Arc's atomic count is a tenth of a compiled call.
         let Some(f) = self.functions[id.0 as usize].as_ref() else {
-            return Err(unknown());
+            return Err(unknown_function(name));
         };
-        if args.len() != f.code.params {
-            return Err(Error::new(
-                ErrorKind::WrongArgumentCount,
-                format!(
-                    "wrong number of arguments: '{name}' expects {}, got {}",
-                    f.code.params,
-                    args.len()
-                ),
-            ));
-        }
+        check_arity(name, f.code.params, args.len())?;
         if self.options.max_depth < 1 {
             return Err(Error::new(
                 ErrorKind::StackOverflow,
@@ -324,7 +310,7 @@ impl Engine {
             }
         }
         let Some(f) = self.functions[id.0 as usize].as_ref() else {
-            return Err(unknown());
+            return Err(unknown_function(name));
         };
         let mut ctx = Context {
             functions: &self.functions,
@@ -361,4 +347,23 @@ impl Engine {
     pub fn function(&self, name: &str) -> Option<&Arc<Function>> {
         self.functions[self.ids.get(name)?.0 as usize].as_ref()
     }
+}
+
+/// The contract's error for a call of an undefined function.
+fn unknown_function(name: &str) -> Error {
+    Error::new(
+        ErrorKind::UnknownFunction,
+        format!("unknown function '{name}'"),
+    )
+}
+
+/// The contract's error for a call of `name`, which takes `params` arguments, with `got`.
+fn check_arity(name: &str, params: usize, got: usize) -> Result<()> {
+    if params == got {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::WrongArgumentCount,
+        format!("wrong number of arguments: '{name}' expects {params}, got {got}"),
+    ))
 }

@@ -253,16 +253,7 @@ impl Error {
     /// assert_eq!(err.report_with(false), err.report());
     /// ```
     pub fn report_with(&self, color: bool) -> String {
-        let mut out = String::new();
-        for e in self.all() {
-            let source = e
-                .inner
-                .source
-                .as_deref()
-                .map(|s| (s.name.as_str(), s.text.as_str()));
-            out.push_str(&e.render_one(source, color));
-        }
-        out
+        self.render_all(None, color)
     }
 
     /// The report against `source`, the text this error's span points into (for a
@@ -276,14 +267,17 @@ impl Error {
     /// assert!(report.contains("FUNCTION f(x) => x +"));
     /// ```
     pub fn render(&self, source: &str) -> String {
+        self.render_all(Some(source), false)
+    }
+
+    /// Every error's report, each in `text` or else in its own source.
+    fn render_all(&self, text: Option<&str>, color: bool) -> String {
         let mut out = String::new();
         for e in self.all() {
-            let name = e
-                .inner
-                .source
-                .as_deref()
-                .map_or("<input>", |s| s.name.as_str());
-            out.push_str(&e.render_one(Some((name, source)), false));
+            let own = e.inner.source.as_deref();
+            let name = own.map_or("<input>", |s| s.name.as_str());
+            let source = text.or(own.map(|s| s.text.as_str())).map(|t| (name, t));
+            out.push_str(&e.render_one(source, color));
         }
         out
     }

@@ -1,10 +1,11 @@
 //! The JIT as an embedder and the REPL's `jit` commands see it.
 
-use super::Engine;
+use super::{check_arity, unknown_function, Engine};
 use crate::error::{Error, ErrorKind, Result};
 use crate::interp::profile::Profile;
 use crate::value::Value;
 use std::fmt::Write;
+use std::sync::Arc;
 
 impl Engine {
     /// Drops all compiled code (returning its memory) and restarts the call counters.
@@ -60,22 +61,8 @@ impl Engine {
     /// assert_eq!(err.kind(), grizzly::ErrorKind::Usage);
     /// ```
     pub fn jit_compile(&mut self, name: &str, args: &[Value]) -> Result<()> {
-        let Some(f) = self.function(name).cloned() else {
-            return Err(Error::new(
-                ErrorKind::UnknownFunction,
-                format!("unknown function '{name}'"),
-            ));
-        };
-        if args.len() != f.code.params {
-            return Err(Error::new(
-                ErrorKind::WrongArgumentCount,
-                format!(
-                    "wrong number of arguments: '{name}' expects {}, got {}",
-                    f.code.params,
-                    args.len()
-                ),
-            ));
-        }
+        let f = Arc::clone(self.defined(name)?.1);
+        check_arity(name, f.code.params, args.len())?;
         #[cfg(feature = "jit")]
         {
             let program = crate::interp::tier::Program {
@@ -174,10 +161,7 @@ impl Engine {
             Some(_) => Ok(format!(
                 "'{name}' has no compiled code: the JIT is not built\n"
             )),
-            None => Err(Error::new(
-                ErrorKind::UnknownFunction,
-                format!("unknown function '{name}'"),
-            )),
+            None => Err(unknown_function(name)),
         }
     }
 }

@@ -83,24 +83,8 @@ impl Engine {
     /// assert_eq!(err.kind(), ErrorKind::WrongArgumentCount);
     /// ```
     pub fn typed<A: NativeArgs, R: NativeType>(&mut self, name: &str) -> Result<TypedFunc<A, R>> {
-        let unknown = || {
-            Error::new(
-                ErrorKind::UnknownFunction,
-                format!("unknown function '{name}'"),
-            )
-        };
-        let id = *self.ids.get(name).ok_or_else(unknown)?;
-        let f = self.functions[id.0 as usize].as_ref().ok_or_else(unknown)?;
-        if A::TYPES.len() != f.code.params {
-            return Err(Error::new(
-                ErrorKind::WrongArgumentCount,
-                format!(
-                    "wrong number of arguments: '{name}' expects {}, got {}",
-                    f.code.params,
-                    A::TYPES.len()
-                ),
-            ));
-        }
+        let (id, f) = self.defined(name)?;
+        super::check_arity(name, f.code.params, A::TYPES.len())?;
         let handle = TypedFunc {
             engine: self.serial,
             id,

@@ -7,6 +7,40 @@ use crate::{ctx, Backend, EmitError};
 use dynasmrt::aarch64::Aarch64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
 
+type Ops = VecAssembler<Aarch64Relocation>;
+
+/// Opens a `frame`-byte frame (a multiple of 16, at least 96) holding the frame
+/// record and x19-x28, all of which compiled code may clobber; the bytes from 96 on
+/// are the stub's. Compiled code uses no callee-saved float register (d8-d15).
+fn save_registers(ops: &mut Ops, frame: u32) {
+    asm!(ops
+        ; sub sp, sp, #frame
+        ; stp x29, x30, [sp]
+        ; mov x29, sp
+        ; stp x19, x20, [sp, #16]
+        ; stp x21, x22, [sp, #32]
+        ; stp x23, x24, [sp, #48]
+        ; stp x25, x26, [sp, #64]
+        ; stp x27, x28, [sp, #80]
+    );
+}
+
+/// Closes the frame [`save_registers`] opened (found from x29, wherever `sp` is)
+/// and returns.
+fn restore_registers_and_return(ops: &mut Ops, frame: u32) {
+    asm!(ops
+        ; mov sp, x29
+        ; ldp x19, x20, [sp, #16]
+        ; ldp x21, x22, [sp, #32]
+        ; ldp x23, x24, [sp, #48]
+        ; ldp x25, x26, [sp, #64]
+        ; ldp x27, x28, [sp, #80]
+        ; ldp x29, x30, [sp]
+        ; add sp, sp, #frame
+        ; ret
+    );
+}
+
 impl Backend for Aarch64 {
     type Masm = Aarch64Masm;
     const NAME: &'static str = "aarch64";
@@ -19,18 +53,11 @@ impl Backend for Aarch64 {
     }
 
     fn trampoline() -> Result<Vec<u8>, EmitError> {
-        let mut ops: VecAssembler<Aarch64Relocation> = VecAssembler::new(0);
-        // AAPCS64: x0 = entry, x1 = args, x2 = nargs, x3 = ctx, x4 = result. Compiled
-        // code may clobber x19-x28, so all are saved; it uses no callee-saved float
-        // register (d8-d15).
+        let mut ops: Ops = VecAssembler::new(0);
+        // AAPCS64: x0 = entry, x1 = args, x2 = nargs, x3 = ctx, x4 = result (kept
+        // at [x29 + 96]).
+        save_registers(&mut ops, 112);
         asm!(ops
-            ; stp x29, x30, [sp, #-112]!
-            ; mov x29, sp
-            ; stp x19, x20, [sp, #16]
-            ; stp x21, x22, [sp, #32]
-            ; stp x23, x24, [sp, #48]
-            ; stp x25, x26, [sp, #64]
-            ; stp x27, x28, [sp, #80]
             ; str x4, [sp, #96]
             ; mov x28, x3
             ; ldr x27, [x28, #ctx::DEPTH_BUDGET as u32]
@@ -66,30 +93,17 @@ impl Backend for Aarch64 {
             ; mov x29, sp
             ; movz x0, #1
             ; ->exit:
-            ; mov sp, x29
-            ; ldp x19, x20, [sp, #16]
-            ; ldp x21, x22, [sp, #32]
-            ; ldp x23, x24, [sp, #48]
-            ; ldp x25, x26, [sp, #64]
-            ; ldp x27, x28, [sp, #80]
-            ; ldp x29, x30, [sp], #112
-            ; ret
         );
+        restore_registers_and_return(&mut ops, 112);
         ops.finalize()
             .map_err(|e| EmitError(format!("trampoline: {e}")))
     }
 
     fn direct_entry() -> Result<Vec<u8>, EmitError> {
-        let mut ops: VecAssembler<Aarch64Relocation> = VecAssembler::new(0);
+        let mut ops: Ops = VecAssembler::new(0);
         // AAPCS64: x0 = ctx, x1 = entry, x2-x5 = the argument words.
+        save_registers(&mut ops, 96);
         asm!(ops
-            ; stp x29, x30, [sp, #-96]!
-            ; mov x29, sp
-            ; stp x19, x20, [sp, #16]
-            ; stp x21, x22, [sp, #32]
-            ; stp x23, x24, [sp, #48]
-            ; stp x25, x26, [sp, #64]
-            ; stp x27, x28, [sp, #80]
             ; mov x28, x0
             ; ldr x27, [x28, #ctx::DEPTH_BUDGET as u32]
             ; sub sp, sp, #32
@@ -100,20 +114,11 @@ impl Backend for Aarch64 {
             ; stp x2, x3, [sp]
             ; stp x4, x5, [sp, #16]
             ; blr x1
-            ; ->exit:
-            ; mov sp, x29
-            ; ldp x19, x20, [sp, #16]
-            ; ldp x21, x22, [sp, #32]
-            ; ldp x23, x24, [sp, #48]
-            ; ldp x25, x26, [sp, #64]
-            ; ldp x27, x28, [sp, #80]
-            ; ldp x29, x30, [sp], #96
-            ; ret
             // A deopt exit jumps here from any depth of compiled frames, having
             // written its site into the context; x29 is still this frame's.
             ; ->landing:
-            ; b ->exit
         );
+        restore_registers_and_return(&mut ops, 96);
         ops.finalize()
             .map_err(|e| EmitError(format!("direct entry: {e}")))
     }
@@ -122,7 +127,7 @@ impl Backend for Aarch64 {
         if nargs > crate::BATCH_ARGS {
             return Err(EmitError(format!("a batch entry for {nargs} arguments")));
         }
-        let mut ops: VecAssembler<Aarch64Relocation> = VecAssembler::new(0);
+        let mut ops: Ops = VecAssembler::new(0);
         // AAPCS64: x0 = ctx, x1 = entry, x2 = columns, x3 = rows, x4 = out. Compiled
         // code keeps x28 (the context) and x29, so the loop's state lives below the
         // saved registers: the outgoing arguments at sp, then the entry, the row
@@ -132,14 +137,8 @@ impl Backend for Aarch64 {
         let entry = 8 * n;
         let (rows, out, row, columns) = (entry + 8, entry + 16, entry + 24, entry + 32);
         let frame = (columns + 8 * n).next_multiple_of(16);
+        save_registers(&mut ops, 96);
         asm!(ops
-            ; stp x29, x30, [sp, #-96]!
-            ; mov x29, sp
-            ; stp x19, x20, [sp, #16]
-            ; stp x21, x22, [sp, #32]
-            ; stp x23, x24, [sp, #48]
-            ; stp x25, x26, [sp, #64]
-            ; stp x27, x28, [sp, #80]
             ; sub sp, sp, #frame
             ; mov x28, x0
             ; str x1, [sp, #entry]
@@ -188,15 +187,8 @@ impl Backend for Aarch64 {
             ; mov sp, x16
             ; ->done:
             ; ldr x0, [sp, #row]
-            ; mov sp, x29
-            ; ldp x19, x20, [sp, #16]
-            ; ldp x21, x22, [sp, #32]
-            ; ldp x23, x24, [sp, #48]
-            ; ldp x25, x26, [sp, #64]
-            ; ldp x27, x28, [sp, #80]
-            ; ldp x29, x30, [sp], #96
-            ; ret
         );
+        restore_registers_and_return(&mut ops, 96);
         ops.finalize()
             .map_err(|e| EmitError(format!("batch entry: {e}")))
     }

@@ -7,6 +7,34 @@ use crate::{ctx, Backend, EmitError};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
 
+type Ops = VecAssembler<X64Relocation>;
+
+/// Saves every callee-saved register compiled code may clobber (`rbp` included, for
+/// safety), leaving `rsp` 8 mod 16 as at the entry.
+fn push_registers(ops: &mut Ops) {
+    asm!(ops
+        ; push rbp
+        ; push rbx
+        ; push r12
+        ; push r13
+        ; push r14
+        ; push r15
+    );
+}
+
+/// Undoes [`push_registers`] (with `rsp` back where it left it) and returns.
+fn pop_registers_and_return(ops: &mut Ops) {
+    asm!(ops
+        ; pop r15
+        ; pop r14
+        ; pop r13
+        ; pop r12
+        ; pop rbx
+        ; pop rbp
+        ; ret
+    );
+}
+
 impl Backend for X64 {
     type Masm = X64Masm;
     const NAME: &'static str = "x86-64";
@@ -19,7 +47,7 @@ impl Backend for X64 {
     }
 
     fn trampoline() -> Result<Vec<u8>, EmitError> {
-        let mut ops: VecAssembler<X64Relocation> = VecAssembler::new(0);
+        let mut ops: Ops = VecAssembler::new(0);
         // System V: rdi = entry, rsi = args, rdx = nargs, rcx = ctx, r8 = result.
         asm!(ops
             ; push rbp
@@ -65,28 +93,17 @@ impl Backend for X64 {
             ; ->exit:
             ; lea rsp, [rbp - 48]
             ; pop r8
-            ; pop r15
-            ; pop r14
-            ; pop r13
-            ; pop r12
-            ; pop rbx
-            ; pop rbp
-            ; ret
         );
+        pop_registers_and_return(&mut ops);
         ops.finalize()
             .map_err(|e| EmitError(format!("trampoline: {e}")))
     }
 
     fn direct_entry() -> Result<Vec<u8>, EmitError> {
-        let mut ops: VecAssembler<X64Relocation> = VecAssembler::new(0);
+        let mut ops: Ops = VecAssembler::new(0);
         // System V: rdi = ctx, rsi = entry, rdx, rcx, r8, r9 = the argument words.
+        push_registers(&mut ops);
         asm!(ops
-            ; push rbp
-            ; push rbx
-            ; push r12
-            ; push r13
-            ; push r14
-            ; push r15
             // Entry rsp was 8 mod 16; after six pushes and 40 bytes it is 0 mod 16.
             ; sub rsp, 40
             ; mov r15, rdi
@@ -101,13 +118,9 @@ impl Backend for X64 {
             ; call rsi
             ; ->exit:
             ; add rsp, 40
-            ; pop r15
-            ; pop r14
-            ; pop r13
-            ; pop r12
-            ; pop rbx
-            ; pop rbp
-            ; ret
+        );
+        pop_registers_and_return(&mut ops);
+        asm!(ops
             // A deopt exit jumps here from any depth of compiled frames, having
             // written its site into the context.
             ; ->landing:
@@ -122,7 +135,7 @@ impl Backend for X64 {
         if nargs > crate::BATCH_ARGS {
             return Err(EmitError(format!("a batch entry for {nargs} arguments")));
         }
-        let mut ops: VecAssembler<X64Relocation> = VecAssembler::new(0);
+        let mut ops: Ops = VecAssembler::new(0);
         // System V: rdi = ctx, rsi = entry, rdx = columns, rcx = rows, r8 = out.
         // Compiled code keeps only r15 (the context), so the loop's state lives in
         // the frame: the outgoing arguments at rsp, then the entry, the row count,
@@ -132,13 +145,8 @@ impl Backend for X64 {
         let (rows, out, row, columns) = (entry + 8, entry + 16, entry + 24, entry + 32);
         // Entry rsp was 8 mod 16 and six registers are pushed: the frame is 8 mod 16.
         let frame = columns + 8 * n + 8;
+        push_registers(&mut ops);
         asm!(ops
-            ; push rbp
-            ; push rbx
-            ; push r12
-            ; push r13
-            ; push r14
-            ; push r15
             ; sub rsp, frame
             ; mov r15, rdi
             ; mov QWORD [rsp + entry], rsi
@@ -184,14 +192,8 @@ impl Backend for X64 {
             ; ->done:
             ; mov rax, QWORD [rsp + row]
             ; add rsp, frame
-            ; pop r15
-            ; pop r14
-            ; pop r13
-            ; pop r12
-            ; pop rbx
-            ; pop rbp
-            ; ret
         );
+        pop_registers_and_return(&mut ops);
         ops.finalize()
             .map_err(|e| EmitError(format!("batch entry: {e}")))
     }
