@@ -183,7 +183,7 @@ impl Error {
     /// What went wrong.
     ///
     /// ```
-    /// let err = grizzly::Engine::new().run("CAST(\"x\" AS int)").unwrap_err();
+    /// let err = grizzly::Engine::new().run("\"x\" AS int").unwrap_err();
     /// assert_eq!(err.kind(), grizzly::ErrorKind::Cast);
     /// ```
     pub fn kind(&self) -> ErrorKind {

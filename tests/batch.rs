@@ -144,7 +144,7 @@ fn batches_agree_with_calls_row_by_row() {
         define(
             &mut e,
             "FUNCTION ints(x, y) => IF x % 3 == 0 { x * y } ELSE { (x - y) / (y % 5) }\n\
-             FUNCTION mixed(x, f) => IF f < 0.0 { x * 2 } ELSE { CAST(f * 0.5 AS int) + x }\n\
+             FUNCTION mixed(x, f) => IF f < 0.0 { x * 2 } ELSE { (f * 0.5) AS int + x }\n\
              FUNCTION safe(x, y) => TRY x * y CATCH 0",
         );
         for name in ["ints", "safe"] {

@@ -276,3 +276,21 @@ fn typed_calls_agree_with_dynamic_calls() {
         .tests(300)
         .quickcheck(agree as fn(i64, i64, f64, f64) -> TestResult);
 }
+
+#[test]
+fn more_arguments_than_registers_go_through_the_trampoline() {
+    let mut e = engine(JitMode::On);
+    define(
+        &mut e,
+        "FUNCTION f(a, b, c, d, x, y) => a + 2 * b + 3 * c + 4 * d + (x * y) AS int",
+    );
+    let f = e.typed::<(i64, i64, i64, i64, f64, f64), i64>("f").unwrap();
+    assert_eq!(f.call(&mut e, (1, 2, 3, 4, 2.5, 4.0)).unwrap(), 40);
+    assert_eq!(e.jit_stats().entries, 1, "compiled code ran");
+    // A deopt (overflow) gives the interpreter's error; the handle keeps working.
+    let err = f.call(&mut e, (i64::MAX, 1, 0, 0, 0.0, 0.0)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::IntegerOverflow);
+    assert_eq!(e.jit_stats().fallbacks, 1);
+    assert_eq!(f.call(&mut e, (0, 0, 0, 1, 0.5, 0.5)).unwrap(), 4);
+    assert_eq!(e.jit_stats().entries, 3);
+}

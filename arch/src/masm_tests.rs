@@ -457,25 +457,34 @@ fn batch_add(xs: &[i64], ys: &[i64], out: &mut [u64]) -> (usize, u64) {
     m.ret(Src::Reg(A));
     m.deopt_exit(deopt, 9);
     let code = m.finish(0, 0).expect("assembles");
-    let batch = Native::batch_entry(2).expect("batch entry assembles");
+    let rows = xs.len().min(ys.len()).min(out.len());
+    run_batch(&code, &[xs, ys], &mut out[..rows])
+}
+
+/// Runs `code` (a function of `columns.len()` parameters) through the batch entry,
+/// once per word of `out` (every column must be at least as long): `(rows done,
+/// deopt site)`.
+fn run_batch(code: &[u8], columns: &[&[i64]], out: &mut [u64]) -> (usize, u64) {
+    assert!(columns.iter().all(|c| c.len() >= out.len()));
+    let batch = Native::batch_entry(columns.len()).expect("batch entry assembles");
     let mut arena = CodeArena::new(1 << 20);
-    let handles = arena.install(&[&batch, &code]).expect("installs");
+    let handles = arena.install(&[&batch, code]).expect("installs");
     // SAFETY: the first piece is the batch entry, which has the `BatchEntry` ABI.
     let f: BatchEntry = unsafe { std::mem::transmute(arena.entry(handles[0])) };
     let mut ctx = JitContext {
         depth_budget: 100,
         ..JitContext::default()
     };
-    let rows = xs.len().min(ys.len()).min(out.len());
-    let columns = [xs.as_ptr() as *const u64, ys.as_ptr() as *const u64];
-    // SAFETY: both columns and `out` hold at least `rows` words; the second piece is
-    // a complete function of two parameters in the compiled-code convention.
+    let pointers: Vec<*const u64> = columns.iter().map(|c| c.as_ptr() as *const u64).collect();
+    // SAFETY: every column and `out` hold at least `out.len()` words; the second piece
+    // is a complete function of `columns.len()` parameters in the compiled-code
+    // convention.
     let done = unsafe {
         f(
             &mut ctx,
             arena.entry(handles[1]),
-            columns.as_ptr(),
-            rows,
+            pointers.as_ptr(),
+            out.len(),
             out.as_mut_ptr(),
         )
     };
@@ -522,32 +531,13 @@ fn a_batch_entry_for_every_argument_count_passes_each_column() {
         m.ret(Src::Reg(A));
         m.deopt_exit(deopt, 3);
         let code = m.finish(0, 0).expect("assembles");
-        let batch = Native::batch_entry(nargs).expect("batch entry assembles");
-        let mut arena = CodeArena::new(1 << 20);
-        let handles = arena.install(&[&batch, &code]).expect("installs");
-        // SAFETY: the first piece is the batch entry, which has the `BatchEntry` ABI.
-        let f: BatchEntry = unsafe { std::mem::transmute(arena.entry(handles[0])) };
         const ROWS: usize = 7;
         let columns: Vec<Vec<i64>> = (0..nargs)
             .map(|j| (0..ROWS as i64).map(|i| i * 100 + j as i64).collect())
             .collect();
-        let pointers: Vec<*const u64> = columns.iter().map(|c| c.as_ptr() as *const u64).collect();
+        let slices: Vec<&[i64]> = columns.iter().map(Vec::as_slice).collect();
         let mut out = [0u64; ROWS];
-        let mut ctx = JitContext {
-            depth_budget: 10,
-            ..JitContext::default()
-        };
-        // SAFETY: `nargs` columns and `out` of `ROWS` words each; the second piece is
-        // a complete function of `nargs` parameters in the compiled-code convention.
-        let done = unsafe {
-            f(
-                &mut ctx,
-                arena.entry(handles[1]),
-                pointers.as_ptr(),
-                ROWS,
-                out.as_mut_ptr(),
-            )
-        };
+        let (done, _) = run_batch(&code, &slices, &mut out);
         assert_eq!(done, ROWS, "{nargs} arguments");
         for (i, &got) in out.iter().enumerate() {
             let want: i64 = (0..nargs).map(|j| (j as i64 + 1) * columns[j][i]).sum();

@@ -34,68 +34,40 @@ pub trait NativeType: Copy + sealed::Sealed + 'static {
     const WORD: bool;
 }
 
-impl sealed::Sealed for i64 {}
-impl NativeType for i64 {
-    const WORD: bool = true;
-    const TYPE: ValueType = ValueType::Int;
-    fn to_bits(self) -> u64 {
-        self as u64
-    }
-    fn from_bits(bits: u64) -> i64 {
-        bits as i64
-    }
-    fn to_value(self) -> Value {
-        Value::Int(self)
-    }
-    fn from_value(value: &Value) -> Option<i64> {
-        match value {
-            Value::Int(i) => Some(*i),
-            _ => None,
+/// A [`NativeType`] impl: the type, its `ValueType` and `Value` variant (one name),
+/// whether it is a machine word, its bit conversions, and `Value`'s accessor for it.
+macro_rules! native_type {
+    ($t:ty, $variant:ident, $word:expr, $to_bits:expr, $from_bits:expr, $get:ident) => {
+        impl sealed::Sealed for $t {}
+        impl NativeType for $t {
+            const WORD: bool = $word;
+            const TYPE: ValueType = ValueType::$variant;
+            fn to_bits(self) -> u64 {
+                $to_bits(self)
+            }
+            fn from_bits(bits: u64) -> $t {
+                $from_bits(bits)
+            }
+            fn to_value(self) -> Value {
+                Value::$variant(self)
+            }
+            fn from_value(value: &Value) -> Option<$t> {
+                value.$get()
+            }
         }
-    }
+    };
 }
 
-impl sealed::Sealed for f64 {}
-impl NativeType for f64 {
-    const WORD: bool = true;
-    const TYPE: ValueType = ValueType::Float;
-    fn to_bits(self) -> u64 {
-        self.to_bits()
-    }
-    fn from_bits(bits: u64) -> f64 {
-        f64::from_bits(bits)
-    }
-    fn to_value(self) -> Value {
-        Value::Float(self)
-    }
-    fn from_value(value: &Value) -> Option<f64> {
-        match value {
-            Value::Float(f) => Some(*f),
-            _ => None,
-        }
-    }
-}
-
-impl sealed::Sealed for bool {}
-impl NativeType for bool {
-    const WORD: bool = false;
-    const TYPE: ValueType = ValueType::Bool;
-    fn to_bits(self) -> u64 {
-        self as u64
-    }
-    fn from_bits(bits: u64) -> bool {
-        bits != 0
-    }
-    fn to_value(self) -> Value {
-        Value::Bool(self)
-    }
-    fn from_value(value: &Value) -> Option<bool> {
-        match value {
-            Value::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-}
+native_type!(i64, Int, true, |v: i64| v as u64, |b: u64| b as i64, as_int);
+native_type!(f64, Float, true, f64::to_bits, f64::from_bits, as_float);
+native_type!(
+    bool,
+    Bool,
+    false,
+    |v: bool| v as u64,
+    |b: u64| b != 0,
+    as_bool
+);
 
 /// The argument list of a typed handle: `()` or a tuple of up to eight
 /// [`NativeType`]s, e.g. `(i64, f64)`. A one-argument function takes `(i64,)`.

@@ -275,8 +275,16 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
 
     #[cfg(feature = "jit")]
     #[cold]
-    fn call_deoptimized(&self, engine: &mut Engine, id: u32, site: u64, args: A) -> Result<R> {
-        engine.jit.typed_fell_back(&mut engine.profiles, id, site);
+    fn call_deoptimized(
+        &self,
+        engine: &mut Engine,
+        id: u32,
+        site: Option<u64>,
+        args: A,
+    ) -> Result<R> {
+        if let Some(site) = site {
+            engine.jit.typed_fell_back(&mut engine.profiles, id, site);
+        }
         self.call_interpreted(engine, args)
     }
 

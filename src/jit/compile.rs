@@ -4,7 +4,7 @@
 use super::codegen::Linkage;
 use super::ir::{DeoptReason, SpecKey, TBody, TExpr, TKind, Ty};
 use super::specialize;
-use super::{backend, Jit, Spec};
+use super::{backend, Jit, Spec, MAX_SPECS};
 use crate::interp::tier::Program;
 use crate::interp::Function;
 use crate::resolve::{FuncId, Resolved};
@@ -14,6 +14,36 @@ use std::sync::Arc;
 use std::time::Instant;
 
 impl Jit {
+    /// Compiles `key`, a specialization not compiled yet, unless it was refused or its
+    /// function holds `MAX_SPECS` already; a failed compile is refused from then on.
+    /// `Err` says why it is not compiled.
+    pub(super) fn compile_new(
+        &mut self,
+        program: &Program<'_>,
+        key: SpecKey,
+    ) -> Result<u32, String> {
+        let state = self.state(key.func.0);
+        if let Some((_, why)) = state.refused.iter().find(|(t, _)| *t == key.args) {
+            return Err(why.clone());
+        }
+        if state.specs.len() >= MAX_SPECS {
+            let why = format!("more than {MAX_SPECS} argument type combinations");
+            state.other = Some(why.clone());
+            return Err(why);
+        }
+        self.totals.attempted += 1;
+        match self.compile(program, key.clone()) {
+            Ok(id) => {
+                self.totals.succeeded += 1;
+                Ok(id)
+            }
+            Err(why) => {
+                self.refuse(key.func.0, key.args, why.clone());
+                Err(why)
+            }
+        }
+    }
+
     /// Compiles `root` and the specializations it needs; returns root's id.
     pub(super) fn compile(&mut self, program: &Program<'_>, root: SpecKey) -> Result<u32, String> {
         if let Some(why) = &self.unavailable {

@@ -305,9 +305,17 @@ impl Jit {
         }));
         let spec = self.specs[id as usize].as_ref()?;
         let (ret, func) = (spec.ret, spec.key.func.0);
-        let result = self.run_words(program.profiles, id, &words, program.max_depth, depth);
+        let result = self.run_words(id, &words, program.max_depth, depth);
         self.args = words;
-        let bits = result?;
+        let bits = match result {
+            Ok(bits) => bits,
+            Err(site) => {
+                if let Some(site) = site {
+                    self.fell_back(program.profiles, id, site);
+                }
+                return None;
+            }
+        };
         self.state(func).fallback_streak = 0;
         Some(match (bits, ret) {
             (bits, Ty::Int) => Value::Int(bits as i64),
@@ -316,21 +324,21 @@ impl Jit {
         })
     }
 
-    /// Runs specialization `id` (live, and `words` of its argument types) at call
-    /// depth `depth`: its result's bits, or `None` when it deoptimized (the caller
-    /// runs the call in the interpreter). `profiles` learn when to offer it again.
+    /// Runs specialization `id` (live, and `words` of its argument types) through the
+    /// trampoline at call depth `depth`: its result's bits, or the deopt site when it
+    /// deoptimized (see `fell_back`), or `Err(None)` when there is nothing to enter.
+    /// Either way the caller runs the call in the interpreter.
     #[inline]
     fn run_words(
         &mut self,
-        profiles: &mut [crate::interp::profile::Profile],
         id: u32,
         words: &[u64],
         max_depth: u32,
         depth: u32,
-    ) -> Option<u64> {
+    ) -> Result<u64, Option<u64>> {
         let (tramp, spec) = match (&self.entries, self.specs.get_mut(id as usize)) {
             (Some(e), Some(Some(s))) => (e.trampoline, s),
-            _ => return None,
+            _ => return Err(None),
         };
         let mut ctx = JitContext {
             stack_limit: stack_limit(),
@@ -357,13 +365,13 @@ impl Jit {
         spec.entries += 1;
         self.totals.entries += 1;
         if status == STATUS_OK && spec.ret != Ty::Never {
-            return Some(result);
+            return Ok(result);
         }
-        self.fell_back(profiles, id, ctx.deopt_site);
-        None
+        Err(Some(ctx.deopt_site))
     }
 
-    /// The interpreter reruns a call that deoptimized; it must not offer the function
+    /// A call of spec `id` deoptimized at `site`: the deopt is counted, and since the
+    /// interpreter reruns the call, it must not offer the function
     /// again at once (a loop would enter, fail at the same point and fall back at every
     /// iteration): it waits twice as long after each consecutive fallback.
     #[cold]
@@ -426,10 +434,9 @@ impl Jit {
         let pieces: Vec<&[u8]> = pieces.iter().map(Vec::as_slice).collect();
         let h = self.arena.install(&pieces).map_err(|e| e.to_string())?;
         let entry = |i: usize| self.arena.entry(h[i]);
-        // SAFETY: the pieces are the backend's trampoline, direct entry and batch
-        // entries, which have exactly the `Trampoline`, `DirectEntry` and `BatchEntry`
-        // signatures and ABI; they stay installed until `clear`, which drops
-        // `self.entries` too.
+        // The pieces stay installed until `clear`, which drops `self.entries` too.
+        // SAFETY: the pieces are the trampoline, direct and batch entries, with exactly
+        // the `Trampoline`, `DirectEntry` and `BatchEntry` signatures and ABI.
         unsafe {
             Ok(Entries {
                 trampoline: std::mem::transmute::<*const u8, Trampoline>(entry(0)),
@@ -461,24 +468,9 @@ impl Tier for Jit {
                         return None;
                     }
                 };
-                let state = self.state(func);
-                if state.refused.iter().any(|(t, _)| *t == key.args) {
-                    self.back_off(&mut program, func);
-                    return None;
-                }
-                if state.specs.len() >= MAX_SPECS {
-                    state.other = Some(format!("more than {MAX_SPECS} argument type combinations"));
-                    self.back_off(&mut program, func);
-                    return None;
-                }
-                self.totals.attempted += 1;
-                match self.compile(&program, key.clone()) {
-                    Ok(id) => {
-                        self.totals.succeeded += 1;
-                        id
-                    }
-                    Err(why) => {
-                        self.refuse(func, key.args, why);
+                match self.compile_new(&program, key) {
+                    Ok(id) => id,
+                    Err(_) => {
                         self.back_off(&mut program, func);
                         return None;
                     }

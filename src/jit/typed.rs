@@ -2,13 +2,13 @@
 //! argument types known in Rust, and an entry that takes argument words directly,
 //! without `Value`s or a specialization lookup.
 
-use super::{next_generation, stack_limit, Jit, MAX_SPECS};
+use super::{next_generation, stack_limit, Jit};
 use crate::interp::profile::Profile;
 use crate::interp::tier::Program;
 use crate::jit::ir::{SpecKey, Ty};
 use crate::resolve::FuncId;
 use crate::value::ValueType;
-use grizzly_arch::{JitContext, DIRECT_ARGS, NO_DEOPT, STATUS_OK};
+use grizzly_arch::{DIRECT_ARGS, NO_DEOPT};
 
 /// What a typed handle caches of its compiled specialization: valid while the JIT's
 /// generation is the one the handle cached with it.
@@ -48,26 +48,7 @@ impl Jit {
         };
         let id = match self.by_key.get(&key) {
             Some(&id) => id,
-            None => {
-                let state = self.state(func);
-                if let Some((_, why)) = state.refused.iter().find(|(t, _)| *t == key.args) {
-                    return Err(why.clone());
-                }
-                if state.specs.len() >= MAX_SPECS {
-                    return Err(format!("more than {MAX_SPECS} argument type combinations"));
-                }
-                self.totals.attempted += 1;
-                match self.compile(&program, key.clone()) {
-                    Ok(id) => {
-                        self.totals.succeeded += 1;
-                        id
-                    }
-                    Err(why) => {
-                        self.refuse(func, key.args, why.clone());
-                        return Err(why);
-                    }
-                }
-            }
+            None => self.compile_new(&program, key)?,
         };
         let Some(spec) = self.specs[id as usize].as_ref() else {
             return Err("discarded".into());
@@ -117,17 +98,18 @@ impl Jit {
 
     /// Enters `entry` (cached in the current generation) at call depth 1 with
     /// `words` of its argument types: the result's bits, or the deopt site when it
-    /// deoptimized (give it to [`Jit::typed_fell_back`]).
+    /// deoptimized (give it to [`Jit::typed_fell_back`]), or `Err(None)` when there
+    /// is nothing to enter. Either way the caller runs the call in the interpreter.
     #[inline(always)]
     pub fn run_typed(
         &mut self,
         entry: TypedEntry,
         words: &[u64],
         max_depth: u32,
-    ) -> Result<u64, u64> {
+    ) -> Result<u64, Option<u64>> {
         let direct = match &self.entries {
             Some(e) if words.len() <= DIRECT_ARGS => e.direct,
-            _ => return self.run_typed_words(entry, words, max_depth),
+            _ => return self.run_words(entry.id, words, max_depth, 1),
         };
         if cfg!(target_arch = "aarch64") {
             self.barrier(entry.id);
@@ -155,47 +137,7 @@ impl Jit {
         }
         match self.ctx.deopt_site {
             NO_DEOPT => Ok(bits),
-            site => Err(site),
-        }
-    }
-
-    /// More arguments than the direct entry takes: through the trampoline.
-    #[cold]
-    fn run_typed_words(
-        &mut self,
-        entry: TypedEntry,
-        words: &[u64],
-        max_depth: u32,
-    ) -> Result<u64, u64> {
-        let Some(tramp) = self.entries.as_ref().map(|e| e.trampoline) else {
-            return Err(0);
-        };
-        let mut ctx = JitContext {
-            stack_limit: stack_limit(),
-            depth_budget: max_depth.saturating_sub(1) as u64,
-            ..JitContext::default()
-        };
-        let mut result = 0u64;
-        if cfg!(target_arch = "aarch64") {
-            self.barrier(entry.id);
-        }
-        // SAFETY: as in `run_typed`; `words` holds `words.len()` words; ctx and
-        // result outlive the call.
-        let status = unsafe {
-            tramp(
-                entry.code as *const u8,
-                words.as_ptr(),
-                words.len(),
-                &mut ctx,
-                &mut result,
-            )
-        };
-        if let Some(n) = self.typed_entries.get_mut(entry.id as usize) {
-            *n += 1;
-        }
-        match status {
-            STATUS_OK => Ok(result),
-            _ => Err(ctx.deopt_site),
+            site => Err(Some(site)),
         }
     }
 
