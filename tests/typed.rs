@@ -294,3 +294,63 @@ fn more_arguments_than_registers_go_through_the_trampoline() {
     assert_eq!(f.call(&mut e, (0, 0, 0, 1, 0.5, 0.5)).unwrap(), 4);
     assert_eq!(e.jit_stats().entries, 3);
 }
+
+/// The `jit status` line of `sig`'s specialization.
+fn status_line(e: &Engine, sig: &str) -> String {
+    let status = e.jit_status();
+    let line = status.lines().find(|l| l.trim_start().starts_with(sig));
+    line.unwrap_or_else(|| panic!("no {sig} in:\n{status}"))
+        .to_string()
+}
+
+#[test]
+fn leaves_are_called_as_native_functions_and_the_rest_through_the_entry_stub() {
+    let mut e = engine(JitMode::On);
+    let lets: String = (0..300).map(|i| format!("LET v{i} = x + {i}; ")).collect();
+    define(
+        &mut e,
+        &format!(
+            "FUNCTION sum_to(n, acc) => IF n == 0 {{ acc }} ELSE {{ sum_to(n - 1, acc + n) }}\n\
+             FUNCTION twice(x) => sum_to(x, 0) * 2\n\
+             CREATE FUNCTION wide(x) {{ {lets} v0 + v299 }}\n\
+             FUNCTION hyp(a, b) => pow(a * a + b * b, 0.5)"
+        ),
+    );
+    let sum_to = e.typed::<(i64, i64), i64>("sum_to").unwrap();
+    let twice = e.typed::<(i64,), i64>("twice").unwrap();
+    let wide = e.typed::<(i64,), i64>("wide").unwrap();
+    let hyp = e.typed::<(f64, f64), f64>("hyp").unwrap();
+    // A loop (self tail calls are jumps) and a helper call are leaves.
+    assert!(status_line(&e, "sum_to(int, int)").contains("native function for typed calls"));
+    assert!(status_line(&e, "hyp(float, float)").contains("native function for typed calls"));
+    let line = status_line(&e, "twice(int)");
+    assert!(
+        line.contains("no native function for typed calls: calls other functions"),
+        "{line}"
+    );
+    let line = status_line(&e, "wide(int)");
+    assert!(
+        line.contains("no native function for typed calls: code generation failed"),
+        "{line}"
+    );
+    assert!(line.contains("frame of"), "{line}");
+    // Either way in, the interpreter's answers and errors.
+    assert_eq!(sum_to.call(&mut e, (1000, 0)).unwrap(), 500_500);
+    assert_eq!(twice.call(&mut e, (1000,)).unwrap(), 1_001_000);
+    assert_eq!(wide.call(&mut e, (1,)).unwrap(), 301);
+    assert_eq!(hyp.call(&mut e, (3.0, 4.0)).unwrap(), 5.0);
+    let err = sum_to.call(&mut e, (10, i64::MAX - 20)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::IntegerOverflow);
+    let err = wide.call(&mut e, (i64::MAX,)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::IntegerOverflow);
+    assert_eq!(e.jit_stats().entries, 6);
+    assert_eq!(e.jit_stats().fallbacks, 2);
+    // A deopting native function is counted like any: its specialization is
+    // discarded after repeated deopts, and the handle goes on in the interpreter.
+    for _ in 0..40 {
+        let err = sum_to.call(&mut e, (10, i64::MAX - 20)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::IntegerOverflow);
+    }
+    assert_eq!(e.jit_specializations("sum_to"), 0);
+    assert_eq!(sum_to.call(&mut e, (4, 0)).unwrap(), 10);
+}

@@ -21,6 +21,10 @@
 //! returns from the trampoline at once with [`STATUS_DEOPT`], discarding every compiled
 //! frame above it: compiled code holds no resources, and the interpreter reruns the
 //! outermost compiled call from its start (the language is pure).
+//!
+//! A leaf function (no calls but of Rust helpers) can also be compiled in the
+//! platform's own convention, [`Convention::Native`], and called from Rust like any
+//! `extern "C"` function ([`NativeEntry`]): what typed handles use, with no entry stub.
 
 pub mod aarch64;
 pub mod arena;
@@ -191,6 +195,66 @@ pub type BatchEntry = unsafe extern "C" fn(
 /// A deopt site no code generator uses (see [`DirectEntry`]).
 pub const NO_DEOPT: u64 = u64::MAX;
 
+/// How a function is entered and left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Convention {
+    /// Compiled code's own (see the crate documentation): entered from compiled code
+    /// or through an entry stub.
+    Jit,
+    /// The platform's C ABI, for a leaf function of `params` argument words (at most
+    /// [`DIRECT_ARGS`]): see [`NativeEntry`]. Only calls of Rust helpers, only
+    /// [`MacroAssembler::LEAF_GPRS`], no context, no stack check: its frame is small
+    /// (under [`NATIVE_FRAME`] bytes), as a Rust function's may be without a stack
+    /// probe. Emitting a call or a depth check in it makes `finish` fail.
+    Native { params: u32 },
+}
+
+/// The largest frame a [`Convention::Native`] function may have: less than a page,
+/// so that, like a Rust function's frame of that size, it needs no stack probe (the
+/// guard page catches an overflow).
+pub const NATIVE_FRAME: u32 = 2048;
+
+/// What a [`Convention::Native`] function returns: its result's bits, and
+/// [`NO_DEOPT`] or the site of the deopt exit it left by (then `bits` is meaningless).
+/// Two words: returned in `rax:rdx` (System V) or `x0:x1` (AAPCS64).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NativeResult {
+    pub bits: u64,
+    pub site: u64,
+}
+
+/// A function compiled with [`Convention::Native`]: its argument words in the first
+/// integer argument registers (unused ones ignored), called straight from Rust.
+pub type NativeEntry = unsafe extern "C" fn(a0: u64, a1: u64, a2: u64, a3: u64) -> NativeResult;
+
+/// What `finish` checks of a [`Convention::Native`] function: no call or depth check
+/// (`misuse`), and a frame of at most [`NATIVE_FRAME`] bytes.
+fn check_native(
+    convention: Convention,
+    misuse: Option<&'static str>,
+    frame_bytes: Option<u32>,
+) -> Result<(), EmitError> {
+    let params = match convention {
+        Convention::Jit => return Ok(()),
+        Convention::Native { params } => params,
+    };
+    if params as usize > DIRECT_ARGS {
+        return Err(EmitError(format!(
+            "a native function of {params} arguments"
+        )));
+    }
+    if let Some(what) = misuse {
+        return Err(EmitError(format!("a native function cannot hold {what}")));
+    }
+    match frame_bytes {
+        Some(b) if b > NATIVE_FRAME => Err(EmitError(format!(
+            "a native function's frame of {b} bytes is over {NATIVE_FRAME}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Errors of code generation (a refused compile, never a crash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmitError(pub String);
@@ -223,6 +287,9 @@ pub trait MacroAssembler {
     type Label: Copy;
     /// Registers the code generator may allocate (everything else is the backend's).
     const GPRS: &'static [Gpr];
+    /// Those of [`MacroAssembler::GPRS`] the C ABI lets a callee clobber: all that a
+    /// [`Convention::Native`] function may allocate.
+    const LEAF_GPRS: &'static [Gpr];
     const FPRS: &'static [Fpr];
 
     fn new_label(&mut self) -> Self::Label;
@@ -230,11 +297,14 @@ pub trait MacroAssembler {
     /// Byte offset of the next instruction (for source annotations).
     fn offset(&self) -> usize;
 
+    /// Chooses the convention before any code ([`Convention::Jit`] unless told).
+    fn set_convention(&mut self, convention: Convention);
     /// Fixes the frame before any code: `locals` words (`LET`s and spills) and `out`
     /// outgoing argument words. The code generator learns them in a first pass.
     fn set_frame(&mut self, locals: u32, out: u32);
     /// Entry of a function: builds the frame and checks the host stack (jumping to
-    /// `stack_deopt` when it is short).
+    /// `stack_deopt` when it is short; a native function stores its argument
+    /// registers instead, and never jumps there).
     fn prologue(&mut self, stack_deopt: Self::Label);
     /// Leaves the function returning `value`'s bits.
     fn ret(&mut self, value: Src);

@@ -1,5 +1,7 @@
 //! The host architecture's templates run on the machine, through the trampoline,
 //! against Rust's own arithmetic: every guard must fire exactly when the contract says.
+//! Every case also runs through the direct entry and, compiled as a native (C ABI)
+//! function, called straight from Rust: all three must agree.
 
 #[cfg(target_arch = "aarch64")]
 use crate::aarch64::{Aarch64 as Native, Aarch64Masm as NativeMasm};
@@ -11,14 +13,14 @@ use dynasmrt::DynamicLabel;
 
 /// Runs a function built by `body` (after the prologue; it must return) on `args`.
 /// Returns the status and the result bits; the deopt site is 7 for every guard.
-fn run(args: &[u64], body: impl FnOnce(&mut NativeMasm, DynamicLabel)) -> (u64, u64) {
+fn run(args: &[u64], body: impl Fn(&mut NativeMasm, DynamicLabel)) -> (u64, u64) {
     run_with(0, args, body)
 }
 
 fn run_with(
     stack_limit: usize,
     args: &[u64],
-    body: impl FnOnce(&mut NativeMasm, DynamicLabel),
+    body: impl Fn(&mut NativeMasm, DynamicLabel),
 ) -> (u64, u64) {
     run_frame(stack_limit, 4, args, body)
 }
@@ -28,7 +30,7 @@ fn run_frame(
     stack_limit: usize,
     locals: u32,
     args: &[u64],
-    body: impl FnOnce(&mut NativeMasm, DynamicLabel),
+    body: impl Fn(&mut NativeMasm, DynamicLabel),
 ) -> (u64, u64) {
     let mut m = Native::masm();
     let deopt = m.new_label();
@@ -37,6 +39,10 @@ fn run_frame(
     body(&mut m, deopt);
     m.deopt_exit(deopt, 7);
     let code = m.finish(locals, 2).expect("assembles");
+    // The host stack is not checked by native code: only with no limit do they agree.
+    let native = (stack_limit == 0 && args.len() <= DIRECT_ARGS)
+        .then(|| native_code(locals, args.len() as u32, &body))
+        .flatten();
     let tramp = Native::trampoline().expect("trampoline assembles");
     let direct = Native::direct_entry().expect("direct entry assembles");
     let mut arena = CodeArena::new(1 << 20);
@@ -85,11 +91,60 @@ fn run_frame(
             assert_eq!(bits, result, "the direct entry's result");
         }
     }
+    if let Some(native) = native {
+        let installed = arena.install(&[&native]).expect("installs")[0];
+        // SAFETY: the piece is a complete native function of `args.len()` words.
+        let f: NativeEntry = unsafe { std::mem::transmute(arena.entry(installed)) };
+        let mut words = [0u64; DIRECT_ARGS];
+        words[..args.len()].copy_from_slice(args);
+        let [a0, a1, a2, a3] = words;
+        // SAFETY: a C-ABI function taking four words by value.
+        let got = unsafe { f(a0, a1, a2, a3) };
+        if status == STATUS_DEOPT {
+            assert_eq!(got.site, 7, "the native function deoptimizes too");
+        } else {
+            assert_eq!(
+                got,
+                NativeResult {
+                    bits: result,
+                    site: NO_DEOPT
+                },
+                "native"
+            );
+        }
+    }
     (status, result)
 }
 
-const A: Gpr = NativeMasm::GPRS[0];
-const B: Gpr = NativeMasm::GPRS[1];
+/// `body` as a native function of `params` words, or `None` when it may not be one
+/// (it calls, or its frame is too large): `finish` must say so, not emit it.
+fn native_code(
+    locals: u32,
+    params: u32,
+    body: &dyn Fn(&mut NativeMasm, DynamicLabel),
+) -> Option<Vec<u8>> {
+    let mut m = Native::masm();
+    m.set_convention(Convention::Native { params });
+    let deopt = m.new_label();
+    m.set_frame(locals, 2);
+    m.prologue(deopt);
+    body(&mut m, deopt);
+    m.deopt_exit(deopt, 7);
+    match m.finish(locals, 2) {
+        Ok(code) => Some(code),
+        Err(EmitError(e)) => {
+            assert!(
+                e.contains("cannot hold") || e.contains("frame of"),
+                "unexpected refusal: {e}"
+            );
+            None
+        }
+    }
+}
+
+// Registers both conventions may use.
+const A: Gpr = NativeMasm::LEAF_GPRS[0];
+const B: Gpr = NativeMasm::LEAF_GPRS[1];
 const X: Fpr = NativeMasm::FPRS[0];
 
 fn int_binary(op: &dyn Fn(&mut NativeMasm, DynamicLabel), x: i64, y: i64) -> Option<i64> {
@@ -545,4 +600,122 @@ fn a_batch_entry_for_every_argument_count_passes_each_column() {
         }
     }
     assert!(Native::batch_entry(BATCH_ARGS + 1).is_err());
+}
+
+/// A native function of two words that adds them through every leaf register and a
+/// helper call, deoptimizing (site 9) on overflow.
+fn native_sum() -> Vec<u8> {
+    let mut m = Native::masm();
+    m.set_convention(Convention::Native { params: 2 });
+    let deopt = m.new_label();
+    m.set_frame(1, 0);
+    m.prologue(deopt);
+    m.fmov(X, FSrc::Mem(Mem::Param(0)));
+    m.float_call(Helper::Binary(hypot_helper), X, Some(X));
+    // Every leaf register holds x, then x - x, added to x: x.
+    for &r in NativeMasm::LEAF_GPRS {
+        m.mov(r, Src::Mem(Mem::Param(0)));
+    }
+    for &r in &NativeMasm::LEAF_GPRS[1..] {
+        m.int_op(IntOp::Sub, r, Src::Reg(A), deopt);
+        m.int_op(IntOp::Add, A, Src::Reg(r), deopt);
+    }
+    m.int_op(IntOp::Add, A, Src::Mem(Mem::Param(1)), deopt);
+    m.ret(Src::Reg(A));
+    m.deopt_exit(deopt, 9);
+    m.finish(1, 0).expect("a native leaf assembles")
+}
+
+#[test]
+fn a_native_function_is_a_c_function_with_a_deopt_word() {
+    let mut arena = CodeArena::new(1 << 20);
+    let h = arena.install(&[&native_sum()]).expect("installs")[0];
+    // SAFETY: the piece is a native function of two words.
+    let f: NativeEntry = unsafe { std::mem::transmute(arena.entry(h)) };
+    // SAFETY: a C-ABI function taking four words by value.
+    let call = |x: i64, y: i64| unsafe { f(x as u64, y as u64, 0, 0) };
+    assert_eq!(
+        call(40, 2),
+        NativeResult {
+            bits: 42,
+            site: NO_DEOPT
+        }
+    );
+    assert_eq!(
+        call(-7, 7),
+        NativeResult {
+            bits: 0,
+            site: NO_DEOPT
+        }
+    );
+    assert_eq!(call(i64::MAX, 1).site, 9);
+    assert_eq!(call(i64::MIN, -1).site, 9);
+}
+
+#[test]
+fn a_native_function_keeps_the_callers_saved_registers() {
+    let mut arena = CodeArena::new(1 << 20);
+    let h = arena.install(&[&native_sum()]).expect("installs")[0];
+    let f = arena.entry(h);
+    let sentinels: [u64; 4] = std::array::from_fn(|i| 0x5eed_0000 + i as u64);
+    let (mut s0, mut s1, mut s2, mut s3) = (sentinels[0], sentinels[1], sentinels[2], sentinels[3]);
+    let (bits, site): (u64, u64);
+    // SAFETY: `f` is a native function (C ABI) of two words; the block follows the
+    // C ABI around the call (`clobber_abi`), and the stack is aligned for a call at
+    // the start of an `asm!` block without `nostack`.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::asm!(
+            "call {f}",
+            f = in(reg) f,
+            in("rdi") 40u64,
+            in("rsi") 2u64,
+            inout("r12") s0, inout("r13") s1, inout("r14") s2, inout("r15") s3,
+            lateout("rax") bits, lateout("rdx") site,
+            clobber_abi("C"),
+        );
+    }
+    // SAFETY: as above.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        std::arch::asm!(
+            "blr {f}",
+            f = in(reg) f,
+            in("x0") 40u64,
+            in("x1") 2u64,
+            inout("x20") s0, inout("x24") s1, inout("x27") s2, inout("x28") s3,
+            lateout("x0") bits, lateout("x1") site,
+            clobber_abi("C"),
+        );
+    }
+    assert_eq!((bits, site), (42, NO_DEOPT));
+    assert_eq!([s0, s1, s2, s3], sentinels);
+}
+
+#[test]
+fn native_functions_refuse_calls_large_frames_and_many_arguments() {
+    let refusal = |params: u32, locals: u32, body: &dyn Fn(&mut NativeMasm, DynamicLabel)| {
+        let mut m = Native::masm();
+        m.set_convention(Convention::Native { params });
+        let deopt = m.new_label();
+        m.set_frame(locals, 1);
+        m.prologue(deopt);
+        body(&mut m, deopt);
+        m.ret(Src::Imm(0));
+        m.deopt_exit(deopt, 7);
+        m.finish(locals, 1).expect_err("refused").0
+    };
+    let call = |m: &mut NativeMasm, d: DynamicLabel| {
+        let l = m.new_label();
+        m.depth_enter(d);
+        m.call_label(l, A);
+        m.bind(l);
+    };
+    assert!(refusal(1, 1, &call).contains("cannot hold a depth check"));
+    let e = refusal(1, 1, &|m, _| m.call_slot(std::ptr::null(), A));
+    assert!(e.contains("cannot hold a call"), "{e}");
+    let e = refusal(1, NATIVE_FRAME / 8, &|_, _| {});
+    assert!(e.contains("frame of"), "{e}");
+    let e = refusal(DIRECT_ARGS as u32 + 1, 1, &|_, _| {});
+    assert!(e.contains("5 arguments"), "{e}");
 }

@@ -2,8 +2,9 @@
 //! types, straight into its compiled code (as wasmtime's `TypedFunc`).
 //!
 //! A handle remembers the function and the specialization compiled for its argument
-//! types. A call checks that the specialization is still live (one load and two
-//! compares) and enters it through the trampoline with the arguments as machine words.
+//! types. A call checks that the specialization is still live (one compare) and
+//! calls its native function (a leaf compiled in the C ABI) with the arguments as
+//! machine words, or enters its code through the direct entry stub.
 //! When it deoptimizes, or is gone (the function was redefined, `jit clear`), the call
 //! runs in the interpreter exactly as [`Engine::call`] would, so the result or the
 //! error is always the interpreter's; a gone specialization is looked up or compiled
@@ -46,6 +47,9 @@ pub struct TypedFunc<A, R> {
     spec: AtomicU32,
     #[cfg(feature = "jit")]
     code: AtomicUsize,
+    /// Its native function's address, 0 if it has none.
+    #[cfg(feature = "jit")]
+    native: AtomicUsize,
     types: PhantomData<fn(A) -> R>,
 }
 
@@ -94,6 +98,8 @@ impl Engine {
             spec: AtomicU32::new(0),
             #[cfg(feature = "jit")]
             code: AtomicUsize::new(0),
+            #[cfg(feature = "jit")]
+            native: AtomicUsize::new(0),
             types: PhantomData,
         };
         if let Some(ret) = handle.refresh(self) {
@@ -142,11 +148,16 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     pub fn call(&self, engine: &mut Engine, args: A) -> Result<R> {
         #[cfg(feature = "jit")]
         if self.generation.load(Ordering::Relaxed) == engine.jit.generation() {
-            let entry = crate::jit::TypedEntry {
-                id: self.spec.load(Ordering::Relaxed),
-                code: self.code.load(Ordering::Relaxed),
-            };
+            let entry = self.entry();
             let words = args.to_words();
+            if entry.native != 0 {
+                if let Some(w) = padded(words.as_ref()) {
+                    return match engine.jit.run_native(entry, w) {
+                        Ok(bits) => Ok(R::from_bits(bits)),
+                        Err(site) => self.call_deoptimized(engine, entry.id, Some(site), args),
+                    };
+                }
+            }
             let max_depth = engine.options.max_depth;
             return match engine.jit.run_typed(entry, words.as_ref(), max_depth) {
                 Ok(bits) => Ok(R::from_bits(bits)),
@@ -217,10 +228,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         let Some(pointers) = A::word_columns(columns, from).filter(|_| current) else {
             return Ok(false);
         };
-        let entry = crate::jit::TypedEntry {
-            id: self.spec.load(Ordering::Relaxed),
-            code: self.code.load(Ordering::Relaxed),
-        };
+        let entry = self.entry();
         let max_depth = engine.options.max_depth;
         // SAFETY: every column holds `rows` words (`A::rows` checked the lengths; word
         // columns are `i64` or `f64`), so `rows - from` from row `from`; `out` has
@@ -288,10 +296,22 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         self.call_interpreted(engine, args)
     }
 
+    /// The cached entry (current when the generation is).
+    #[cfg(feature = "jit")]
+    #[inline(always)]
+    fn entry(&self) -> crate::jit::TypedEntry {
+        crate::jit::TypedEntry {
+            id: self.spec.load(Ordering::Relaxed),
+            code: self.code.load(Ordering::Relaxed),
+            native: self.native.load(Ordering::Relaxed),
+        }
+    }
+
     #[cfg(feature = "jit")]
     fn cache(&self, engine: &Engine, entry: crate::jit::TypedEntry) {
         self.spec.store(entry.id, Ordering::Relaxed);
         self.code.store(entry.code, Ordering::Relaxed);
+        self.native.store(entry.native, Ordering::Relaxed);
         self.generation
             .store(engine.jit.generation(), Ordering::Relaxed);
     }
@@ -340,6 +360,15 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         let _ = engine;
         None
     }
+}
+
+/// Argument words as a native function takes them: four, the unused ones zero.
+#[cfg(feature = "jit")]
+#[inline(always)]
+fn padded(words: &[u64]) -> Option<[u64; grizzly_arch::DIRECT_ARGS]> {
+    let mut w = [0u64; grizzly_arch::DIRECT_ARGS];
+    w.get_mut(..words.len())?.copy_from_slice(words);
+    Some(w)
 }
 
 /// Whether typed handles may enter compiled code in `engine`.

@@ -2,7 +2,7 @@
 
 use super::codegen::{Emitted, Linkage};
 use super::ir::TFunction;
-use grizzly_arch::EmitError;
+use grizzly_arch::{Convention, EmitError};
 
 #[cfg(target_arch = "x86_64")]
 type Native = grizzly_arch::x64::X64;
@@ -56,15 +56,20 @@ pub fn batch_entry(nargs: usize) -> Result<Vec<u8>, EmitError> {
     }
 }
 
-pub fn generate(f: &TFunction, spec: u32, link: &dyn Linkage) -> Result<Emitted, EmitError> {
+pub fn generate(
+    f: &TFunction,
+    spec: u32,
+    link: &dyn Linkage,
+    convention: Convention,
+) -> Result<Emitted, EmitError> {
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     {
         use grizzly_arch::Backend;
-        super::codegen::generate(&Native::masm, f, spec, link)
+        super::codegen::generate(&Native::masm, f, spec, link, convention)
     }
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
-        let _ = (f, spec, link);
+        let _ = (f, spec, link, convention);
         Err(EmitError(available().unwrap_err()))
     }
 }

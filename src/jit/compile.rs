@@ -4,11 +4,12 @@
 use super::codegen::Linkage;
 use super::ir::{DeoptReason, SpecKey, TBody, TExpr, TKind, Ty};
 use super::specialize;
-use super::{backend, Jit, Spec, MAX_SPECS};
+use super::{backend, codegen, Jit, NativeCode, Spec, MAX_SPECS};
 use crate::interp::tier::Program;
 use crate::interp::Function;
 use crate::resolve::{FuncId, Resolved};
 use crate::value::Value;
+use grizzly_arch::{Convention, DIRECT_ARGS};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -73,7 +74,7 @@ impl Jit {
         let mut times = Vec::with_capacity(tfs.len());
         for (i, f) in tfs.iter().enumerate() {
             let t = Instant::now();
-            let e = backend::generate(f, first + i as u32, &link)
+            let e = backend::generate(f, first + i as u32, &link, Convention::Jit)
                 .map_err(|e| format!("code generation failed: {e}"))?;
             times.push(t.elapsed().as_secs_f64() * 1e6);
             emitted.push(e);
@@ -101,6 +102,7 @@ impl Jit {
                 fallbacks: 0,
                 callers: Vec::new(),
                 calls_undefined: has_bad_call(&f.body),
+                native: None,
             });
         }
         // Who calls whom, so that dropping a callee drops its callers.
@@ -238,6 +240,58 @@ impl Linkage for Link<'_> {
 }
 
 impl Jit {
+    /// The native (C ABI) entry of spec `id`, compiled now unless it was tried
+    /// before: only a leaf of at most `DIRECT_ARGS` parameters has one.
+    pub(super) fn native_entry(&mut self, program: &Program<'_>, id: u32) -> Result<usize, String> {
+        let Some(spec) = self.specs.get(id as usize).and_then(Option::as_ref) else {
+            return Err("discarded".into());
+        };
+        if let Some(tried) = &spec.native {
+            return tried.as_ref().map(|n| n.entry).map_err(Clone::clone);
+        }
+        let key = spec.key.clone();
+        let compiled = self.compile_native(program, &key, id);
+        if let Some(Some(spec)) = self.specs.get_mut(id as usize) {
+            spec.native = Some(compiled);
+        }
+        self.native_entry(program, id)
+    }
+
+    fn compile_native(
+        &mut self,
+        program: &Program<'_>,
+        key: &SpecKey,
+        id: u32,
+    ) -> Result<NativeCode, String> {
+        if key.args.len() > DIRECT_ARGS {
+            return Err(format!("more than {DIRECT_ARGS} arguments"));
+        }
+        let view = View {
+            functions: program.functions,
+            names: program.names,
+            jit: self,
+        };
+        // The same type pass as the compiled code's: the same IR, the same deopt sites.
+        let tfs = specialize::specialize(key, &view).map_err(|r| r.reason)?;
+        let f = tfs.iter().find(|f| f.key == *key).ok_or("no typed IR")?;
+        if !codegen::is_leaf(f) {
+            return Err("calls other functions".into());
+        }
+        let link = Link {
+            batch: &HashMap::new(),
+            jit: self,
+        };
+        let params = key.args.len() as u32;
+        let e = backend::generate(f, id, &link, Convention::Native { params })
+            .map_err(|e| format!("code generation failed: {e}"))?;
+        let handle = self.arena.install(&[&e.code]).map_err(|e| e.to_string())?[0];
+        Ok(NativeCode {
+            handle,
+            entry: self.arena.entry(handle) as usize,
+            bytes: e.code.len(),
+        })
+    }
+
     /// Compiles the specialization of `func` for the types of `args` now, unless it
     /// exists; `Err` says why it cannot be compiled.
     pub fn compile_for(

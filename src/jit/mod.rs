@@ -61,6 +61,16 @@ struct Spec {
     /// Its code calls a function that was undefined (or had another arity) when it
     /// was compiled: defining any function drops it.
     calls_undefined: bool,
+    /// Its code in the platform's convention, for typed handles: compiled at the
+    /// first handle's asking (`Err` once it could not be: not a leaf, say).
+    native: Option<Result<NativeCode, String>>,
+}
+
+/// A specialization compiled as a native (C ABI) function.
+struct NativeCode {
+    handle: CodeHandle,
+    entry: usize,
+    bytes: usize,
 }
 
 /// Per function: its live specializations and what was given up on.
@@ -236,6 +246,9 @@ impl Jit {
                 state.specs.retain(|&s| s != id);
             }
             self.arena.release(spec.handle);
+            if let Some(Ok(native)) = spec.native {
+                self.arena.release(native.handle);
+            }
             self.totals.discarded += 1;
             self.generation = next_generation();
             work.extend(spec.callers);

@@ -78,9 +78,14 @@ impl Jit {
                     .filter(|r| s.deopts[**r as usize] > 0)
                     .map(|r| format!("{} {}", s.deopts[*r as usize], r.name()))
                     .collect();
+                let native = match &s.native {
+                    None => String::new(),
+                    Some(Ok(n)) => format!(" (native function for typed calls: {} bytes)", n.bytes),
+                    Some(Err(why)) => format!(" (no native function for typed calls: {why})"),
+                };
                 let _ = writeln!(
                     out,
-                    "    {} -> {}: compiled in {:.1} us, {} bytes, {} entries ({} fell back), deopts: {}",
+                    "    {} -> {}: compiled in {:.1} us, {} bytes{native}, {} entries ({} fell back), deopts: {}",
                     signature(f.name, &s.key),
                     s.ret.name(),
                     s.compile_us,

@@ -1,6 +1,8 @@
 //! What typed handles (`Engine::typed`) need from the JIT: a specialization for
-//! argument types known in Rust, and an entry that takes argument words directly,
-//! without `Value`s or a specialization lookup.
+//! argument types known in Rust, and a way in that takes argument words directly,
+//! without `Value`s or a specialization lookup: for a leaf, the specialization
+//! compiled as a native (C ABI) function, called like a Rust `extern "C" fn`; for
+//! anything else, the direct entry stub.
 
 use super::{next_generation, stack_limit, Jit};
 use crate::interp::profile::Profile;
@@ -8,7 +10,7 @@ use crate::interp::tier::Program;
 use crate::jit::ir::{SpecKey, Ty};
 use crate::resolve::FuncId;
 use crate::value::ValueType;
-use grizzly_arch::{DIRECT_ARGS, NO_DEOPT};
+use grizzly_arch::{NativeEntry, DIRECT_ARGS, NO_DEOPT};
 
 /// What a typed handle caches of its compiled specialization: valid while the JIT's
 /// generation is the one the handle cached with it.
@@ -18,6 +20,8 @@ pub struct TypedEntry {
     pub id: u32,
     /// The compiled code's entry address.
     pub code: usize,
+    /// The address of its native (C ABI) function, 0 if it has none.
+    pub native: usize,
 }
 
 fn ty_of(t: ValueType) -> Option<Ty> {
@@ -50,6 +54,8 @@ impl Jit {
             Some(&id) => id,
             None => self.compile_new(&program, key)?,
         };
+        // A function with no native code is still entered, through the direct entry.
+        let native = self.native_entry(&program, id).unwrap_or(0);
         let Some(spec) = self.specs[id as usize].as_ref() else {
             return Err("discarded".into());
         };
@@ -62,6 +68,7 @@ impl Jit {
         let spec = TypedEntry {
             id,
             code: spec.entry as usize,
+            native,
         };
         Ok((spec, ret))
     }
@@ -93,7 +100,36 @@ impl Jit {
         same.then_some(TypedEntry {
             id,
             code: live.entry as usize,
+            native: match &live.native {
+                Some(Ok(n)) => n.entry,
+                _ => 0,
+            },
         })
+    }
+
+    /// Calls `entry`'s native function (cached in the current generation) with
+    /// `words` of its argument types: the result's bits, or the deopt site (give it
+    /// to [`Jit::typed_fell_back`]; the caller runs the call in the interpreter).
+    #[inline(always)]
+    pub fn run_native(&mut self, entry: TypedEntry, words: [u64; DIRECT_ARGS]) -> Result<u64, u64> {
+        if cfg!(target_arch = "aarch64") {
+            self.barrier(entry.id, true);
+        }
+        // The code is live (its generation is current), a leaf of exactly these
+        // argument types with the `NativeEntry` signature and ABI.
+        // SAFETY: a C-ABI function taking four words by value; it touches no memory
+        // of ours and returns, deopt or not.
+        let r = unsafe {
+            let f = std::mem::transmute::<usize, NativeEntry>(entry.native);
+            f(words[0], words[1], words[2], words[3])
+        };
+        if let Some(n) = self.typed_entries.get_mut(entry.id as usize) {
+            *n += 1;
+        }
+        match r.site {
+            NO_DEOPT => Ok(r.bits),
+            site => Err(site),
+        }
     }
 
     /// Enters `entry` (cached in the current generation) at call depth 1 with
@@ -112,7 +148,7 @@ impl Jit {
             _ => return self.run_words(entry.id, words, max_depth, 1),
         };
         if cfg!(target_arch = "aarch64") {
-            self.barrier(entry.id);
+            self.barrier(entry.id, false);
         }
         self.ctx.stack_limit = stack_limit();
         self.ctx.depth_budget = max_depth.saturating_sub(1) as u64;
@@ -159,7 +195,7 @@ impl Jit {
     ) -> Option<(usize, Option<u64>)> {
         let &batch = self.entries.as_ref()?.batch.get(columns.len())?;
         if cfg!(target_arch = "aarch64") {
-            self.barrier(entry.id);
+            self.barrier(entry.id, false);
         }
         self.ctx.stack_limit = stack_limit();
         self.ctx.depth_budget = max_depth.saturating_sub(1) as u64;
@@ -191,10 +227,15 @@ impl Jit {
         self.fell_back(profiles, id, site);
     }
 
-    /// The instruction barrier code new to this thread needs (AArch64 only).
-    fn barrier(&self, id: u32) {
+    /// The instruction barrier code new to this thread needs (AArch64 only): spec
+    /// `id`'s compiled code, or its native function.
+    fn barrier(&self, id: u32, native: bool) {
         if let Some(Some(spec)) = self.specs.get(id as usize) {
-            self.arena.prepare_for_execution(spec.handle);
+            let handle = match &spec.native {
+                Some(Ok(n)) if native => n.handle,
+                _ => spec.handle,
+            };
+            self.arena.prepare_for_execution(handle);
         }
     }
 }

@@ -7,22 +7,35 @@ use super::*;
 pub(super) struct Frame {
     pub(super) locals: u32,
     pub(super) out: u32,
+    /// Whether the parameters are in this frame, above the locals (a native
+    /// function's), rather than in the caller's outgoing area.
+    pub(super) own_params: bool,
     /// What the prologue subtracts from `sp`: the words and the saved link register,
     /// rounded up to 16 bytes.
     pub(super) bytes: u32,
 }
 
 impl Frame {
-    pub(super) fn new(locals: u32, out: u32) -> Option<Frame> {
-        let words = (locals as u64 + out as u64 + 1) * 8;
+    pub(super) fn new(locals: u32, out: u32, convention: Convention) -> Option<Frame> {
+        let params = match convention {
+            Convention::Jit => 0,
+            Convention::Native { params } => params,
+        };
+        let words = (locals as u64 + out as u64 + params as u64 + 1) * 8;
         let bytes = u32::try_from(words.next_multiple_of(16)).ok()?;
-        (bytes < MAX_FRAME).then_some(Frame { locals, out, bytes })
+        (bytes < MAX_FRAME).then_some(Frame {
+            locals,
+            out,
+            own_params: convention != Convention::Jit,
+            bytes,
+        })
     }
 
     pub(super) fn empty() -> Frame {
         Frame {
             locals: 0,
             out: 0,
+            own_params: false,
             bytes: 16,
         }
     }
@@ -30,6 +43,7 @@ impl Frame {
     /// The offset from `sp` of a word.
     pub(super) fn offset(self, m: Mem) -> u32 {
         match m {
+            Mem::Param(i) if self.own_params => 8 * (self.out + self.locals + i),
             Mem::Param(i) => self.bytes + 8 * i,
             Mem::Local(i) => 8 * (self.out + i),
             Mem::Out(i) => 8 * i,
@@ -148,11 +162,23 @@ impl Aarch64Masm {
         }
     }
 
-    pub(super) fn epilogue(&mut self) {
+    /// Returns (the result already in `x0`); a native function also returns `site`
+    /// in `x1`.
+    pub(super) fn epilogue(&mut self, site: u64) {
+        if self.convention != Convention::Jit {
+            self.load_imm(1, site as i64);
+        }
         let frame = self.frame();
         self.word(true, 30, frame.bytes - 8);
         self.move_sp(false, frame.bytes);
         asm!(self.ops; ret);
+    }
+
+    /// Records that a native function's code asked for `what`.
+    pub(super) fn jit_only(&mut self, what: &'static str) {
+        if self.convention != Convention::Jit {
+            self.misuse.get_or_insert(what);
+        }
     }
 
     pub(super) fn load(&mut self, dst: u8, src: Src) {

@@ -49,6 +49,8 @@ impl Backend for Aarch64 {
         Aarch64Masm {
             ops: VecAssembler::new(0),
             frame: None,
+            convention: crate::Convention::Jit,
+            misuse: None,
         }
     }
 

@@ -10,11 +10,16 @@
 //! link register; the caller's outgoing area (this call's arguments) is right above.
 //! `sp` stays 16-byte aligned at all times, as AAPCS64 requires.
 //!
+//! A [`Convention::Native`] function takes its arguments in `x0`-`x3` and stores them
+//! in its own frame, above its locals; it returns its result in `x0` and
+//! [`NO_DEOPT`](crate::NO_DEOPT) or a deopt site in `x1`.
+//!
 //! dynasm panics on an immediate it cannot encode, so every immediate computed at run
 //! time is range-checked here first, falling back to a scratch register.
 
 use crate::{
-    ctx, Cond, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, MacroAssembler, Mem, Src,
+    ctx, Cond, Convention, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, MacroAssembler, Mem,
+    Src, NO_DEOPT,
 };
 use dynasmrt::aarch64::{encode_logical_immediate_64bit, Aarch64Relocation};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
@@ -42,6 +47,9 @@ pub struct Aarch64;
 pub struct Aarch64Masm {
     ops: VecAssembler<Aarch64Relocation>,
     frame: Option<Frame>,
+    convention: Convention,
+    /// What a native function asked for that it cannot have (`finish` fails).
+    misuse: Option<&'static str>,
 }
 
 // After `asm!`: the module uses it.
@@ -51,6 +59,9 @@ use emit::{arith_imm, float_flags, FloatFlags, Frame};
 
 impl MacroAssembler for Aarch64Masm {
     type Label = DynamicLabel;
+    // x9-x15.
+    const LEAF_GPRS: &'static [Gpr] =
+        &[Gpr(9), Gpr(10), Gpr(11), Gpr(12), Gpr(13), Gpr(14), Gpr(15)];
     // x9-x15 (caller-saved) and x19-x26 (saved by the trampoline).
     const GPRS: &'static [Gpr] = &[
         Gpr(9),
@@ -98,29 +109,39 @@ impl MacroAssembler for Aarch64Masm {
         self.ops.offset().0
     }
 
+    fn set_convention(&mut self, convention: Convention) {
+        self.convention = convention;
+    }
     fn set_frame(&mut self, locals: u32, out: u32) {
-        self.frame = Frame::new(locals, out);
+        self.frame = Frame::new(locals, out, self.convention);
     }
 
     fn prologue(&mut self, stack_deopt: DynamicLabel) {
         let frame = self.frame();
         self.move_sp(true, frame.bytes);
-        asm!(self.ops
-            ; ldr x16, [x28, #ctx::STACK_LIMIT as u32]
-            ; mov x17, sp
-            ; cmp x17, x16
-            ; b.lo =>stack_deopt
-        );
+        match self.convention {
+            Convention::Jit => asm!(self.ops
+                ; ldr x16, [x28, #ctx::STACK_LIMIT as u32]
+                ; mov x17, sp
+                ; cmp x17, x16
+                ; b.lo =>stack_deopt
+            ),
+            Convention::Native { params } => {
+                for i in 0..params.min(4) {
+                    self.word(false, i as u8, frame.offset(Mem::Param(i)));
+                }
+            }
+        }
         self.word(false, 30, frame.bytes - 8);
     }
 
     fn ret(&mut self, value: Src) {
         self.load(X0, value);
-        self.epilogue();
+        self.epilogue(NO_DEOPT);
     }
     fn fret(&mut self, value: Fpr) {
         asm!(self.ops; fmov x0, D(value.0));
-        self.epilogue();
+        self.epilogue(NO_DEOPT);
     }
 
     fn mov(&mut self, dst: Gpr, src: Src) {
@@ -404,13 +425,16 @@ impl MacroAssembler for Aarch64Masm {
     }
 
     fn depth_enter(&mut self, exceeded: DynamicLabel) {
+        self.jit_only("a depth check");
         // `lo` (carry clear) is a borrow: the budget was 0.
         asm!(self.ops; subs x27, x27, #1; b.lo =>exceeded);
     }
     fn depth_leave(&mut self) {
+        self.jit_only("a depth check");
         asm!(self.ops; add x27, x27, #1);
     }
     fn call_slot(&mut self, slot: *const usize, dst: Gpr) {
+        self.jit_only("a call");
         self.load_imm(X16, slot as i64);
         asm!(self.ops
             ; ldr x16, [x16]
@@ -419,6 +443,7 @@ impl MacroAssembler for Aarch64Masm {
         );
     }
     fn call_label(&mut self, target: DynamicLabel, dst: Gpr) {
+        self.jit_only("a call");
         asm!(self.ops; bl =>target; mov X(dst.0), x0);
     }
     fn bits_to_float(&mut self, dst: Fpr, src: Gpr) {
@@ -427,6 +452,11 @@ impl MacroAssembler for Aarch64Masm {
 
     fn deopt_exit(&mut self, label: DynamicLabel, site: u64) {
         asm!(self.ops; =>label);
+        if self.convention != Convention::Jit {
+            // No compiled frame but this one: return with the site.
+            self.epilogue(site);
+            return;
+        }
         self.load_imm(X16, site as i64);
         asm!(self.ops
             ; str x16, [x28, #ctx::DEOPT_SITE as u32]
@@ -436,6 +466,7 @@ impl MacroAssembler for Aarch64Masm {
     }
 
     fn finish(self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError> {
+        crate::check_native(self.convention, self.misuse, self.frame.map(|f| f.bytes))?;
         match self.frame {
             Some(f) if f.locals >= locals && f.out >= out => {}
             Some(_) => return Err(EmitError("the frame is smaller than the code uses".into())),
@@ -457,6 +488,13 @@ const _: () = {
     while i < Aarch64Masm::GPRS.len() {
         let r = Aarch64Masm::GPRS[i].0;
         assert!(r != X0 && r != X16 && r != X17 && r != 18 && r >= 9 && r <= 26);
+        i += 1;
+    }
+    // The leaf registers are caller-saved in AAPCS64 (x9-x15).
+    let mut i = 0;
+    while i < Aarch64Masm::LEAF_GPRS.len() {
+        let r = Aarch64Masm::LEAF_GPRS[i].0;
+        assert!(r >= 9 && r <= 15);
         i += 1;
     }
     let mut i = 0;

@@ -43,6 +43,8 @@ impl Backend for X64 {
         X64Masm {
             ops: VecAssembler::new(0),
             frame: None,
+            convention: crate::Convention::Jit,
+            misuse: None,
         }
     }
 

@@ -8,9 +8,14 @@
 //! allocated): from `rsp`, the outgoing arguments, then the locals, then the return
 //! address and the arguments; `rsp` stays 16-byte aligned at every call, as the
 //! System V ABI wants for the helpers.
+//!
+//! A [`Convention::Native`] function takes its arguments in `rdi`, `rsi`, `rdx`, `rcx`
+//! and stores them in its own frame, above its locals; it returns its result in
+//! `rax` and [`NO_DEOPT`](crate::NO_DEOPT) or a deopt site in `rdx`.
 
 use crate::{
-    ctx, Cond, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, MacroAssembler, Mem, Src,
+    ctx, Cond, Convention, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, MacroAssembler, Mem,
+    Src, NO_DEOPT,
 };
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
@@ -22,7 +27,10 @@ macro_rules! asm {
 }
 
 const RAX: u8 = 0;
+const RDX: u8 = 2;
 const R11: u8 = 11;
+/// System V's first integer argument registers: `rdi`, `rsi`, `rdx`, `rcx`.
+const ARGS: [u8; 4] = [7, 6, 2, 1];
 const RSP: u8 = 4;
 const XMM_SCRATCH: u8 = 15;
 
@@ -35,22 +43,37 @@ pub struct X64Masm {
     ops: VecAssembler<X64Relocation>,
     /// The frame: local words, outgoing words, and its size in bytes.
     frame: Option<Frame>,
+    convention: Convention,
+    /// What a native function asked for that it cannot have (`finish` fails).
+    misuse: Option<&'static str>,
 }
 
 #[derive(Clone, Copy)]
 struct Frame {
     locals: u32,
     out: u32,
+    /// Whether the parameters are in this frame, above the locals (a native
+    /// function's), rather than in the caller's outgoing area.
+    own_params: bool,
     /// What the prologue subtracts from `rsp`: the words, rounded so that `rsp` is
     /// 16-byte aligned at calls (it is 8 off on entry, after the return address).
     bytes: i32,
 }
 
 impl Frame {
-    fn new(locals: u32, out: u32) -> Option<Frame> {
-        let words = (locals as u64 + out as u64) * 8;
+    fn new(locals: u32, out: u32, convention: Convention) -> Option<Frame> {
+        let params = match convention {
+            Convention::Jit => 0,
+            Convention::Native { params } => params,
+        };
+        let words = (locals as u64 + out as u64 + params as u64) * 8;
         let bytes = i32::try_from(words.next_multiple_of(16) + 8).ok()?;
-        Some(Frame { locals, out, bytes })
+        Some(Frame {
+            locals,
+            out,
+            own_params: convention != Convention::Jit,
+            bytes,
+        })
     }
 }
 
@@ -58,6 +81,7 @@ impl Frame {
 /// prologue and epilogue.
 fn addr(frame: Frame, m: Mem) -> (u8, i32) {
     match m {
+        Mem::Param(i) if frame.own_params => (RSP, 8 * (frame.out + frame.locals + i) as i32),
         Mem::Param(i) => (RSP, frame.bytes + 8 + 8 * i as i32),
         Mem::Local(i) => (RSP, 8 * (frame.out + i) as i32),
         Mem::Out(i) => (RSP, 8 * i as i32),
@@ -95,9 +119,21 @@ impl X64Masm {
         }
     }
 
-    fn epilogue(&mut self) {
+    /// Returns (the result already in `rax`); a native function also returns
+    /// `site` in `rdx`.
+    fn epilogue(&mut self, site: u64) {
+        if self.convention != Convention::Jit {
+            self.load(RDX, Src::Imm(site as i64));
+        }
         let bytes = self.frame.map_or(8, |f| f.bytes);
         asm!(self.ops; add rsp, DWORD bytes; ret);
+    }
+
+    /// Records that a native function's code asked for `what`.
+    fn jit_only(&mut self, what: &'static str) {
+        if self.convention != Convention::Jit {
+            self.misuse.get_or_insert(what);
+        }
     }
 
     fn addr(&self, m: Mem) -> (u8, i32) {
@@ -105,6 +141,7 @@ impl X64Masm {
         let frame = self.frame.unwrap_or(Frame {
             locals: 0,
             out: 0,
+            own_params: false,
             bytes: 8,
         });
         addr(frame, m)
@@ -187,6 +224,8 @@ impl X64Masm {
 
 impl MacroAssembler for X64Masm {
     type Label = DynamicLabel;
+    // rcx, rsi, rdi, r8, r9, r10.
+    const LEAF_GPRS: &'static [Gpr] = &[Gpr(1), Gpr(6), Gpr(7), Gpr(8), Gpr(9), Gpr(10)];
     // rbx, rcx, rsi, rdi, r8, r9, r10, r12, r13.
     const GPRS: &'static [Gpr] = &[
         Gpr(3),
@@ -226,26 +265,37 @@ impl MacroAssembler for X64Masm {
         self.ops.offset().0
     }
 
+    fn set_convention(&mut self, convention: Convention) {
+        self.convention = convention;
+    }
     fn set_frame(&mut self, locals: u32, out: u32) {
-        self.frame = Frame::new(locals, out);
+        self.frame = Frame::new(locals, out, self.convention);
     }
 
     fn prologue(&mut self, stack_deopt: DynamicLabel) {
         let bytes = self.frame.map_or(8, |f| f.bytes);
-        asm!(self.ops
-            ; sub rsp, DWORD bytes
-            ; cmp rsp, QWORD [r15 + ctx::STACK_LIMIT]
-            ; jb =>stack_deopt
-        );
+        asm!(self.ops; sub rsp, DWORD bytes);
+        match self.convention {
+            Convention::Jit => asm!(self.ops
+                ; cmp rsp, QWORD [r15 + ctx::STACK_LIMIT]
+                ; jb =>stack_deopt
+            ),
+            Convention::Native { params } => {
+                for (i, &r) in ARGS.iter().enumerate().take(params as usize) {
+                    let (b, d) = self.addr(Mem::Param(i as u32));
+                    asm!(self.ops; mov QWORD [Rq(b) + d], Rq(r));
+                }
+            }
+        }
     }
 
     fn ret(&mut self, value: Src) {
         self.load(RAX, value);
-        self.epilogue();
+        self.epilogue(NO_DEOPT);
     }
     fn fret(&mut self, value: Fpr) {
         asm!(self.ops; movq rax, Rx(value.0));
-        self.epilogue();
+        self.epilogue(NO_DEOPT);
     }
 
     fn mov(&mut self, dst: Gpr, src: Src) {
@@ -540,12 +590,15 @@ impl MacroAssembler for X64Masm {
     }
 
     fn depth_enter(&mut self, exceeded: DynamicLabel) {
+        self.jit_only("a depth check");
         asm!(self.ops; sub r14, 1; jb =>exceeded);
     }
     fn depth_leave(&mut self) {
+        self.jit_only("a depth check");
         asm!(self.ops; add r14, 1);
     }
     fn call_slot(&mut self, slot: *const usize, dst: Gpr) {
+        self.jit_only("a call");
         asm!(self.ops
             ; mov rax, QWORD slot as i64
             ; call QWORD [rax]
@@ -553,6 +606,7 @@ impl MacroAssembler for X64Masm {
         );
     }
     fn call_label(&mut self, target: DynamicLabel, dst: Gpr) {
+        self.jit_only("a call");
         asm!(self.ops; call =>target; mov Rq(dst.0), rax);
     }
     fn bits_to_float(&mut self, dst: Fpr, src: Gpr) {
@@ -560,8 +614,13 @@ impl MacroAssembler for X64Masm {
     }
 
     fn deopt_exit(&mut self, label: DynamicLabel, site: u64) {
+        asm!(self.ops; =>label);
+        if self.convention != Convention::Jit {
+            // No compiled frame but this one: return with the site.
+            self.epilogue(site);
+            return;
+        }
         asm!(self.ops
-            ; =>label
             ; mov rax, QWORD site as i64
             ; mov QWORD [r15 + ctx::DEOPT_SITE], rax
             ; jmp QWORD [r15 + ctx::LANDING]
@@ -569,6 +628,11 @@ impl MacroAssembler for X64Masm {
     }
 
     fn finish(self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError> {
+        crate::check_native(
+            self.convention,
+            self.misuse,
+            self.frame.map(|f| f.bytes as u32),
+        )?;
         match self.frame {
             Some(f) if f.locals >= locals && f.out >= out => {}
             Some(_) => return Err(EmitError("the frame is smaller than the code uses".into())),
@@ -589,7 +653,14 @@ const _: () = {
     let mut i = 0;
     while i < X64Masm::GPRS.len() {
         let r = X64Masm::GPRS[i].0;
-        assert!(r != RAX && r != 2 && r != R11 && r != RSP && r != 14 && r != 15);
+        assert!(r != RAX && r != RDX && r != R11 && r != RSP && r != 14 && r != 15);
+        i += 1;
+    }
+    // The leaf registers are allocatable and caller-saved in System V.
+    let mut i = 0;
+    while i < X64Masm::LEAF_GPRS.len() {
+        let r = X64Masm::LEAF_GPRS[i].0;
+        assert!(r == 1 || r == 6 || r == 7 || r == 8 || r == 9 || r == 10);
         i += 1;
     }
 };

@@ -13,7 +13,7 @@ mod stack;
 use super::ir::{ArithOp, CmpOp, DeoptReason, MathOp, SpecKey, TBody, TExpr, TFunction, TKind, Ty};
 use crate::resolve::Slot;
 use crate::syntax::ast::Span;
-use grizzly_arch::{Cond, EmitError, FSrc, Fpr, Gpr, MacroAssembler, Mem, Src};
+use grizzly_arch::{Cond, Convention, EmitError, FSrc, Fpr, Gpr, MacroAssembler, Mem, Src};
 
 /// What code generation needs from the JIT around it.
 pub trait Linkage {
@@ -66,6 +66,8 @@ struct Gen<'a, M: MacroAssembler> {
     params: usize,
     lets: u32,
     stack: Vec<Entry>,
+    /// The allocatable registers of the convention; the first is the join register.
+    gprs: &'static [Gpr],
     free_gprs: Vec<Gpr>,
     free_fprs: Vec<Fpr>,
     free_spills: Vec<u32>,
@@ -99,12 +101,14 @@ const MIN_TEMPS: usize = 4;
 const MAX_HOMES: usize = 6;
 
 /// Generates one specialization. `spec` is its number in the JIT's table (recorded by
-/// its deopt exits).
+/// its deopt exits). With [`Convention::Native`], only a leaf (see [`is_leaf`]) of at
+/// most [`grizzly_arch::DIRECT_ARGS`] parameters compiles.
 pub fn generate<M: MacroAssembler>(
     masm: &dyn Fn() -> M,
     f: &TFunction,
     spec: u32,
     link: &dyn Linkage,
+    convention: Convention,
 ) -> Result<Emitted, EmitError> {
     let params = f.params.len();
     if params > MAX_PARAMS
@@ -118,9 +122,15 @@ pub fn generate<M: MacroAssembler>(
     }
     // The first pass learns the frame (spills, outgoing words); the second, with the
     // frame fixed, is the code (the same decisions, so the same frame).
-    let (_, locals, out) = emit(masm(), f, spec, link, None)?;
-    let (code, _, _) = emit(masm(), f, spec, link, Some((locals, out)))?;
+    let (_, locals, out) = emit(masm(), f, spec, link, convention, None)?;
+    let (code, _, _) = emit(masm(), f, spec, link, convention, Some((locals, out)))?;
     Ok(code)
+}
+
+/// Whether a body calls nothing but Rust helpers (self tail calls are jumps): what a
+/// [`Convention::Native`] function may hold.
+pub fn is_leaf(f: &TFunction) -> bool {
+    !any_node(&f.body, &|e| matches!(e.kind, TKind::Call { .. }))
 }
 
 fn emit<M: MacroAssembler>(
@@ -128,9 +138,15 @@ fn emit<M: MacroAssembler>(
     f: &TFunction,
     spec: u32,
     link: &dyn Linkage,
+    convention: Convention,
     frame: Option<(u32, u32)>,
 ) -> Result<(Emitted, u32, u32), EmitError> {
     let params = f.params.len();
+    m.set_convention(convention);
+    let gprs = match convention {
+        Convention::Jit => M::GPRS,
+        Convention::Native { .. } => M::LEAF_GPRS,
+    };
     if let Some((locals, out)) = frame {
         m.set_frame(locals, out);
     }
@@ -143,7 +159,8 @@ fn emit<M: MacroAssembler>(
         params,
         lets: (f.slots.len() - params) as u32,
         stack: Vec::new(),
-        free_gprs: M::GPRS.iter().rev().copied().collect(),
+        gprs,
+        free_gprs: gprs.iter().rev().copied().collect(),
         free_fprs: M::FPRS.iter().rev().copied().collect(),
         free_spills: Vec::new(),
         spills: 0,
@@ -599,7 +616,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
                     self.free_fprs.retain(|&x| x != r);
                     self.push(Val::Fpr(r), Ty::Float);
                 } else {
-                    let r = M::GPRS[0];
+                    let r = self.gprs[0];
                     self.free_gprs.retain(|&x| x != r);
                     self.push(Val::Gpr(r), e.ty);
                 }
@@ -629,7 +646,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
         } else {
             let v = self.pop();
             let s = self.src(v.val);
-            self.m.mov(M::GPRS[0], s);
+            self.m.mov(self.gprs[0], s);
             self.release(v.val);
         }
     }

@@ -83,7 +83,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
             Some(r) => r,
             None => {
                 self.fail("out of registers".into());
-                M::GPRS[0]
+                self.gprs[0]
             }
         }
     }
