@@ -4,7 +4,8 @@
 //! constants and edge arguments (see `gen/arbitrary.rs` and `gen/args.rs`).
 //!
 //! - `jit_agrees_with_the_interpreter`: each case runs in every mode (`gen/run.rs`)
-//!   with the same values, errors and printed output; the shares of cases where the
+//!   and through typed handles (`gen/typed.rs`: leaves as native functions) with the
+//!   same values, errors and printed output; the shares of cases where the
 //!   JIT compiled something are printed (`--nocapture`) and must stay above a floor,
 //!   with the errors by kind and why functions were not compiled in eager mode.
 //!   A case where code generation failed (a silent fallback: right results but no
@@ -154,6 +155,8 @@ struct Totals {
     with_error: usize,
     compiled: [usize; 3],
     finished: [usize; 3],
+    /// Cases whose typed calls made a native function.
+    native: usize,
     kinds: std::collections::BTreeMap<String, usize>,
     /// Refusal reason: cases, and the first case that gave it.
     refusals: std::collections::BTreeMap<String, (usize, u64)>,
@@ -169,6 +172,7 @@ impl Totals {
         self.calls += o.calls;
         self.errors += o.errors;
         self.with_error += usize::from(o.errors > 0);
+        self.native += usize::from(o.native);
         for k in &o.kinds {
             *self.kinds.entry(k.clone()).or_default() += 1;
         }
@@ -264,6 +268,10 @@ fn jit_agrees_with_the_interpreter() {
             pct(t.finished[m], t.cases)
         );
     }
+    eprintln!(
+        "  typed handles: a native function was made in {:.1}% of the cases",
+        pct(t.native, t.cases)
+    );
     assert_eq!(t.undefined, 0, "generated programs that did not define");
     if cfg!(all(
         feature = "jit",
@@ -287,6 +295,12 @@ fn jit_agrees_with_the_interpreter() {
                 t.cases
             );
         }
+        assert!(
+            pct(t.native, t.cases) >= 20.0,
+            "typed handles made a native function in {} of {} cases",
+            t.native,
+            t.cases
+        );
         assert!(pct(t.with_error, t.cases) >= 10.0, "too few errors");
         assert!(pct(t.errors, t.calls) <= 60.0, "too many errors");
     }

@@ -339,3 +339,27 @@ fn jit_compile_compiles_on_request_or_says_why_not() {
         Value::Float(2.0)
     );
 }
+
+#[test]
+fn jit_dump_shows_a_native_function_after_its_specialization() {
+    let mut e = eager();
+    define(&mut e, "FUNCTION add1(x) => x + 1");
+    assert!(!e.jit_dump("add1").unwrap().contains("native function"));
+    let add1 = e.typed::<(i64,), i64>("add1").unwrap();
+    assert_eq!(add1.call(&mut e, (1,)).unwrap(), 2);
+    let dump = e.jit_dump("add1").unwrap();
+    let (compiled, native) = dump
+        .split_once("add1(int) -> int, native function for typed calls: ")
+        .unwrap_or_else(|| panic!("no native function in:\n{dump}"));
+    assert!(compiled.starts_with("add1(int) -> int: "), "{dump}");
+    // Its own listing, source lines included, ending in returns.
+    assert!(native.lines().any(|l| l.trim() == "; x + 1"), "{dump}");
+    assert!(
+        native
+            .lines()
+            .filter(|l| l.trim_end().ends_with(": ret"))
+            .count()
+            >= 2,
+        "{dump}"
+    );
+}

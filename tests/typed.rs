@@ -354,3 +354,44 @@ fn leaves_are_called_as_native_functions_and_the_rest_through_the_entry_stub() {
     assert_eq!(e.jit_specializations("sum_to"), 0);
     assert_eq!(sum_to.call(&mut e, (4, 0)).unwrap(), 10);
 }
+
+/// Found by the differential test: compiled code's result type is only what a call
+/// gives when no deopt can lead the interpreter down a path of other types.
+#[test]
+fn a_result_type_that_a_deopt_may_change_is_checked_at_the_call_not_refused() {
+    let mut e = engine(JitMode::On);
+    define(
+        &mut e,
+        "CREATE FUNCTION f(n, x) { IF n > 0 { f(min(n, 1) - 1, 0.0) } ELSE { x } }\n\
+         FUNCTION g(x) => TRY x * 2 CATCH 0.5\n\
+         FUNCTION h(x) => g(x) + 1\n\
+         FUNCTION k(x) => IF x > 0 { x * 2 } ELSE { k(x + 1) }",
+    );
+    // f(1.0, 0) loops with x a float: the compiled code (int) deopts; the
+    // interpreter's float is the answer.
+    let f = e.typed::<(f64, i64), f64>("f").unwrap();
+    assert_eq!(f.call(&mut e, (1.0, 0)).unwrap(), 0.0);
+    assert_eq!(
+        f.call(&mut e, (0.0, 7)).unwrap_err().kind(),
+        ErrorKind::Type
+    );
+    let f = e.typed::<(f64, i64), i64>("f").unwrap();
+    assert_eq!(f.call(&mut e, (0.0, 7)).unwrap(), 7);
+    assert_eq!(
+        f.call(&mut e, (1.0, 0)).unwrap_err().kind(),
+        ErrorKind::Type
+    );
+    // A `TRY` whose alternative is a float, in the function or in a callee.
+    for name in ["g", "h"] {
+        let as_float = e.typed::<(i64,), f64>(name).unwrap();
+        assert!(as_float.call(&mut e, (i64::MAX,)).unwrap() > 0.0, "{name}");
+        let as_int = e.typed::<(i64,), i64>(name).unwrap();
+        assert!(as_int.call(&mut e, (3,)).unwrap() >= 6, "{name}");
+    }
+    // Where every value is an int, a float handle is refused when made.
+    let err = e.typed::<(i64,), f64>("k").unwrap_err();
+    assert_eq!(
+        err.message(),
+        "type error: 'k' returns int for (int), not float"
+    );
+}

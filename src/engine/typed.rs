@@ -72,9 +72,11 @@ impl Engine {
     ///
     /// Checks that the function exists and takes `A::TYPES.len()` arguments, and
     /// compiles its specialization for those types now (when the JIT is on and can
-    /// compile it). If that specialization returns another type than `R`, making the
-    /// handle is a type error; where that cannot be known in advance (the function is
-    /// not compiled), a call whose result is not an `R` is a type error.
+    /// compile it). If every call with those types returns another type than `R`,
+    /// making the handle is a type error; where that cannot be known in advance (the
+    /// function is not compiled, or a `TRY`, a `??` or a loop changing its argument
+    /// types may give a value of another type), a call whose result is not an `R` is
+    /// a type error.
     ///
     /// ```
     /// use grizzly::{Engine, ErrorKind};
@@ -339,7 +341,8 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         })
     }
 
-    /// Finds or compiles the specialization for `A` and caches it; its result type.
+    /// Finds or compiles the specialization for `A` and caches it if it returns `R`;
+    /// the type every call returns, when that is known.
     fn refresh(&self, engine: &mut Engine) -> Option<ValueType> {
         #[cfg(feature = "jit")]
         if usable(engine) {
@@ -350,11 +353,14 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
                 profiles: &mut engine.profiles,
                 max_depth: engine.options.max_depth,
             };
-            if let Ok((entry, Some(ret))) = engine.jit.typed_spec(program, self.id.0, A::TYPES) {
+            let spec = engine.jit.typed_spec(program, self.id.0, A::TYPES);
+            if let Ok((entry, Some(ret), exact)) = spec {
+                // Compiled code returns a `ret` (or deopts, and the interpreter's value
+                // is checked): it is entered only if that is an `R`.
                 if ret == R::TYPE {
                     self.cache(engine, entry);
                 }
-                return Some(ret);
+                return exact.then_some(ret);
             }
         }
         let _ = engine;

@@ -91,6 +91,7 @@ impl Jit {
             new.push(Spec {
                 key: f.key.clone(),
                 ret: f.ret,
+                exact: f.exact,
                 handle: handles[i],
                 entry,
                 slot,
@@ -105,20 +106,30 @@ impl Jit {
                 native: None,
             });
         }
-        // Who calls whom, so that dropping a callee drops its callers.
+        // Who calls whom, so that dropping a callee drops its callers; a caller of an
+        // inexact callee is inexact.
+        let mut in_batch = Vec::new();
         for (i, f) in tfs.iter().enumerate() {
             let id = first + i as u32;
             for callee in callees(&f.body) {
                 if let Some(j) = tfs.iter().position(|g| g.key == callee) {
                     if j != i {
                         new[j].callers.push(id);
+                        in_batch.push((i, j));
                     }
                 } else if let Some(&c) = self.by_key.get(&callee) {
                     if let Some(Some(s)) = self.specs.get_mut(c as usize) {
                         s.callers.push(id);
+                        new[i].exact &= s.exact;
                     }
                 }
             }
+        }
+        while let Some(&(i, _)) = in_batch
+            .iter()
+            .find(|&&(i, j)| new[i].exact && !new[j].exact)
+        {
+            new[i].exact = false;
         }
         for (i, spec) in new.into_iter().enumerate() {
             let id = first + i as u32;
@@ -289,6 +300,7 @@ impl Jit {
             handle,
             entry: self.arena.entry(handle) as usize,
             bytes: e.code.len(),
+            spans: e.spans,
         })
     }
 

@@ -30,6 +30,19 @@ impl Jit {
                 &s.spans,
                 source,
             );
+            if let Some(Ok(native)) = &s.native {
+                let _ = writeln!(
+                    out,
+                    "{name}({}) -> {}, native function for typed calls: {} bytes at {:#x}",
+                    args.join(", "),
+                    s.ret.name(),
+                    native.bytes,
+                    native.entry
+                );
+                let code = self.arena.code(native.handle);
+                let code = &code[..native.bytes.min(code.len())];
+                disassemble(&mut out, code, native.entry as u64, &native.spans, source);
+            }
         }
         if !any {
             let _ = writeln!(out, "'{name}' has no compiled code");

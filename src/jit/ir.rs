@@ -184,6 +184,10 @@ pub struct TFunction {
     pub slots: Vec<Ty>,
     /// The result type, after a `RETURNS` annotation converted it.
     pub ret: Ty,
+    /// Whether a value this body's call gives is a `ret`, deopt or not: false when a
+    /// deopt may send the interpreter down a path of other types (the alternative of
+    /// a `TRY` or `??`, a loop that changes its argument types). Callees not counted.
+    pub exact: bool,
     pub body: TBody,
 }
 

@@ -45,6 +45,9 @@ pub const DEOPT_RATIO: u64 = 32;
 struct Spec {
     key: SpecKey,
     ret: Ty,
+    /// Every value a call of it gives is a `ret`, deopt or not ([`ir::TFunction::exact`],
+    /// its callees included).
+    exact: bool,
     handle: CodeHandle,
     entry: *const u8,
     /// The entry address, read by callers' code: a stable heap cell.
@@ -71,6 +74,7 @@ struct NativeCode {
     handle: CodeHandle,
     entry: usize,
     bytes: usize,
+    spans: Vec<(u32, Span)>,
 }
 
 /// Per function: its live specializations and what was given up on.

@@ -34,14 +34,15 @@ fn ty_of(t: ValueType) -> Option<Ty> {
 }
 
 impl Jit {
-    /// The specialization of `func` for `types`, compiled now unless it exists, and
-    /// its result type (`None` when every call deoptimizes); `Err` says why not.
+    /// The specialization of `func` for `types`, compiled now unless it exists, its
+    /// compiled code's result type (`None` when every call deoptimizes), and whether
+    /// every value a call gives has that type (see `Spec::exact`); `Err` says why not.
     pub fn typed_spec(
         &mut self,
         program: Program<'_>,
         func: u32,
         types: &[ValueType],
-    ) -> Result<(TypedEntry, Option<ValueType>), String> {
+    ) -> Result<(TypedEntry, Option<ValueType>, bool), String> {
         let args = types
             .iter()
             .map(|&t| ty_of(t).ok_or("only int, float and bool arguments are compiled"))
@@ -59,6 +60,7 @@ impl Jit {
         let Some(spec) = self.specs[id as usize].as_ref() else {
             return Err("discarded".into());
         };
+        let exact = spec.exact;
         let ret = match spec.ret {
             Ty::Int => Some(ValueType::Int),
             Ty::Float => Some(ValueType::Float),
@@ -70,7 +72,7 @@ impl Jit {
             code: spec.entry as usize,
             native,
         };
-        Ok((spec, ret))
+        Ok((spec, ret, exact))
     }
 
     /// Typed handles whose code was cached with this generation may enter it.

@@ -16,6 +16,7 @@ pub mod print;
 pub mod program;
 pub mod run;
 pub mod shrink;
+pub mod typed;
 
 pub use program::Case;
 

@@ -205,6 +205,8 @@ pub struct Observed {
     pub undefined: bool,
     /// Why functions were not compiled in eager mode (through `Engine::call`).
     pub refusals: Vec<String>,
+    /// Calls through typed handles made a native function.
+    pub native: bool,
 }
 
 /// Runs `case` in every mode: `Err` describes the first disagreement.
@@ -256,6 +258,16 @@ pub fn check(case: &Case) -> Result<Observed, String> {
             finished: a.entries > a.fallbacks || b.entries > b.fallbacks,
         });
     }
+    let typed = super::typed::by_typed_handles(case, &defs, &lines, &want_calls.outcomes);
+    let typed_mode = Mode {
+        name: "eager, typed handles".into(),
+        jit: JitMode::Eager,
+        threshold: 1,
+    };
+    compare(&typed_mode, &want_calls.outcomes, &typed.outcomes, |i| {
+        step_label(i).replace("(Engine::call)", "(typed handle)")
+    })?;
+    observed.native = typed.native;
     Ok(observed)
 }
 

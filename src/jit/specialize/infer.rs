@@ -42,9 +42,10 @@ pub(super) fn infer(set: &mut Set<'_>, i: usize) -> Result<(TFunction, Option<St
         returns: def.returns,
         slots,
         pending: None,
+        exact: true,
     };
     let body = cx.body(&def.body, true)?;
-    let (slots, pending) = (cx.slots, cx.pending);
+    let (slots, pending, exact) = (cx.slots, cx.pending, cx.exact);
     let ret = body.result.ty;
     Ok((
         TFunction {
@@ -52,6 +53,7 @@ pub(super) fn infer(set: &mut Set<'_>, i: usize) -> Result<(TFunction, Option<St
             params,
             slots,
             ret,
+            exact,
             body,
         },
         pending,
@@ -65,6 +67,8 @@ struct Infer<'c, 'f> {
     returns: Option<TypeName>,
     slots: Vec<Ty>,
     pending: Option<String>,
+    /// See [`TFunction::exact`].
+    exact: bool,
 }
 
 /// A node's operands, or the replacement of the node when one is `Never`.
@@ -129,7 +133,10 @@ impl Infer<'_, '_> {
             RKind::Unary(op, a) => self.unary(*op, a, span),
             RKind::Binary(op, a, b) => match op {
                 BinaryOp::And | BinaryOp::Or => self.logic(*op == BinaryOp::And, a, b, span),
-                BinaryOp::Coalesce => self.expr(a, false),
+                BinaryOp::Coalesce => {
+                    self.exact = false;
+                    self.expr(a, false)
+                }
                 BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
                     self.arith(*op, a, b, span)
                 }
@@ -149,7 +156,10 @@ impl Infer<'_, '_> {
                 ..
             } => self.call(*callee, args, *self_tail, span),
             RKind::If(c, t, f) => self.if_(c, t, f, tail, span),
-            RKind::Try(a, _) => self.expr(a, false),
+            RKind::Try(a, _) => {
+                self.exact = false;
+                self.expr(a, false)
+            }
             RKind::Fail(_) => Err(Stop::Spec("reads an unbound variable".to_string())),
         }
     }
@@ -436,7 +446,11 @@ impl Infer<'_, '_> {
                         }
                         None => a,
                     }),
-                    _ => return Ok(deopt(DeoptReason::Type, span)),
+                    _ => {
+                        // The interpreter goes on with the other types.
+                        self.exact = false;
+                        return Ok(deopt(DeoptReason::Type, span));
+                    }
                 }
             }
             return Ok(node(TKind::SelfTail(converted), Ty::Never, span));
