@@ -214,9 +214,10 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         Ok(out.into_iter().map(R::from_bits).collect())
     }
 
-    /// Runs the rows from `out.len()` on in compiled code, if it is current and
-    /// the columns are of words, and the row after a deopt in the interpreter;
-    /// false when it could not start.
+    /// Runs the rows from `out.len()` on in compiled code, if it is current (its
+    /// native function row by row; else through the batch entry, if the columns are
+    /// of words), and the row after a deopt in the interpreter; false when it could
+    /// not start.
     #[cfg(feature = "jit")]
     fn run_columns(
         &self,
@@ -227,6 +228,23 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     ) -> Result<bool> {
         let from = out.len();
         let current = self.generation.load(Ordering::Relaxed) == engine.jit.generation();
+        if current && self.native.load(Ordering::Relaxed) != 0 && A::TYPES.len() <= 4 {
+            let words = (from..rows).map(|i| {
+                let mut w = [0u64; grizzly_arch::DIRECT_ARGS];
+                let row = A::row(columns, i).to_words();
+                w[..A::TYPES.len()].copy_from_slice(row.as_ref());
+                w
+            });
+            let entry = self.entry();
+            if let Some(site) = engine.jit.run_native_rows(entry, words, out) {
+                engine
+                    .jit
+                    .typed_fell_back(&mut engine.profiles, entry.id, site);
+                let row = A::row(columns, out.len());
+                out.push(self.call_interpreted(engine, row)?.to_bits());
+            }
+            return Ok(true);
+        }
         let Some(pointers) = A::word_columns(columns, from).filter(|_| current) else {
             return Ok(false);
         };

@@ -179,6 +179,42 @@ impl Jit {
         }
     }
 
+    /// Calls `entry`'s native function (cached in the current generation) once per
+    /// row of `rows` (argument words of its types), pushing the results' bits to
+    /// `out`, until a row deoptimizes: then its site (give it to
+    /// [`Jit::typed_fell_back`]; that row is not done).
+    #[inline(always)]
+    pub fn run_native_rows(
+        &mut self,
+        entry: TypedEntry,
+        rows: impl Iterator<Item = [u64; DIRECT_ARGS]>,
+        out: &mut Vec<u64>,
+    ) -> Option<u64> {
+        if cfg!(target_arch = "aarch64") {
+            self.barrier(entry.id, true);
+        }
+        // As in `run_native`.
+        // SAFETY: the code is a live leaf of exactly these argument types with the
+        // `NativeEntry` signature and ABI (the generation is current).
+        let f = unsafe { std::mem::transmute::<usize, NativeEntry>(entry.native) };
+        let before = out.len();
+        let mut deopt = None;
+        for w in rows {
+            // SAFETY: a C-ABI function taking four words by value.
+            let r = unsafe { f(w[0], w[1], w[2], w[3]) };
+            if r.site != NO_DEOPT {
+                deopt = Some(r.site);
+                break;
+            }
+            out.push(r.bits);
+        }
+        let entered = (out.len() - before) as u64 + u64::from(deopt.is_some());
+        if let Some(n) = self.typed_entries.get_mut(entry.id as usize) {
+            *n += entered;
+        }
+        deopt
+    }
+
     /// Runs `entry` (cached in the current generation) once per row over `columns`
     /// (one per argument, `rows` words each, of its argument types), writing the
     /// results' bits to `out`: the rows done, and the deopt site of the next row when
