@@ -24,7 +24,9 @@
 //!
 //! A leaf function (no calls but of Rust helpers) can also be compiled in the
 //! platform's own convention, [`Convention::Native`], and called from Rust like any
-//! `extern "C"` function ([`NativeEntry`]): what typed handles use, with no entry stub.
+//! `extern "C"` function ([`NativeEntry`]): what typed handles use, with no entry stub;
+//! or, [`Convention::Batch`], as its body in a loop over rows of argument columns
+//! ([`NativeBatch`]): what batch calls use.
 
 pub mod aarch64;
 pub mod arena;
@@ -207,6 +209,20 @@ pub enum Convention {
     /// (under [`NATIVE_FRAME`] bytes), as a Rust function's may be without a stack
     /// probe. Emitting a call or a depth check in it makes `finish` fail.
     Native { params: u32 },
+    /// As `Native`, but the body runs once per row of argument columns (at most
+    /// [`BATCH_ARGS`]), each return storing the row's result and going on with the
+    /// next row: see [`NativeBatch`].
+    Batch { params: u32 },
+}
+
+impl Convention {
+    /// The argument words a native or batch function keeps in its own frame.
+    pub fn own_params(self) -> u32 {
+        match self {
+            Convention::Jit => 0,
+            Convention::Native { params } | Convention::Batch { params } => params,
+        }
+    }
 }
 
 /// The largest frame a [`Convention::Native`] function may have: less than a page,
@@ -228,6 +244,12 @@ pub struct NativeResult {
 /// integer argument registers (unused ones ignored), called straight from Rust.
 pub type NativeEntry = unsafe extern "C" fn(a0: u64, a1: u64, a2: u64, a3: u64) -> NativeResult;
 
+/// A function compiled with [`Convention::Batch`]: row `i`'s arguments are
+/// `columns[j][i]`, its result's bits go to `out[i]`, for `i < rows`. Returns the rows
+/// done in `bits`, and in `site` [`NO_DEOPT`] or the site where the next row deoptimized.
+pub type NativeBatch =
+    unsafe extern "C" fn(columns: *const *const u64, rows: usize, out: *mut u64) -> NativeResult;
+
 /// What `finish` checks of a [`Convention::Native`] function: no call or depth check
 /// (`misuse`), and a frame of at most [`NATIVE_FRAME`] bytes.
 fn check_native(
@@ -235,11 +257,12 @@ fn check_native(
     misuse: Option<&'static str>,
     frame_bytes: Option<u32>,
 ) -> Result<(), EmitError> {
-    let params = match convention {
+    let (params, most) = match convention {
         Convention::Jit => return Ok(()),
-        Convention::Native { params } => params,
+        Convention::Native { params } => (params, DIRECT_ARGS),
+        Convention::Batch { params } => (params, BATCH_ARGS),
     };
-    if params as usize > DIRECT_ARGS {
+    if params as usize > most {
         return Err(EmitError(format!(
             "a native function of {params} arguments"
         )));

@@ -1,7 +1,8 @@
 //! The host architecture's templates run on the machine, through the trampoline,
 //! against Rust's own arithmetic: every guard must fire exactly when the contract says.
-//! Every case also runs through the direct entry and, compiled as a native (C ABI)
-//! function, called straight from Rust: all three must agree.
+//! Every case also runs through the direct entry, compiled as a native (C ABI)
+//! function called straight from Rust, and as a batch function over three rows: all
+//! must agree.
 
 #[cfg(target_arch = "aarch64")]
 use crate::aarch64::{Aarch64 as Native, Aarch64Masm as NativeMasm};
@@ -40,9 +41,14 @@ fn run_frame(
     m.deopt_exit(deopt, 7);
     let code = m.finish(locals, 2).expect("assembles");
     // The host stack is not checked by native code: only with no limit do they agree.
-    let native = (stack_limit == 0 && args.len() <= DIRECT_ARGS)
-        .then(|| native_code(locals, args.len() as u32, &body))
-        .flatten();
+    let leaf = |convention| {
+        (stack_limit == 0 && args.len() <= DIRECT_ARGS)
+            .then(|| native_code(convention, locals, &body))
+            .flatten()
+    };
+    let params = args.len() as u32;
+    let native = leaf(Convention::Native { params });
+    let batch = leaf(Convention::Batch { params });
     let tramp = Native::trampoline().expect("trampoline assembles");
     let direct = Native::direct_entry().expect("direct entry assembles");
     let mut arena = CodeArena::new(1 << 20);
@@ -113,18 +119,35 @@ fn run_frame(
             );
         }
     }
+    if let Some(batch) = batch {
+        let installed = arena.install(&[&batch]).expect("installs")[0];
+        // SAFETY: the piece is a complete batch function of `args.len()` words.
+        let f: NativeBatch = unsafe { std::mem::transmute(arena.entry(installed)) };
+        // Three rows of the same arguments.
+        let columns: Vec<[u64; 3]> = args.iter().map(|&a| [a; 3]).collect();
+        let pointers: Vec<*const u64> = columns.iter().map(|c| c.as_ptr()).collect();
+        let mut out = [0u64; 3];
+        // SAFETY: every column holds three words and `out` has room for three.
+        let got = unsafe { f(pointers.as_ptr(), 3, out.as_mut_ptr()) };
+        if status == STATUS_DEOPT {
+            assert_eq!((got.bits, got.site), (0, 7), "the first row deoptimizes");
+        } else {
+            assert_eq!((got.bits, got.site), (3, NO_DEOPT), "every row returns");
+            assert_eq!(out, [result; 3], "batch results");
+        }
+    }
     (status, result)
 }
 
-/// `body` as a native function of `params` words, or `None` when it may not be one
-/// (it calls, or its frame is too large): `finish` must say so, not emit it.
+/// `body` as a native or batch function, or `None` when it may not be one (it
+/// calls, or its frame is too large): `finish` must say so, not emit it.
 fn native_code(
+    convention: Convention,
     locals: u32,
-    params: u32,
     body: &dyn Fn(&mut NativeMasm, DynamicLabel),
 ) -> Option<Vec<u8>> {
     let mut m = Native::masm();
-    m.set_convention(Convention::Native { params });
+    m.set_convention(convention);
     let deopt = m.new_label();
     m.set_frame(locals, 2);
     m.prologue(deopt);
@@ -605,8 +628,12 @@ fn a_batch_entry_for_every_argument_count_passes_each_column() {
 /// A native function of two words that adds them through every leaf register and a
 /// helper call, deoptimizing (site 9) on overflow.
 fn native_sum() -> Vec<u8> {
+    leaf_sum(Convention::Native { params: 2 })
+}
+
+fn leaf_sum(convention: Convention) -> Vec<u8> {
     let mut m = Native::masm();
-    m.set_convention(Convention::Native { params: 2 });
+    m.set_convention(convention);
     let deopt = m.new_label();
     m.set_frame(1, 0);
     m.prologue(deopt);
@@ -690,6 +717,72 @@ fn a_native_function_keeps_the_callers_saved_registers() {
     }
     assert_eq!((bits, site), (42, NO_DEOPT));
     assert_eq!([s0, s1, s2, s3], sentinels);
+
+    // The batch function, which keeps its loop in callee-saved registers.
+    let h = arena
+        .install(&[&leaf_sum(Convention::Batch { params: 2 })])
+        .expect("installs")[0];
+    let f = arena.entry(h);
+    let (xs, ys) = ([40u64, 1], [2u64, 2]);
+    let columns = [xs.as_ptr(), ys.as_ptr()];
+    let mut out = [0u64; 2];
+    let (done, site): (u64, u64);
+    // SAFETY: as above, for a batch function of two columns of two rows.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::asm!(
+            "call {f}",
+            f = in(reg) f,
+            in("rdi") columns.as_ptr(),
+            in("rsi") 2usize,
+            in("rdx") out.as_mut_ptr(),
+            inout("r12") s0, inout("r13") s1, inout("r14") s2, inout("r15") s3,
+            lateout("rax") done, lateout("rdx") site,
+            clobber_abi("C"),
+        );
+    }
+    // SAFETY: as above.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        std::arch::asm!(
+            "blr {f}",
+            f = in(reg) f,
+            in("x0") columns.as_ptr(),
+            in("x1") 2usize,
+            in("x2") out.as_mut_ptr(),
+            inout("x20") s0, inout("x21") s1, inout("x22") s2, inout("x28") s3,
+            lateout("x0") done, lateout("x1") site,
+            clobber_abi("C"),
+        );
+    }
+    assert_eq!((done, site, out), (2, NO_DEOPT, [42, 3]));
+    assert_eq!([s0, s1, s2, s3], sentinels);
+}
+
+#[test]
+fn a_batch_function_stops_at_the_row_that_deoptimizes() {
+    let mut arena = CodeArena::new(1 << 20);
+    let h = arena
+        .install(&[&leaf_sum(Convention::Batch { params: 2 })])
+        .expect("installs")[0];
+    // SAFETY: the piece is a batch function of two columns.
+    let f: NativeBatch = unsafe { std::mem::transmute(arena.entry(h)) };
+    let xs = [1i64, 2, i64::MAX, 4].map(|x| x as u64);
+    let ys = [10u64, 20, 1, 40];
+    let columns = [xs.as_ptr(), ys.as_ptr()];
+    let mut out = [0u64; 4];
+    // SAFETY: two columns of four words, `out` of four.
+    let r = unsafe { f(columns.as_ptr(), 4, out.as_mut_ptr()) };
+    assert_eq!((r.bits, r.site), (2, 9));
+    assert_eq!(out, [11, 22, 0, 0]);
+    // From the row after it, to the end; and no rows at all.
+    let columns = [xs[3..].as_ptr(), ys[3..].as_ptr()];
+    // SAFETY: two columns of one word, `out` of one from its fourth.
+    let r = unsafe { f(columns.as_ptr(), 1, out[3..].as_mut_ptr()) };
+    assert_eq!((r.bits, r.site, out[3]), (1, NO_DEOPT, 44));
+    // SAFETY: no row is read or written.
+    let r = unsafe { f(columns.as_ptr(), 0, out.as_mut_ptr()) };
+    assert_eq!((r.bits, r.site), (0, NO_DEOPT));
 }
 
 #[test]

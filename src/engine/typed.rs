@@ -50,6 +50,9 @@ pub struct TypedFunc<A, R> {
     /// Its native function's address, 0 if it has none.
     #[cfg(feature = "jit")]
     native: AtomicUsize,
+    /// Its batch function's address, 0 if it has none.
+    #[cfg(feature = "jit")]
+    batch: AtomicUsize,
     types: PhantomData<fn(A) -> R>,
 }
 
@@ -102,6 +105,8 @@ impl Engine {
             code: AtomicUsize::new(0),
             #[cfg(feature = "jit")]
             native: AtomicUsize::new(0),
+            #[cfg(feature = "jit")]
+            batch: AtomicUsize::new(0),
             types: PhantomData,
         };
         if let Some(ret) = handle.refresh(self) {
@@ -215,9 +220,9 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     }
 
     /// Runs the rows from `out.len()` on in compiled code, if it is current (its
-    /// native function row by row; else through the batch entry, if the columns are
-    /// of words), and the row after a deopt in the interpreter; false when it could
-    /// not start.
+    /// batch function, or the batch entry stub, over word columns; its native
+    /// function row by row over others), and the row after a deopt in the
+    /// interpreter; false when it could not start.
     #[cfg(feature = "jit")]
     fn run_columns(
         &self,
@@ -226,49 +231,49 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         rows: usize,
         out: &mut Vec<u64>,
     ) -> Result<bool> {
-        let from = out.len();
-        let current = self.generation.load(Ordering::Relaxed) == engine.jit.generation();
-        if current && self.native.load(Ordering::Relaxed) != 0 && A::TYPES.len() <= 4 {
-            let words = (from..rows).map(|i| {
-                let mut w = [0u64; grizzly_arch::DIRECT_ARGS];
-                let row = A::row(columns, i).to_words();
-                w[..A::TYPES.len()].copy_from_slice(row.as_ref());
-                w
-            });
-            let entry = self.entry();
-            if let Some(site) = engine.jit.run_native_rows(entry, words, out) {
-                engine
-                    .jit
-                    .typed_fell_back(&mut engine.profiles, entry.id, site);
-                let row = A::row(columns, out.len());
-                out.push(self.call_interpreted(engine, row)?.to_bits());
-            }
-            return Ok(true);
+        if self.generation.load(Ordering::Relaxed) != engine.jit.generation() {
+            return Ok(false);
         }
-        let Some(pointers) = A::word_columns(columns, from).filter(|_| current) else {
-            return Ok(false);
-        };
+        let from = out.len();
         let entry = self.entry();
-        let max_depth = engine.options.max_depth;
-        // SAFETY: every column holds `rows` words (`A::rows` checked the lengths; word
-        // columns are `i64` or `f64`), so `rows - from` from row `from`; `out` has
-        // capacity for `rows` words, so `rows - from` after its `from`.
-        let ran = unsafe {
-            let out = out.as_mut_ptr().add(from);
-            engine
-                .jit
-                .run_batch(entry, pointers.as_ref(), rows - from, out, max_depth)
+        let deopt = match A::word_columns(columns, from) {
+            Some(pointers) => {
+                let (pointers, n) = (pointers.as_ref(), rows - from);
+                // SAFETY: every column holds `rows` words (`A::rows` checked the
+                // lengths; word columns are `i64` or `f64`), so `n` from row `from`;
+                // `out` has capacity for `rows` words, so `n` after its `from`.
+                let ran = unsafe {
+                    let at = out.as_mut_ptr().add(from);
+                    if entry.batch != 0 {
+                        Some(engine.jit.run_native_batch(entry, pointers, n, at))
+                    } else {
+                        let max_depth = engine.options.max_depth;
+                        engine.jit.run_batch(entry, pointers, n, at, max_depth)
+                    }
+                };
+                let Some((done, deopt)) = ran else {
+                    return Ok(false);
+                };
+                // SAFETY: the batch code wrote the results of the `done` rows after `from`.
+                unsafe { out.set_len(from + done) };
+                deopt
+            }
+            None if entry.native != 0 && A::TYPES.len() <= grizzly_arch::DIRECT_ARGS => {
+                let words = (from..rows).map(|i| {
+                    let mut w = [0u64; grizzly_arch::DIRECT_ARGS];
+                    let row = A::row(columns, i).to_words();
+                    w[..A::TYPES.len()].copy_from_slice(row.as_ref());
+                    w
+                });
+                engine.jit.run_native_rows(entry, words, out)
+            }
+            None => return Ok(false),
         };
-        let Some((done, deopt)) = ran else {
-            return Ok(false);
-        };
-        // SAFETY: the batch entry wrote the results of the `done` rows after `from`.
-        unsafe { out.set_len(from + done) };
         if let Some(site) = deopt {
             engine
                 .jit
                 .typed_fell_back(&mut engine.profiles, entry.id, site);
-            let row = A::row(columns, from + done);
+            let row = A::row(columns, out.len());
             out.push(self.call_interpreted(engine, row)?.to_bits());
         }
         Ok(true)
@@ -324,6 +329,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
             id: self.spec.load(Ordering::Relaxed),
             code: self.code.load(Ordering::Relaxed),
             native: self.native.load(Ordering::Relaxed),
+            batch: self.batch.load(Ordering::Relaxed),
         }
     }
 
@@ -332,6 +338,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         self.spec.store(entry.id, Ordering::Relaxed);
         self.code.store(entry.code, Ordering::Relaxed);
         self.native.store(entry.native, Ordering::Relaxed);
+        self.batch.store(entry.batch, Ordering::Relaxed);
         self.generation
             .store(engine.jit.generation(), Ordering::Relaxed);
     }

@@ -251,14 +251,21 @@ impl Linkage for Link<'_> {
 }
 
 impl Jit {
-    /// The native (C ABI) entry of spec `id`, compiled now unless it was tried
-    /// before: only a leaf of at most `DIRECT_ARGS` parameters has one.
-    pub(super) fn native_entry(&mut self, program: &Program<'_>, id: u32) -> Result<usize, String> {
+    /// The native (C ABI) and batch functions of spec `id`, compiled now unless they
+    /// were tried before: only a leaf of at most `DIRECT_ARGS` parameters has them.
+    pub(super) fn native_entry(
+        &mut self,
+        program: &Program<'_>,
+        id: u32,
+    ) -> Result<(usize, usize), String> {
         let Some(spec) = self.specs.get(id as usize).and_then(Option::as_ref) else {
             return Err("discarded".into());
         };
         if let Some(tried) = &spec.native {
-            return tried.as_ref().map(|n| n.entry).map_err(Clone::clone);
+            return tried
+                .as_ref()
+                .map(|n| (n.entry, n.batch))
+                .map_err(Clone::clone);
         }
         let key = spec.key.clone();
         let compiled = self.compile_native(program, &key, id);
@@ -293,14 +300,23 @@ impl Jit {
             jit: self,
         };
         let params = key.args.len() as u32;
-        let e = backend::generate(f, id, &link, Convention::Native { params })
-            .map_err(|e| format!("code generation failed: {e}"))?;
-        let handle = self.arena.install(&[&e.code]).map_err(|e| e.to_string())?[0];
+        let generate = |convention| {
+            backend::generate(f, id, &link, convention)
+                .map_err(|e| format!("code generation failed: {e}"))
+        };
+        let call = generate(Convention::Native { params })?;
+        let batch = generate(Convention::Batch { params })?;
+        let handles = self
+            .arena
+            .install(&[&call.code, &batch.code])
+            .map_err(|e| e.to_string())?;
         Ok(NativeCode {
-            handle,
-            entry: self.arena.entry(handle) as usize,
-            bytes: e.code.len(),
-            spans: e.spans,
+            handle: handles[0],
+            entry: self.arena.entry(handles[0]) as usize,
+            bytes: call.code.len(),
+            spans: call.spans,
+            batch_handle: handles[1],
+            batch: self.arena.entry(handles[1]) as usize,
         })
     }
 

@@ -69,12 +69,15 @@ struct Spec {
     native: Option<Result<NativeCode, String>>,
 }
 
-/// A specialization compiled as a native (C ABI) function.
+/// A specialization compiled as a native (C ABI) function, and as a batch function
+/// (installed together).
 struct NativeCode {
     handle: CodeHandle,
     entry: usize,
     bytes: usize,
     spans: Vec<(u32, Span)>,
+    batch_handle: CodeHandle,
+    batch: usize,
 }
 
 /// Per function: its live specializations and what was given up on.
@@ -252,6 +255,7 @@ impl Jit {
             self.arena.release(spec.handle);
             if let Some(Ok(native)) = spec.native {
                 self.arena.release(native.handle);
+                self.arena.release(native.batch_handle);
             }
             self.totals.discarded += 1;
             self.generation = next_generation();

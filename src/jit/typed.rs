@@ -10,7 +10,7 @@ use crate::interp::tier::Program;
 use crate::jit::ir::{SpecKey, Ty};
 use crate::resolve::FuncId;
 use crate::value::ValueType;
-use grizzly_arch::{NativeEntry, DIRECT_ARGS, NO_DEOPT};
+use grizzly_arch::{NativeBatch, NativeEntry, DIRECT_ARGS, NO_DEOPT};
 
 /// What a typed handle caches of its compiled specialization: valid while the JIT's
 /// generation is the one the handle cached with it.
@@ -22,6 +22,8 @@ pub struct TypedEntry {
     pub code: usize,
     /// The address of its native (C ABI) function, 0 if it has none.
     pub native: usize,
+    /// The address of its batch function, 0 if it has none.
+    pub batch: usize,
 }
 
 fn ty_of(t: ValueType) -> Option<Ty> {
@@ -56,7 +58,7 @@ impl Jit {
             None => self.compile_new(&program, key)?,
         };
         // A function with no native code is still entered, through the direct entry.
-        let native = self.native_entry(&program, id).unwrap_or(0);
+        let (native, batch) = self.native_entry(&program, id).unwrap_or((0, 0));
         let Some(spec) = self.specs[id as usize].as_ref() else {
             return Err("discarded".into());
         };
@@ -71,6 +73,7 @@ impl Jit {
             id,
             code: spec.entry as usize,
             native,
+            batch,
         };
         Ok((spec, ret, exact))
     }
@@ -104,6 +107,10 @@ impl Jit {
             code: live.entry as usize,
             native: match &live.native {
                 Some(Ok(n)) => n.entry,
+                _ => 0,
+            },
+            batch: match &live.native {
+                Some(Ok(n)) => n.batch,
                 _ => 0,
             },
         })
@@ -215,6 +222,39 @@ impl Jit {
         deopt
     }
 
+    /// Runs `entry`'s batch function (cached in the current generation) over
+    /// `columns` (one per argument, `rows` words each, of its argument types), writing
+    /// the results' bits to `out`: the rows done, and the deopt site of the next row
+    /// when it deoptimized (give it to [`Jit::typed_fell_back`]).
+    ///
+    /// # Safety
+    /// Every column must be valid for reading, and `out` for writing, `rows` words.
+    pub unsafe fn run_native_batch(
+        &mut self,
+        entry: TypedEntry,
+        columns: &[*const u64],
+        rows: usize,
+        out: *mut u64,
+    ) -> (usize, Option<u64>) {
+        if cfg!(target_arch = "aarch64") {
+            self.barrier(entry.id, true);
+        }
+        // SAFETY: the code is a live leaf of exactly these argument types compiled as
+        // a batch function of `columns.len()` columns, with the `NativeBatch`
+        // signature and ABI (the generation is current); the caller vouches for the
+        // columns and `out`.
+        let r = unsafe {
+            let f = std::mem::transmute::<usize, NativeBatch>(entry.batch);
+            f(columns.as_ptr(), rows, out)
+        };
+        let done = r.bits as usize;
+        let deopt = (r.site != NO_DEOPT).then_some(r.site);
+        if let Some(n) = self.typed_entries.get_mut(entry.id as usize) {
+            *n += done as u64 + u64::from(deopt.is_some());
+        }
+        (done, deopt)
+    }
+
     /// Runs `entry` (cached in the current generation) once per row over `columns`
     /// (one per argument, `rows` words each, of its argument types), writing the
     /// results' bits to `out`: the rows done, and the deopt site of the next row when
@@ -269,6 +309,7 @@ impl Jit {
     /// `id`'s compiled code, or its native function.
     fn barrier(&self, id: u32, native: bool) {
         if let Some(Some(spec)) = self.specs.get(id as usize) {
+            // The native and batch functions share their pages.
             let handle = match &spec.native {
                 Some(Ok(n)) if native => n.handle,
                 _ => spec.handle,

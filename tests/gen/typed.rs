@@ -1,27 +1,60 @@
 //! The calls of a [`Case`] through typed handles (`Engine::typed`): each call whose
 //! arguments have a tuple type handles take (up to four words: ints, floats, bools)
 //! is made through a handle made for it, in an eager engine, so that leaves run as
-//! native functions and the rest through the direct entry. The result type is the
+//! native functions and the rest through the direct entry; and as a batch call of
+//! two rows (leaves as batch functions, the rest through the batch entry stub). The result type is the
 //! interpreter's; where the interpreter raised an error, the first result type the
 //! handle accepts.
 
 use super::program::{fname, Case, Step};
-use super::run::Outcome;
+use super::run::{same_value, Outcome};
 use grizzly::{Engine, ErrorKind, JitMode, NativeArgs, NativeType, Value};
 
-/// A call through a handle `TypedFunc<A, R>`.
-fn via<A: NativeArgs, R: NativeType>(e: &mut Engine, name: &str, args: A) -> Outcome {
-    let r = e.typed::<A, R>(name).and_then(|h| h.call(e, args));
-    r.map(R::to_value)
-        .map_err(|err| (err.kind(), err.message().to_string()))
+/// A call through a handle `TypedFunc<A, R>`, and a batch call of it over `columns`
+/// (two rows of the same arguments; none without arguments, which have no rows),
+/// which must give the same twice.
+fn via<A: NativeArgs, R: NativeType>(
+    e: &mut Engine,
+    name: &str,
+    args: A,
+    columns: Option<A::Columns<'_>>,
+) -> Outcome {
+    let show = |err: grizzly::Error| (err.kind(), err.message().to_string());
+    let handle = e.typed::<A, R>(name).map_err(show)?;
+    let one = handle.call(e, args).map(R::to_value).map_err(show);
+    let Some(columns) = columns else {
+        return one;
+    };
+    let batch = handle
+        .call_batch(e, columns)
+        .map(|rows| rows.into_iter().map(R::to_value).collect::<Vec<_>>())
+        .map_err(show);
+    let agree = match (&one, &batch) {
+        (Ok(v), Ok(rows)) => rows.len() == 2 && rows.iter().all(|r| same_value(r, v)),
+        (Err(a), Err(b)) => a == b,
+        _ => false,
+    };
+    if !agree {
+        return Err((
+            ErrorKind::Usage,
+            format!("a batch call gave {batch:?}, a call {one:?}"),
+        ));
+    }
+    one
 }
 
 /// A call through a handle on `name` taking `A`, returning what `want` holds.
-fn call_as<A: NativeArgs>(e: &mut Engine, name: &str, args: A, want: &Outcome) -> Outcome {
+fn call_as<A: NativeArgs>(
+    e: &mut Engine,
+    name: &str,
+    args: A,
+    columns: Option<A::Columns<'_>>,
+    want: &Outcome,
+) -> Outcome {
     match want {
-        Ok(Value::Int(_)) => via::<A, i64>(e, name, args),
-        Ok(Value::Float(_)) => via::<A, f64>(e, name, args),
-        Ok(Value::Bool(_)) => via::<A, bool>(e, name, args),
+        Ok(Value::Int(_)) => via::<A, i64>(e, name, args, columns),
+        Ok(Value::Float(_)) => via::<A, f64>(e, name, args, columns),
+        Ok(Value::Bool(_)) => via::<A, bool>(e, name, args, columns),
         Ok(_) => e
             .call(name, &args.to_values())
             .map_err(|err| (err.kind(), err.message().to_string())),
@@ -30,7 +63,7 @@ fn call_as<A: NativeArgs>(e: &mut Engine, name: &str, args: A, want: &Outcome) -
             let tries = [via::<A, i64>, via::<A, f64>, via::<A, bool>];
             let mut last = None;
             for t in tries {
-                let got = t(e, name, args);
+                let got = t(e, name, args, columns);
                 match &got {
                     Err((ErrorKind::Type, m)) if m.contains("' returns ") => last = Some(got),
                     _ => return got,
@@ -44,20 +77,25 @@ fn call_as<A: NativeArgs>(e: &mut Engine, name: &str, args: A, want: &Outcome) -
 /// One call: through a handle when the arguments fit one, else `Engine::call`.
 fn call(e: &mut Engine, name: &str, args: &[Value], want: &Outcome) -> Outcome {
     use Value::{Bool as B, Float as F, Int as I};
+    macro_rules! typed {
+        ($($x:ident),*) => {
+            call_as(e, name, ($($x,)*), Some(($(&[$x, $x][..],)*)), want)
+        };
+    }
     match *args {
-        [] => call_as(e, name, (), want),
-        [I(a)] => call_as(e, name, (a,), want),
-        [F(a)] => call_as(e, name, (a,), want),
-        [B(a)] => call_as(e, name, (a,), want),
-        [I(a), I(b)] => call_as(e, name, (a, b), want),
-        [I(a), F(b)] => call_as(e, name, (a, b), want),
-        [F(a), I(b)] => call_as(e, name, (a, b), want),
-        [F(a), F(b)] => call_as(e, name, (a, b), want),
-        [B(a), I(b)] => call_as(e, name, (a, b), want),
-        [I(a), I(b), I(c)] => call_as(e, name, (a, b, c), want),
-        [F(a), F(b), F(c)] => call_as(e, name, (a, b, c), want),
-        [I(a), I(b), I(c), I(d)] => call_as(e, name, (a, b, c, d), want),
-        [F(a), F(b), F(c), F(d)] => call_as(e, name, (a, b, c, d), want),
+        [] => call_as(e, name, (), None, want),
+        [I(a)] => typed!(a),
+        [F(a)] => typed!(a),
+        [B(a)] => typed!(a),
+        [I(a), I(b)] => typed!(a, b),
+        [I(a), F(b)] => typed!(a, b),
+        [F(a), I(b)] => typed!(a, b),
+        [F(a), F(b)] => typed!(a, b),
+        [B(a), I(b)] => typed!(a, b),
+        [I(a), I(b), I(c)] => typed!(a, b, c),
+        [F(a), F(b), F(c)] => typed!(a, b, c),
+        [I(a), I(b), I(c), I(d)] => typed!(a, b, c, d),
+        [F(a), F(b), F(c), F(d)] => typed!(a, b, c, d),
         _ => e
             .call(name, args)
             .map_err(|err| (err.kind(), err.message().to_string())),

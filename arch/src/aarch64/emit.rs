@@ -17,10 +17,7 @@ pub(super) struct Frame {
 
 impl Frame {
     pub(super) fn new(locals: u32, out: u32, convention: Convention) -> Option<Frame> {
-        let params = match convention {
-            Convention::Jit => 0,
-            Convention::Native { params } => params,
-        };
+        let params = convention.own_params();
         let words = (locals as u64 + out as u64 + params as u64 + 1) * 8;
         let bytes = u32::try_from(words.next_multiple_of(16)).ok()?;
         (bytes < MAX_FRAME).then_some(Frame {
@@ -171,7 +168,32 @@ impl Aarch64Masm {
         let frame = self.frame();
         self.word(true, 30, frame.bytes - 8);
         self.move_sp(false, frame.bytes);
+        if let Convention::Batch { .. } = self.convention {
+            asm!(self.ops
+                ; ldp x21, x22, [sp, #16]
+                ; ldp x19, x20, [sp], #32
+            );
+        }
         asm!(self.ops; ret);
+    }
+
+    /// A batch function returns the rows done (the current row) and `site`.
+    pub(super) fn batch_exit(&mut self, site: u64) {
+        asm!(self.ops; mov x0, x19);
+        self.epilogue(site);
+    }
+
+    /// Returns the result in `x0`: a batch function stores it and goes on with the
+    /// next row.
+    pub(super) fn return_x0(&mut self) {
+        match self.rows {
+            Some((head, _)) => asm!(self.ops
+                ; str x0, [x21, x19, lsl #3]
+                ; add x19, x19, #1
+                ; b =>head
+            ),
+            None => self.epilogue(NO_DEOPT),
+        }
     }
 
     /// Records that a native function's code asked for `what`.

@@ -51,6 +51,7 @@ impl Backend for Aarch64 {
             frame: None,
             convention: crate::Convention::Jit,
             misuse: None,
+            rows: None,
         }
     }
 

@@ -12,7 +12,9 @@
 //!
 //! A [`Convention::Native`] function takes its arguments in `x0`-`x3` and stores them
 //! in its own frame, above its locals; it returns its result in `x0` and
-//! [`NO_DEOPT`](crate::NO_DEOPT) or a deopt site in `x1`.
+//! [`NO_DEOPT`](crate::NO_DEOPT) or a deopt site in `x1`. A [`Convention::Batch`]
+//! function also saves `x19`-`x22` (above its frame) and keeps its loop in them: the
+//! row, the row count, `out` and the column addresses.
 //!
 //! dynasm panics on an immediate it cannot encode, so every immediate computed at run
 //! time is range-checked here first, falling back to a scratch register.
@@ -50,6 +52,8 @@ pub struct Aarch64Masm {
     convention: Convention,
     /// What a native function asked for that it cannot have (`finish` fails).
     misuse: Option<&'static str>,
+    /// A batch function's row loop: its head and its end.
+    rows: Option<(DynamicLabel, DynamicLabel)>,
 }
 
 // After `asm!`: the module uses it.
@@ -118,6 +122,12 @@ impl MacroAssembler for Aarch64Masm {
 
     fn prologue(&mut self, stack_deopt: DynamicLabel) {
         let frame = self.frame();
+        if let Convention::Batch { .. } = self.convention {
+            asm!(self.ops
+                ; stp x19, x20, [sp, #-32]!
+                ; stp x21, x22, [sp, #16]
+            );
+        }
         self.move_sp(true, frame.bytes);
         match self.convention {
             Convention::Jit => asm!(self.ops
@@ -131,17 +141,39 @@ impl MacroAssembler for Aarch64Masm {
                     self.word(false, i as u8, frame.offset(Mem::Param(i)));
                 }
             }
+            Convention::Batch { .. } => {}
         }
         self.word(false, 30, frame.bytes - 8);
+        if let Convention::Batch { params } = self.convention {
+            let (head, done) = (self.new_label(), self.new_label());
+            self.rows = Some((head, done));
+            asm!(self.ops
+                ; mov x19, xzr
+                ; mov x20, x1
+                ; mov x21, x2
+                ; mov x22, x0
+                ; =>head
+                ; cmp x19, x20
+                ; b.hs =>done
+            );
+            for i in 0..params.min(crate::BATCH_ARGS as u32) {
+                let column = 8 * i;
+                asm!(self.ops
+                    ; ldr x16, [x22, #column]
+                    ; ldr x16, [x16, x19, lsl #3]
+                );
+                self.word(false, X16, frame.offset(Mem::Param(i)));
+            }
+        }
     }
 
     fn ret(&mut self, value: Src) {
         self.load(X0, value);
-        self.epilogue(NO_DEOPT);
+        self.return_x0();
     }
     fn fret(&mut self, value: Fpr) {
         asm!(self.ops; fmov x0, D(value.0));
-        self.epilogue(NO_DEOPT);
+        self.return_x0();
     }
 
     fn mov(&mut self, dst: Gpr, src: Src) {
@@ -452,10 +484,11 @@ impl MacroAssembler for Aarch64Masm {
 
     fn deopt_exit(&mut self, label: DynamicLabel, site: u64) {
         asm!(self.ops; =>label);
-        if self.convention != Convention::Jit {
+        match self.convention {
             // No compiled frame but this one: return with the site.
-            self.epilogue(site);
-            return;
+            Convention::Native { .. } => return self.epilogue(site),
+            Convention::Batch { .. } => return self.batch_exit(site),
+            Convention::Jit => {}
         }
         self.load_imm(X16, site as i64);
         asm!(self.ops
@@ -465,7 +498,11 @@ impl MacroAssembler for Aarch64Masm {
         );
     }
 
-    fn finish(self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError> {
+    fn finish(mut self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError> {
+        if let Some((_, done)) = self.rows {
+            asm!(self.ops; =>done);
+            self.batch_exit(NO_DEOPT);
+        }
         crate::check_native(self.convention, self.misuse, self.frame.map(|f| f.bytes))?;
         match self.frame {
             Some(f) if f.locals >= locals && f.out >= out => {}

@@ -45,6 +45,7 @@ impl Backend for X64 {
             frame: None,
             convention: crate::Convention::Jit,
             misuse: None,
+            rows: None,
         }
     }
 

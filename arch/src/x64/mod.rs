@@ -11,7 +11,9 @@
 //!
 //! A [`Convention::Native`] function takes its arguments in `rdi`, `rsi`, `rdx`, `rcx`
 //! and stores them in its own frame, above its locals; it returns its result in
-//! `rax` and [`NO_DEOPT`](crate::NO_DEOPT) or a deopt site in `rdx`.
+//! `rax` and [`NO_DEOPT`](crate::NO_DEOPT) or a deopt site in `rdx`. A
+//! [`Convention::Batch`] function also saves `rbx`, `rbp`, `r12` and `r13` and keeps
+//! its loop in them: the row, the row count, `out` and the column addresses.
 
 use crate::{
     ctx, Cond, Convention, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, MacroAssembler, Mem,
@@ -46,6 +48,8 @@ pub struct X64Masm {
     convention: Convention,
     /// What a native function asked for that it cannot have (`finish` fails).
     misuse: Option<&'static str>,
+    /// A batch function's row loop: its head and its end.
+    rows: Option<(DynamicLabel, DynamicLabel)>,
 }
 
 #[derive(Clone, Copy)]
@@ -62,10 +66,7 @@ struct Frame {
 
 impl Frame {
     fn new(locals: u32, out: u32, convention: Convention) -> Option<Frame> {
-        let params = match convention {
-            Convention::Jit => 0,
-            Convention::Native { params } => params,
-        };
+        let params = convention.own_params();
         let words = (locals as u64 + out as u64 + params as u64) * 8;
         let bytes = i32::try_from(words.next_multiple_of(16) + 8).ok()?;
         Some(Frame {
@@ -126,7 +127,30 @@ impl X64Masm {
             self.load(RDX, Src::Imm(site as i64));
         }
         let bytes = self.frame.map_or(8, |f| f.bytes);
-        asm!(self.ops; add rsp, DWORD bytes; ret);
+        asm!(self.ops; add rsp, DWORD bytes);
+        if let Convention::Batch { .. } = self.convention {
+            asm!(self.ops; pop r13; pop r12; pop rbp; pop rbx);
+        }
+        asm!(self.ops; ret);
+    }
+
+    /// A batch function returns the rows done (the current row) and `site`.
+    fn batch_exit(&mut self, site: u64) {
+        asm!(self.ops; mov rax, rbx);
+        self.epilogue(site);
+    }
+
+    /// Returns the result in `rax`: a batch function stores it and goes on with the
+    /// next row.
+    fn return_rax(&mut self) {
+        match self.rows {
+            Some((head, _)) => asm!(self.ops
+                ; mov QWORD [r12 + rbx * 8], rax
+                ; add rbx, 1
+                ; jmp =>head
+            ),
+            None => self.epilogue(NO_DEOPT),
+        }
     }
 
     /// Records that a native function's code asked for `what`.
@@ -274,6 +298,10 @@ impl MacroAssembler for X64Masm {
 
     fn prologue(&mut self, stack_deopt: DynamicLabel) {
         let bytes = self.frame.map_or(8, |f| f.bytes);
+        if let Convention::Batch { .. } = self.convention {
+            // Four pushes keep `rsp` 8 mod 16, as a call leaves it.
+            asm!(self.ops; push rbx; push rbp; push r12; push r13);
+        }
         asm!(self.ops; sub rsp, DWORD bytes);
         match self.convention {
             Convention::Jit => asm!(self.ops
@@ -286,16 +314,38 @@ impl MacroAssembler for X64Masm {
                     asm!(self.ops; mov QWORD [Rq(b) + d], Rq(r));
                 }
             }
+            Convention::Batch { params } => {
+                let (head, done) = (self.new_label(), self.new_label());
+                self.rows = Some((head, done));
+                asm!(self.ops
+                    ; xor ebx, ebx
+                    ; mov rbp, rsi
+                    ; mov r12, rdx
+                    ; mov r13, rdi
+                    ; =>head
+                    ; cmp rbx, rbp
+                    ; jae =>done
+                );
+                for i in 0..params {
+                    let (b, d) = self.addr(Mem::Param(i));
+                    let column = 8 * i as i32;
+                    asm!(self.ops
+                        ; mov rax, QWORD [r13 + column]
+                        ; mov rax, QWORD [rax + rbx * 8]
+                        ; mov QWORD [Rq(b) + d], rax
+                    );
+                }
+            }
         }
     }
 
     fn ret(&mut self, value: Src) {
         self.load(RAX, value);
-        self.epilogue(NO_DEOPT);
+        self.return_rax();
     }
     fn fret(&mut self, value: Fpr) {
         asm!(self.ops; movq rax, Rx(value.0));
-        self.epilogue(NO_DEOPT);
+        self.return_rax();
     }
 
     fn mov(&mut self, dst: Gpr, src: Src) {
@@ -615,10 +665,11 @@ impl MacroAssembler for X64Masm {
 
     fn deopt_exit(&mut self, label: DynamicLabel, site: u64) {
         asm!(self.ops; =>label);
-        if self.convention != Convention::Jit {
+        match self.convention {
             // No compiled frame but this one: return with the site.
-            self.epilogue(site);
-            return;
+            Convention::Native { .. } => return self.epilogue(site),
+            Convention::Batch { .. } => return self.batch_exit(site),
+            Convention::Jit => {}
         }
         asm!(self.ops
             ; mov rax, QWORD site as i64
@@ -627,7 +678,11 @@ impl MacroAssembler for X64Masm {
         );
     }
 
-    fn finish(self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError> {
+    fn finish(mut self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError> {
+        if let Some((_, done)) = self.rows {
+            asm!(self.ops; =>done);
+            self.batch_exit(NO_DEOPT);
+        }
         crate::check_native(
             self.convention,
             self.misuse,

@@ -101,8 +101,8 @@ const MIN_TEMPS: usize = 4;
 const MAX_HOMES: usize = 6;
 
 /// Generates one specialization. `spec` is its number in the JIT's table (recorded by
-/// its deopt exits). With [`Convention::Native`], only a leaf (see [`is_leaf`]) of at
-/// most [`grizzly_arch::DIRECT_ARGS`] parameters compiles.
+/// its deopt exits). With [`Convention::Native`] or [`Convention::Batch`], only a
+/// leaf (see [`is_leaf`]) of few enough parameters compiles.
 pub fn generate<M: MacroAssembler>(
     masm: &dyn Fn() -> M,
     f: &TFunction,
@@ -145,7 +145,7 @@ fn emit<M: MacroAssembler>(
     m.set_convention(convention);
     let gprs = match convention {
         Convention::Jit => M::GPRS,
-        Convention::Native { .. } => M::LEAF_GPRS,
+        Convention::Native { .. } | Convention::Batch { .. } => M::LEAF_GPRS,
     };
     if let Some((locals, out)) = frame {
         m.set_frame(locals, out);
