@@ -16,8 +16,8 @@
 //! its loop in them: the row, the row count, `out` and the column addresses.
 
 use crate::{
-    ctx, Cond, Convention, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, MacroAssembler, Mem,
-    Src, NO_DEOPT,
+    Cond, Convention, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, MacroAssembler, Mem, Src,
+    NO_DEOPT,
 };
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
@@ -36,8 +36,11 @@ const ARGS: [u8; 4] = [7, 6, 2, 1];
 const RSP: u8 = 4;
 const XMM_SCRATCH: u8 = 15;
 
-// After `asm!`: the module uses it.
+// After `asm!`: the modules use it.
 mod entry;
+mod frame;
+
+use frame::{addr, Frame};
 
 pub struct X64;
 
@@ -50,43 +53,6 @@ pub struct X64Masm {
     misuse: Option<&'static str>,
     /// A batch function's row loop: its head and its end.
     rows: Option<(DynamicLabel, DynamicLabel)>,
-}
-
-#[derive(Clone, Copy)]
-struct Frame {
-    locals: u32,
-    out: u32,
-    /// Whether the parameters are in this frame, above the locals (a native
-    /// function's), rather than in the caller's outgoing area.
-    own_params: bool,
-    /// What the prologue subtracts from `rsp`: the words, rounded so that `rsp` is
-    /// 16-byte aligned at calls (it is 8 off on entry, after the return address).
-    bytes: i32,
-}
-
-impl Frame {
-    fn new(locals: u32, out: u32, convention: Convention) -> Option<Frame> {
-        let params = convention.own_params();
-        let words = (locals as u64 + out as u64 + params as u64) * 8;
-        let bytes = i32::try_from(words.next_multiple_of(16) + 8).ok()?;
-        Some(Frame {
-            locals,
-            out,
-            own_params: convention != Convention::Jit,
-            bytes,
-        })
-    }
-}
-
-/// No frame pointer: everything is addressed from `rsp`, which moves only in the
-/// prologue and epilogue.
-fn addr(frame: Frame, m: Mem) -> (u8, i32) {
-    match m {
-        Mem::Param(i) if frame.own_params => (RSP, 8 * (frame.out + frame.locals + i) as i32),
-        Mem::Param(i) => (RSP, frame.bytes + 8 + 8 * i as i32),
-        Mem::Local(i) => (RSP, 8 * (frame.out + i) as i32),
-        Mem::Out(i) => (RSP, 8 * i as i32),
-    }
 }
 
 fn fits_i32(v: i64) -> bool {
@@ -117,46 +83,6 @@ impl X64Masm {
             asm!(self.ops; mov Rq(d), rdx);
         } else {
             asm!(self.ops; mov Rq(d), rax);
-        }
-    }
-
-    /// Returns (the result already in `rax`); a native function also returns
-    /// `site` in `rdx`.
-    fn epilogue(&mut self, site: u64) {
-        if self.convention != Convention::Jit {
-            self.load(RDX, Src::Imm(site as i64));
-        }
-        let bytes = self.frame.map_or(8, |f| f.bytes);
-        asm!(self.ops; add rsp, DWORD bytes);
-        if let Convention::Batch { .. } = self.convention {
-            asm!(self.ops; pop r13; pop r12; pop rbp; pop rbx);
-        }
-        asm!(self.ops; ret);
-    }
-
-    /// A batch function returns the rows done (the current row) and `site`.
-    fn batch_exit(&mut self, site: u64) {
-        asm!(self.ops; mov rax, rbx);
-        self.epilogue(site);
-    }
-
-    /// Returns the result in `rax`: a batch function stores it and goes on with the
-    /// next row.
-    fn return_rax(&mut self) {
-        match self.rows {
-            Some((head, _)) => asm!(self.ops
-                ; mov QWORD [r12 + rbx * 8], rax
-                ; add rbx, 1
-                ; jmp =>head
-            ),
-            None => self.epilogue(NO_DEOPT),
-        }
-    }
-
-    /// Records that a native function's code asked for `what`.
-    fn jit_only(&mut self, what: &'static str) {
-        if self.convention != Convention::Jit {
-            self.misuse.get_or_insert(what);
         }
     }
 
@@ -297,46 +223,7 @@ impl MacroAssembler for X64Masm {
     }
 
     fn prologue(&mut self, stack_deopt: DynamicLabel) {
-        let bytes = self.frame.map_or(8, |f| f.bytes);
-        if let Convention::Batch { .. } = self.convention {
-            // Four pushes keep `rsp` 8 mod 16, as a call leaves it.
-            asm!(self.ops; push rbx; push rbp; push r12; push r13);
-        }
-        asm!(self.ops; sub rsp, DWORD bytes);
-        match self.convention {
-            Convention::Jit => asm!(self.ops
-                ; cmp rsp, QWORD [r15 + ctx::STACK_LIMIT]
-                ; jb =>stack_deopt
-            ),
-            Convention::Native { params } => {
-                for (i, &r) in ARGS.iter().enumerate().take(params as usize) {
-                    let (b, d) = self.addr(Mem::Param(i as u32));
-                    asm!(self.ops; mov QWORD [Rq(b) + d], Rq(r));
-                }
-            }
-            Convention::Batch { params } => {
-                let (head, done) = (self.new_label(), self.new_label());
-                self.rows = Some((head, done));
-                asm!(self.ops
-                    ; xor ebx, ebx
-                    ; mov rbp, rsi
-                    ; mov r12, rdx
-                    ; mov r13, rdi
-                    ; =>head
-                    ; cmp rbx, rbp
-                    ; jae =>done
-                );
-                for i in 0..params {
-                    let (b, d) = self.addr(Mem::Param(i));
-                    let column = 8 * i as i32;
-                    asm!(self.ops
-                        ; mov rax, QWORD [r13 + column]
-                        ; mov rax, QWORD [rax + rbx * 8]
-                        ; mov QWORD [Rq(b) + d], rax
-                    );
-                }
-            }
-        }
+        self.enter(stack_deopt);
     }
 
     fn ret(&mut self, value: Src) {
@@ -665,17 +552,7 @@ impl MacroAssembler for X64Masm {
 
     fn deopt_exit(&mut self, label: DynamicLabel, site: u64) {
         asm!(self.ops; =>label);
-        match self.convention {
-            // No compiled frame but this one: return with the site.
-            Convention::Native { .. } => return self.epilogue(site),
-            Convention::Batch { .. } => return self.batch_exit(site),
-            Convention::Jit => {}
-        }
-        asm!(self.ops
-            ; mov rax, QWORD site as i64
-            ; mov QWORD [r15 + ctx::DEOPT_SITE], rax
-            ; jmp QWORD [r15 + ctx::LANDING]
-        );
+        self.leave_deoptimized(site);
     }
 
     fn finish(mut self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError> {
