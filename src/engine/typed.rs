@@ -259,12 +259,9 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
                 deopt
             }
             None if entry.native != 0 && A::TYPES.len() <= grizzly_arch::DIRECT_ARGS => {
-                let words = (from..rows).map(|i| {
-                    let mut w = [0u64; grizzly_arch::DIRECT_ARGS];
-                    let row = A::row(columns, i).to_words();
-                    w[..A::TYPES.len()].copy_from_slice(row.as_ref());
-                    w
-                });
+                // (Every row fits: the arity was checked.)
+                let words =
+                    (from..rows).map_while(|i| padded(A::row(columns, i).to_words().as_ref()));
                 engine.jit.run_native_rows(entry, words, out)
             }
             None => return Ok(false),

@@ -262,10 +262,10 @@ impl Jit {
             return Err("discarded".into());
         };
         if let Some(tried) = &spec.native {
-            return tried
-                .as_ref()
-                .map(|n| (n.entry, n.batch))
-                .map_err(Clone::clone);
+            return match tried {
+                Ok(_) => Ok(spec.native_addresses()),
+                Err(why) => Err(why.clone()),
+            };
         }
         let key = spec.key.clone();
         let compiled = self.compile_native(program, &key, id);

@@ -69,6 +69,16 @@ struct Spec {
     native: Option<Result<NativeCode, String>>,
 }
 
+impl Spec {
+    /// The addresses of its native and batch functions (0 where it has none).
+    fn native_addresses(&self) -> (usize, usize) {
+        match &self.native {
+            Some(Ok(n)) => (n.entry, n.batch),
+            _ => (0, 0),
+        }
+    }
+}
+
 /// A specialization compiled as a native (C ABI) function, and as a batch function
 /// (installed together).
 struct NativeCode {

@@ -102,17 +102,12 @@ impl Jit {
                 .iter()
                 .zip(types)
                 .all(|(&t, &v)| ty_of(v) == Some(t));
+        let (native, batch) = live.native_addresses();
         same.then_some(TypedEntry {
             id,
             code: live.entry as usize,
-            native: match &live.native {
-                Some(Ok(n)) => n.entry,
-                _ => 0,
-            },
-            batch: match &live.native {
-                Some(Ok(n)) => n.batch,
-                _ => 0,
-            },
+            native,
+            batch,
         })
     }
 
