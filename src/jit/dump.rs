@@ -14,34 +14,17 @@ impl Jit {
         for s in self.specs_of(func) {
             any = true;
             let args: Vec<&str> = s.key.args.iter().map(|t| t.name()).collect();
-            let code = self.arena.code(s.handle);
-            let _ = writeln!(
-                out,
-                "{name}({}) -> {}: {} bytes at {:#x}",
-                args.join(", "),
-                s.ret.name(),
-                s.code_bytes,
-                s.entry as usize
-            );
-            disassemble(
-                &mut out,
-                &code[..s.code_bytes.min(code.len())],
-                s.entry as u64,
-                &s.spans,
-                source,
-            );
-            if let Some(Ok(native)) = &s.native {
-                let _ = writeln!(
-                    out,
-                    "{name}({}) -> {}, native function for typed calls: {} bytes at {:#x}",
-                    args.join(", "),
-                    s.ret.name(),
-                    native.bytes,
-                    native.entry
-                );
-                let code = self.arena.code(native.handle);
-                let code = &code[..native.bytes.min(code.len())];
-                disassemble(&mut out, code, native.entry as u64, &native.spans, source);
+            let title = format!("{name}({}) -> {}", args.join(", "), s.ret.name());
+            let mut piece = |what: &str, handle, bytes: usize, entry: usize, spans: &_| {
+                let _ = writeln!(out, "{title}{what}: {bytes} bytes at {entry:#x}");
+                let code = self.arena.code(handle);
+                let code = &code[..bytes.min(code.len())];
+                disassemble(&mut out, code, entry as u64, spans, source);
+            };
+            piece("", s.handle, s.code_bytes, s.entry as usize, &s.spans);
+            if let Some(Ok(n)) = &s.native {
+                let what = ", native function for typed calls";
+                piece(what, n.handle, n.bytes, n.entry, &n.spans);
             }
         }
         if !any {
