@@ -2,7 +2,8 @@
 //! the JIT, for a leak and memory-error checker (`.ci/leaks` runs it under valgrind):
 //! define functions, compile them (eager mode, `jit_compile`), call them from programs
 //! and from the host, make compiled code deoptimize (integer overflow, division by
-//! zero, the depth limit, the host stack of a small thread), redefine functions
+//! zero, the depth limit, the host stack of a small thread), call them through typed
+//! handles (native and batch functions, entry stubs), redefine functions
 //! (`CREATE OR REPLACE`), fill a small code arena, `jit_clear()`, and drop and rebuild
 //! engines now and then. Errors are rendered as the command line would. Prints a
 //! checksum of the values, which compiled code must not change.
@@ -72,6 +73,32 @@ fn add(checksum: &mut u64, v: &Value) {
     *checksum = checksum.wrapping_mul(31).wrapping_add(x);
 }
 
+/// Typed handles: native and batch functions for the leaves (`add`, `sum`), the entry
+/// stubs for the rest (`fib`), with deopts in both.
+fn typed_calls(e: &mut Engine, k: i64, checksum: &mut u64) {
+    let mut results = Vec::new();
+    if let Ok(h) = e.typed::<(i64, i64), i64>("add") {
+        results.push(h.call(e, (k, 1)));
+        results.push(h.call(e, (i64::MAX, k + 1)));
+        let batch = h.call_batch(e, (&[k, 2, i64::MAX, 4], &[1, 2, 3, 4]));
+        results.push(batch.map(|rows| rows.iter().sum()));
+    }
+    if let Ok(h) = e.typed::<(i64, i64), i64>("sum") {
+        results.push(h.call(e, (100 + k, 0)));
+        let batch = h.call_batch(e, (&[10, k], &[0, i64::MAX]));
+        results.push(batch.map(|rows| rows.iter().sum()));
+    }
+    if let Ok(h) = e.typed::<(i64,), i64>("fib") {
+        results.push(h.call(e, (10 + k % 3,)));
+    }
+    for r in results {
+        match r {
+            Ok(v) => add(checksum, &Value::Int(v)),
+            Err(err) => *checksum = checksum.wrapping_add(err.message().len() as u64),
+        }
+    }
+}
+
 fn main() {
     let cycles: u64 = match std::env::args().nth(1) {
         Some(n) => n.parse().expect("the number of cycles"),
@@ -115,6 +142,7 @@ fn main() {
         if let Ok(v) = e.call("down", &[Value::Int(1_999)]) {
             add(&mut checksum, &v);
         }
+        typed_calls(&mut e, (cycle % 17) as i64, &mut checksum);
         // Redefinitions drop compiled code and its callers; a later definition
         // drops code compiled while `later` was undefined.
         let redefine = format!(
