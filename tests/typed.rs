@@ -381,6 +381,9 @@ fn a_result_type_that_a_deopt_may_change_is_checked_at_the_call_not_refused() {
         f.call(&mut e, (1.0, 0)).unwrap_err().kind(),
         ErrorKind::Type
     );
+    // That handle entered the compiled code, which deoptimized at the loop.
+    let line = status_line(&e, "f(float, int)");
+    assert!(line.contains("deopts: 1 argument types changed"), "{line}");
     // A `TRY` whose alternative is a float, in the function or in a callee.
     for name in ["g", "h"] {
         let as_float = e.typed::<(i64,), f64>(name).unwrap();

@@ -51,10 +51,13 @@ pub enum DeoptReason {
     Type,
     /// A call of an undefined function or with the wrong number of arguments.
     Call,
+    /// A loop (a self tail call) passes arguments of other types than it was entered
+    /// with: the interpreter goes on with them, as another specialization would.
+    TypeChange,
 }
 
 impl DeoptReason {
-    pub const ALL: [DeoptReason; 7] = [
+    pub const ALL: [DeoptReason; 8] = [
         DeoptReason::Overflow,
         DeoptReason::DivisionByZero,
         DeoptReason::Depth,
@@ -62,6 +65,7 @@ impl DeoptReason {
         DeoptReason::Cast,
         DeoptReason::Type,
         DeoptReason::Call,
+        DeoptReason::TypeChange,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -72,6 +76,7 @@ impl DeoptReason {
             DeoptReason::Cast => "cast error",
             DeoptReason::Type => "type error",
             DeoptReason::Call => "bad call",
+            DeoptReason::TypeChange => "argument types changed",
         }
     }
 }

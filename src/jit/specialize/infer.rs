@@ -449,7 +449,7 @@ impl Infer<'_, '_> {
                     _ => {
                         // The interpreter goes on with the other types.
                         self.exact = false;
-                        return Ok(deopt(DeoptReason::Type, span));
+                        return Ok(deopt(DeoptReason::TypeChange, span));
                     }
                 }
             }

@@ -325,8 +325,15 @@ fn self_tail_calls() {
     // The accumulator turns float: the tail call would enter another specialization.
     let src = "FUNCTION sum(n, acc) => IF n == 0 { acc } ELSE { sum(n - 1, acc + 0.5) }";
     let (body, f) = one(src, "sum", &[Int, Int]);
-    assert_eq!(body, "{(if:int (eq $0 0) {$1} {(deopt Type)})}");
+    assert_eq!(body, "{(if:int (eq $0 0) {$1} {(deopt TypeChange)})}");
     assert_eq!(f.ret, Int);
+    assert!(!f.exact, "the interpreter's value is a float");
+    let (_, f) = one(
+        "FUNCTION sum(n, acc) => IF n == 0 { acc } ELSE { sum(n - 1, acc + 1) }",
+        "sum",
+        &[Int, Int],
+    );
+    assert!(f.exact);
     // A callee's self tail calls are its own.
     let src = "FUNCTION f(n) => g(n, 0) + 1
                FUNCTION g(n, acc) => IF n == 0 { acc } ELSE { g(n - 1, acc + 1) }";
