@@ -234,10 +234,9 @@ impl Jit {
         if cfg!(target_arch = "aarch64") {
             self.barrier(entry.id, true);
         }
-        // SAFETY: the code is a live leaf of exactly these argument types compiled as
-        // a batch function of `columns.len()` columns, with the `NativeBatch`
-        // signature and ABI (the generation is current); the caller vouches for the
-        // columns and `out`.
+        // SAFETY: a live leaf (the generation is current) of these columns' types as a
+        // batch function, with the `NativeBatch` signature and ABI; the caller vouches
+        // for the columns and `out`.
         let r = unsafe {
             let f = std::mem::transmute::<usize, NativeBatch>(entry.batch);
             f(columns.as_ptr(), rows, out)

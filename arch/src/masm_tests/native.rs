@@ -66,10 +66,9 @@ fn a_native_function_keeps_the_callers_saved_registers() {
     let sentinels: [u64; 4] = std::array::from_fn(|i| 0x5eed_0000 + i as u64);
     let (mut s0, mut s1, mut s2, mut s3) = (sentinels[0], sentinels[1], sentinels[2], sentinels[3]);
     let (bits, site): (u64, u64);
-    // SAFETY: `f` is a native function (C ABI) of two words; the block follows the
-    // C ABI around the call (`clobber_abi`), and the stack is aligned for a call at
-    // the start of an `asm!` block without `nostack`.
     #[cfg(target_arch = "x86_64")]
+    // SAFETY: `f` is a native function (C ABI) of two words; the block follows the C
+    // ABI around the call (`clobber_abi`); `asm!` without `nostack` aligns the stack.
     unsafe {
         std::arch::asm!(
             "call {f}",
