@@ -30,7 +30,12 @@
 
 pub mod aarch64;
 pub mod arena;
+pub mod frame;
+mod masm;
 pub mod x64;
+
+pub use frame::Reg;
+pub use masm::{Isa, MacroAssembler};
 
 #[cfg(all(test, any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod masm_tests;
@@ -215,16 +220,6 @@ pub enum Convention {
     Batch { params: u32 },
 }
 
-impl Convention {
-    /// The argument words a native or batch function keeps in its own frame.
-    pub fn own_params(self) -> u32 {
-        match self {
-            Convention::Jit => 0,
-            Convention::Native { params } | Convention::Batch { params } => params,
-        }
-    }
-}
-
 /// The largest frame a [`Convention::Native`] function may have: less than a page,
 /// so that, like a Rust function's frame of that size, it needs no stack probe (the
 /// guard page catches an overflow).
@@ -250,34 +245,6 @@ pub type NativeEntry = unsafe extern "C" fn(a0: u64, a1: u64, a2: u64, a3: u64) 
 pub type NativeBatch =
     unsafe extern "C" fn(columns: *const *const u64, rows: usize, out: *mut u64) -> NativeResult;
 
-/// What `finish` checks of a [`Convention::Native`] function: no call or depth check
-/// (`misuse`), and a frame of at most [`NATIVE_FRAME`] bytes.
-fn check_native(
-    convention: Convention,
-    misuse: Option<&'static str>,
-    frame_bytes: Option<u32>,
-) -> Result<(), EmitError> {
-    let (params, most) = match convention {
-        Convention::Jit => return Ok(()),
-        Convention::Native { params } => (params, DIRECT_ARGS),
-        Convention::Batch { params } => (params, BATCH_ARGS),
-    };
-    if params as usize > most {
-        return Err(EmitError(format!(
-            "a native function of {params} arguments"
-        )));
-    }
-    if let Some(what) = misuse {
-        return Err(EmitError(format!("a native function cannot hold {what}")));
-    }
-    match frame_bytes {
-        Some(b) if b > NATIVE_FRAME => Err(EmitError(format!(
-            "a native function's frame of {b} bytes is over {NATIVE_FRAME}"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 /// Errors of code generation (a refused compile, never a crash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmitError(pub String);
@@ -301,97 +268,4 @@ pub trait Backend {
     /// The batch entry's code for functions of `nargs` arguments, at most
     /// [`BATCH_ARGS`] (position independent; see [`BatchEntry`]).
     fn batch_entry(nargs: usize) -> Result<Vec<u8>, EmitError>;
-}
-
-/// What the template code generator asks of an architecture. Two-address form: an
-/// operation's destination is also its left operand. Deopt labels are bound with
-/// [`MacroAssembler::deopt_exit`].
-pub trait MacroAssembler {
-    type Label: Copy;
-    /// Registers the code generator may allocate (everything else is the backend's).
-    const GPRS: &'static [Gpr];
-    /// Those of [`MacroAssembler::GPRS`] the C ABI lets a callee clobber: all that a
-    /// [`Convention::Native`] function may allocate.
-    const LEAF_GPRS: &'static [Gpr];
-    const FPRS: &'static [Fpr];
-
-    fn new_label(&mut self) -> Self::Label;
-    fn bind(&mut self, label: Self::Label);
-    /// Byte offset of the next instruction (for source annotations).
-    fn offset(&self) -> usize;
-
-    /// Chooses the convention before any code ([`Convention::Jit`] unless told).
-    fn set_convention(&mut self, convention: Convention);
-    /// Fixes the frame before any code: `locals` words (`LET`s and spills) and `out`
-    /// outgoing argument words. The code generator learns them in a first pass.
-    fn set_frame(&mut self, locals: u32, out: u32);
-    /// Entry of a function: builds the frame and checks the host stack (jumping to
-    /// `stack_deopt` when it is short; a native function stores its argument
-    /// registers instead, and never jumps there).
-    fn prologue(&mut self, stack_deopt: Self::Label);
-    /// Leaves the function returning `value`'s bits.
-    fn ret(&mut self, value: Src);
-    fn fret(&mut self, value: Fpr);
-
-    fn mov(&mut self, dst: Gpr, src: Src);
-    fn store(&mut self, dst: Mem, src: Src);
-    fn fmov(&mut self, dst: Fpr, src: FSrc);
-    fn fstore(&mut self, dst: Mem, src: Fpr);
-    fn fconst(&mut self, dst: Fpr, value: f64);
-
-    /// `dst = dst op rhs`, jumping to `overflow` when the result does not fit.
-    fn int_op(&mut self, op: IntOp, dst: Gpr, rhs: Src, overflow: Self::Label);
-    fn int_neg(&mut self, dst: Gpr, overflow: Self::Label);
-    /// `dst = dst / rhs` or `dst % rhs` (truncating; the remainder has the dividend's
-    /// sign; `MIN % -1` is 0), jumping to `zero` for a zero divisor and to `overflow`
-    /// for `MIN / -1`. With an immediate divisor the checks it cannot fail are left out.
-    fn int_div(&mut self, rem: bool, dst: Gpr, rhs: Src, zero: Self::Label, overflow: Self::Label);
-    /// `dst / 2^shift` or `dst % 2^shift` with the same truncating semantics (shift 1..=62).
-    fn int_div_pow2(&mut self, rem: bool, dst: Gpr, shift: u8);
-    /// `dst = 1 - dst` for a bool.
-    fn not(&mut self, dst: Gpr);
-
-    fn float_op(&mut self, op: FloatOp, dst: Fpr, rhs: FSrc);
-    fn float_neg(&mut self, dst: Fpr);
-    fn float_abs(&mut self, dst: Fpr);
-    fn float_sqrt(&mut self, dst: Fpr);
-    /// Calls a Rust helper on `dst` (and `rhs`), leaving the result in `dst`. Clobbers
-    /// every allocatable register but `dst`: the caller spills first.
-    fn float_call(&mut self, helper: Helper, dst: Fpr, rhs: Option<Fpr>);
-    fn int_to_float(&mut self, dst: Fpr, src: Src);
-    /// Truncating; jumps to `fail` for NaN, infinities and values outside [-2^63, 2^63).
-    fn float_to_int(&mut self, dst: Gpr, src: Fpr, fail: Self::Label);
-
-    /// Jumps to `target` when `a cond b`.
-    fn branch_int(&mut self, cond: Cond, a: Gpr, b: Src, target: Self::Label);
-    /// Jumps to `target` when `(a cond b) == when` (NaN makes every comparison but
-    /// `Ne` false).
-    fn branch_float(&mut self, cond: Cond, a: Fpr, b: FSrc, when: bool, target: Self::Label);
-    /// Jumps to `target` when `a & mask` is zero (`zero`) or not zero (`!zero`).
-    fn branch_mask(&mut self, a: Gpr, mask: i64, zero: bool, target: Self::Label);
-    /// Jumps to `target` when the bool in `a` equals `when`.
-    fn branch_bool(&mut self, a: Src, when: bool, target: Self::Label);
-    /// `dst = (a cond b)` as a bool.
-    fn set_int(&mut self, cond: Cond, dst: Gpr, a: Gpr, b: Src);
-    fn set_float(&mut self, cond: Cond, dst: Gpr, a: Fpr, b: FSrc);
-    fn jump(&mut self, target: Self::Label);
-
-    /// Counts one nested call against the depth budget, jumping to `exceeded` when the
-    /// limit would be passed; [`MacroAssembler::depth_leave`] gives it back.
-    fn depth_enter(&mut self, exceeded: Self::Label);
-    fn depth_leave(&mut self);
-    /// Calls the function whose entry address is stored at `slot` (a stable address),
-    /// with `args` words already stored in [`Mem::Out`]; the result goes to `dst`.
-    fn call_slot(&mut self, slot: *const usize, dst: Gpr);
-    /// Calls `target` (a label of this function: a direct self call).
-    fn call_label(&mut self, target: Self::Label, dst: Gpr);
-    /// Moves a call's result bits from a general register into a float register.
-    fn bits_to_float(&mut self, dst: Fpr, src: Gpr);
-
-    /// Binds `label` to an exit that records `site` and deoptimizes.
-    fn deopt_exit(&mut self, label: Self::Label, site: u64);
-
-    /// The code, position independent; fails if the frame given to `set_frame` is
-    /// smaller than `locals` and `out`.
-    fn finish(self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError>;
 }

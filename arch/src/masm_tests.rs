@@ -23,27 +23,16 @@ fn run_with(
     args: &[u64],
     body: impl Fn(&mut NativeMasm, DynamicLabel),
 ) -> (u64, u64) {
-    run_frame(stack_limit, 4, args, body)
-}
-
-/// Like [`run_with`], with a frame of `locals` local words.
-fn run_frame(
-    stack_limit: usize,
-    locals: u32,
-    args: &[u64],
-    body: impl Fn(&mut NativeMasm, DynamicLabel),
-) -> (u64, u64) {
     let mut m = Native::masm();
     let deopt = m.new_label();
-    m.set_frame(locals, 2);
     m.prologue(deopt);
     body(&mut m, deopt);
     m.deopt_exit(deopt, 7);
-    let code = m.finish(locals, 2).expect("assembles");
+    let code = m.finish().expect("assembles");
     // The host stack is not checked by native code: only with no limit do they agree.
     let leaf = |convention| {
         (stack_limit == 0 && args.len() <= DIRECT_ARGS)
-            .then(|| native_code(convention, locals, &body))
+            .then(|| native_code(convention, &body))
             .flatten()
     };
     let params = args.len() as u32;
@@ -143,17 +132,15 @@ fn run_frame(
 /// calls, or its frame is too large): `finish` must say so, not emit it.
 fn native_code(
     convention: Convention,
-    locals: u32,
     body: &dyn Fn(&mut NativeMasm, DynamicLabel),
 ) -> Option<Vec<u8>> {
     let mut m = Native::masm();
     m.set_convention(convention);
     let deopt = m.new_label();
-    m.set_frame(locals, 2);
     m.prologue(deopt);
     body(&mut m, deopt);
     m.deopt_exit(deopt, 7);
-    match m.finish(locals, 2) {
+    match m.finish() {
         Ok(code) => Some(code),
         Err(EmitError(e)) => {
             assert!(
@@ -459,10 +446,11 @@ fn bit_masks_of_every_shape_test_exactly() {
 
 #[test]
 fn a_large_frame_addresses_every_word() {
-    // Offsets beyond AArch64's scaled 12-bit `ldr` range (32,760 bytes) and x86-64's
+    // Offsets around AArch64's unscaled 9-bit `ldur` range (256 bytes below the frame
+    // pointer), beyond its scaled 12-bit `ldr` range (32,760 bytes) and x86-64's
     // 8-bit displacements.
-    for local in [0u32, 4094, 4095, 5000, 9999] {
-        let (status, r) = run_frame(0, 10_000, &[41, 1], |m, d| {
+    for local in [0u32, 15, 30, 31, 32, 4094, 4095, 5000, 9999] {
+        let (status, r) = run(&[41, 1], |m, d| {
             m.mov(A, Src::Mem(Mem::Param(0)));
             m.store(Mem::Local(local), Src::Reg(A));
             m.mov(A, Src::Mem(Mem::Param(1)));
@@ -528,13 +516,12 @@ fn helpers_calls_and_conversions() {
 fn batch_add(xs: &[i64], ys: &[i64], out: &mut [u64]) -> (usize, u64) {
     let mut m = Native::masm();
     let deopt = m.new_label();
-    m.set_frame(0, 0);
     m.prologue(deopt);
     m.mov(A, Src::Mem(Mem::Param(0)));
     m.int_op(IntOp::Add, A, Src::Mem(Mem::Param(1)), deopt);
     m.ret(Src::Reg(A));
     m.deopt_exit(deopt, 9);
-    let code = m.finish(0, 0).expect("assembles");
+    let code = m.finish().expect("assembles");
     let rows = xs.len().min(ys.len()).min(out.len());
     run_batch(&code, &[xs, ys], &mut out[..rows])
 }
@@ -598,7 +585,6 @@ fn a_batch_entry_for_every_argument_count_passes_each_column() {
         // f(a0, .., an) = 1 * a0 + 2 * a1 + ... (distinguishes the columns)
         let mut m = Native::masm();
         let deopt = m.new_label();
-        m.set_frame(0, 0);
         m.prologue(deopt);
         m.mov(A, Src::Imm(0));
         for j in 0..nargs {
@@ -608,7 +594,7 @@ fn a_batch_entry_for_every_argument_count_passes_each_column() {
         }
         m.ret(Src::Reg(A));
         m.deopt_exit(deopt, 3);
-        let code = m.finish(0, 0).expect("assembles");
+        let code = m.finish().expect("assembles");
         const ROWS: usize = 7;
         let columns: Vec<Vec<i64>> = (0..nargs)
             .map(|j| (0..ROWS as i64).map(|i| i * 100 + j as i64).collect())

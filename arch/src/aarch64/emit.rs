@@ -1,52 +1,7 @@
-//! The AArch64 assembler's building blocks: the frame layout, immediates (checked
-//! before dynasm sees them), memory operands and flag conditions.
+//! The AArch64 assembler's building blocks: immediates (checked before dynasm sees
+//! them), memory operands and flag conditions.
 
 use super::*;
-
-#[derive(Clone, Copy)]
-pub(super) struct Frame {
-    pub(super) locals: u32,
-    pub(super) out: u32,
-    /// Whether the parameters are in this frame, above the locals (a native
-    /// function's), rather than in the caller's outgoing area.
-    pub(super) own_params: bool,
-    /// What the prologue subtracts from `sp`: the words and the saved link register,
-    /// rounded up to 16 bytes.
-    pub(super) bytes: u32,
-}
-
-impl Frame {
-    pub(super) fn new(locals: u32, out: u32, convention: Convention) -> Option<Frame> {
-        let params = convention.own_params();
-        let words = (locals as u64 + out as u64 + params as u64 + 1) * 8;
-        let bytes = u32::try_from(words.next_multiple_of(16)).ok()?;
-        (bytes < MAX_FRAME).then_some(Frame {
-            locals,
-            out,
-            own_params: convention != Convention::Jit,
-            bytes,
-        })
-    }
-
-    pub(super) fn empty() -> Frame {
-        Frame {
-            locals: 0,
-            out: 0,
-            own_params: false,
-            bytes: 16,
-        }
-    }
-
-    /// The offset from `sp` of a word.
-    pub(super) fn offset(self, m: Mem) -> u32 {
-        match m {
-            Mem::Param(i) if self.own_params => 8 * (self.out + self.locals + i),
-            Mem::Param(i) => self.bytes + 8 * i,
-            Mem::Local(i) => 8 * (self.out + i),
-            Mem::Out(i) => 8 * i,
-        }
-    }
-}
 
 /// An `imm12` for `add`/`sub`/`cmp`: `Some((value, negated))`.
 pub(super) fn arith_imm(v: i64) -> Option<(u32, bool)> {
@@ -58,11 +13,6 @@ pub(super) fn arith_imm(v: i64) -> Option<(u32, bool)> {
 }
 
 impl Aarch64Masm {
-    pub(super) fn frame(&self) -> Frame {
-        // `set_frame` comes first; a missing frame is caught by `finish`.
-        self.frame.unwrap_or_else(Frame::empty)
-    }
-
     /// Loads a 64-bit constant with `movz`/`movn` and `movk`, one instruction per
     /// halfword that differs from the background (all zeros or all ones).
     pub(super) fn load_imm(&mut self, dst: u8, v: i64) {
@@ -104,102 +54,61 @@ impl Aarch64Masm {
         }
     }
 
-    /// `ldr`/`str` of a general register at `sp + offset`.
-    pub(super) fn word(&mut self, load: bool, reg: u8, offset: u32) {
-        if offset <= MAX_LDR_OFFSET {
-            if load {
-                asm!(self.ops; ldr X(reg), [sp, #offset]);
-            } else {
-                asm!(self.ops; str X(reg), [sp, #offset]);
+    /// `ldr`/`str` of a general register at `base + offset` (`base` may be `sp`).
+    pub(super) fn word(&mut self, load: bool, reg: u8, base: u8, offset: i32) {
+        match offset {
+            0..=MAX_LDR_OFFSET if offset % 8 == 0 => {
+                let o = offset as u32;
+                if load {
+                    asm!(self.ops; ldr X(reg), [XSP(base), #o]);
+                } else {
+                    asm!(self.ops; str X(reg), [XSP(base), #o]);
+                }
             }
-        } else {
-            self.load_imm(X17, offset as i64);
-            if load {
-                asm!(self.ops; ldr X(reg), [sp, X(X17)]);
-            } else {
-                asm!(self.ops; str X(reg), [sp, X(X17)]);
+            -256..=255 => {
+                if load {
+                    asm!(self.ops; ldur X(reg), [XSP(base), #offset]);
+                } else {
+                    asm!(self.ops; stur X(reg), [XSP(base), #offset]);
+                }
             }
-        }
-    }
-
-    /// `ldr`/`str` of a float register at `sp + offset`.
-    pub(super) fn fword(&mut self, load: bool, reg: u8, offset: u32) {
-        if offset <= MAX_LDR_OFFSET {
-            if load {
-                asm!(self.ops; ldr D(reg), [sp, #offset]);
-            } else {
-                asm!(self.ops; str D(reg), [sp, #offset]);
-            }
-        } else {
-            self.load_imm(X17, offset as i64);
-            if load {
-                asm!(self.ops; ldr D(reg), [sp, X(X17)]);
-            } else {
-                asm!(self.ops; str D(reg), [sp, X(X17)]);
+            _ => {
+                self.load_imm(X17, offset as i64);
+                if load {
+                    asm!(self.ops; ldr X(reg), [XSP(base), X(X17)]);
+                } else {
+                    asm!(self.ops; str X(reg), [XSP(base), X(X17)]);
+                }
             }
         }
     }
 
-    /// Moves `sp` by `bytes` (below [`MAX_FRAME`]): down for a prologue, up for an epilogue.
-    pub(super) fn move_sp(&mut self, down: bool, bytes: u32) {
-        let (high, low) = (bytes >> 12, bytes & 0xfff);
-        if high > 0 {
-            if down {
-                asm!(self.ops; sub sp, sp, #high, lsl #12);
-            } else {
-                asm!(self.ops; add sp, sp, #high, lsl #12);
+    /// `ldr`/`str` of a float register at `base + offset`.
+    pub(super) fn fword(&mut self, load: bool, reg: u8, base: u8, offset: i32) {
+        match offset {
+            0..=MAX_LDR_OFFSET if offset % 8 == 0 => {
+                let o = offset as u32;
+                if load {
+                    asm!(self.ops; ldr D(reg), [XSP(base), #o]);
+                } else {
+                    asm!(self.ops; str D(reg), [XSP(base), #o]);
+                }
             }
-        }
-        if low > 0 || high == 0 {
-            if down {
-                asm!(self.ops; sub sp, sp, #low);
-            } else {
-                asm!(self.ops; add sp, sp, #low);
+            -256..=255 => {
+                if load {
+                    asm!(self.ops; ldur D(reg), [XSP(base), #offset]);
+                } else {
+                    asm!(self.ops; stur D(reg), [XSP(base), #offset]);
+                }
             }
-        }
-    }
-
-    /// Returns (the result already in `x0`); a native function also returns `site`
-    /// in `x1`.
-    pub(super) fn epilogue(&mut self, site: u64) {
-        if self.convention != Convention::Jit {
-            self.load_imm(1, site as i64);
-        }
-        let frame = self.frame();
-        self.word(true, 30, frame.bytes - 8);
-        self.move_sp(false, frame.bytes);
-        if let Convention::Batch { .. } = self.convention {
-            asm!(self.ops
-                ; ldp x21, x22, [sp, #16]
-                ; ldp x19, x20, [sp], #32
-            );
-        }
-        asm!(self.ops; ret);
-    }
-
-    /// A batch function returns the rows done (the current row) and `site`.
-    pub(super) fn batch_exit(&mut self, site: u64) {
-        asm!(self.ops; mov x0, x19);
-        self.epilogue(site);
-    }
-
-    /// Returns the result in `x0`: a batch function stores it and goes on with the
-    /// next row.
-    pub(super) fn return_x0(&mut self) {
-        match self.rows {
-            Some((head, _)) => asm!(self.ops
-                ; str x0, [x21, x19, lsl #3]
-                ; add x19, x19, #1
-                ; b =>head
-            ),
-            None => self.epilogue(NO_DEOPT),
-        }
-    }
-
-    /// Records that a native function's code asked for `what`.
-    pub(super) fn jit_only(&mut self, what: &'static str) {
-        if self.convention != Convention::Jit {
-            self.misuse.get_or_insert(what);
+            _ => {
+                self.load_imm(X17, offset as i64);
+                if load {
+                    asm!(self.ops; ldr D(reg), [XSP(base), X(X17)]);
+                } else {
+                    asm!(self.ops; str D(reg), [XSP(base), X(X17)]);
+                }
+            }
         }
     }
 
@@ -212,8 +121,8 @@ impl Aarch64Masm {
             }
             Src::Imm(v) => self.load_imm(dst, v),
             Src::Mem(m) => {
-                let offset = self.frame().offset(m);
-                self.word(true, dst, offset);
+                let (base, offset) = self.addr(m);
+                self.word(true, dst, base, offset);
             }
         }
     }
@@ -234,8 +143,8 @@ impl Aarch64Masm {
         match src {
             FSrc::Reg(r) => r.0,
             FSrc::Mem(m) => {
-                let offset = self.frame().offset(m);
-                self.fword(true, D_SCRATCH, offset);
+                let (base, offset) = self.addr(m);
+                self.fword(true, D_SCRATCH, base, offset);
                 D_SCRATCH
             }
         }

@@ -48,10 +48,7 @@ impl Backend for Aarch64 {
     fn masm() -> Aarch64Masm {
         Aarch64Masm {
             ops: VecAssembler::new(0),
-            frame: None,
-            convention: crate::Convention::Jit,
-            misuse: None,
-            rows: None,
+            frame: Default::default(),
         }
     }
 
@@ -117,9 +114,13 @@ impl Backend for Aarch64 {
             ; stp x2, x3, [sp]
             ; stp x4, x5, [sp, #16]
             ; blr x1
+            ; b ->exit
             // A deopt exit jumps here from any depth of compiled frames, having
-            // written its site into the context; x29 is still this frame's.
+            // written its site into the context; x29 is a compiled frame's.
             ; ->landing:
+            ; ldr x16, [x28, #ctx::SAVED_SP as u32]
+            ; add x29, x16, #32
+            ; ->exit:
         );
         restore_registers_and_return(&mut ops, 96);
         ops.finalize()
@@ -132,7 +133,7 @@ impl Backend for Aarch64 {
         }
         let mut ops: Ops = VecAssembler::new(0);
         // AAPCS64: x0 = ctx, x1 = entry, x2 = columns, x3 = rows, x4 = out. Compiled
-        // code keeps x28 (the context) and x29, so the loop's state lives below the
+        // code keeps x28 (the context) and x29 (restoring it on return), so the loop's state lives below the
         // saved registers: the outgoing arguments at sp, then the entry, the row
         // count, `out`, the current row and the column addresses. Every offset is a
         // multiple of 8 under 4096: all fit `ldr`/`str` and `sub` immediates.
@@ -188,6 +189,8 @@ impl Backend for Aarch64 {
             ; ->landing:
             ; ldr x16, [x28, #ctx::SAVED_SP as u32]
             ; mov sp, x16
+            // x29 is a compiled frame's: this frame's record is right above.
+            ; add x29, sp, #frame
             ; ->done:
             ; ldr x0, [sp, #row]
         );

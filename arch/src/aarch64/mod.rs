@@ -4,25 +4,20 @@
 //!
 //! Registers: `x0` carries results, `x16` and `x17` (the ABI's intra-procedure scratch
 //! registers) are scratch; `x27` holds the depth budget and `x28` the
-//! [`JitContext`](crate::JitContext); `d0`, `d1` pass helper arguments and `d31` is float
-//! scratch. `x18` (the platform register) and `x29` (the trampoline's frame record) are
-//! never touched. The frame, from `sp`: the outgoing arguments, the locals, then the saved
-//! link register; the caller's outgoing area (this call's arguments) is right above.
-//! `sp` stays 16-byte aligned at all times, as AAPCS64 requires.
+//! [`JitContext`](crate::JitContext); `x29` is the frame pointer (the frame is laid
+//! out in [`crate::frame`]); `d0`, `d1` pass helper arguments and `d31` is float
+//! scratch. `x18` (the platform register) is never touched. `sp` stays 16-byte
+//! aligned at all times, as AAPCS64 requires.
 //!
-//! A [`Convention::Native`] function takes its arguments in `x0`-`x3` and stores them
-//! in its own frame, above its locals; it returns its result in `x0` and
-//! [`NO_DEOPT`](crate::NO_DEOPT) or a deopt site in `x1`. A [`Convention::Batch`]
-//! function also saves `x19`-`x22` (above its frame) and keeps its loop in them: the
-//! row, the row count, `out` and the column addresses.
+//! The conventions' AArch64 facts are in `isa.rs`: a native function's arguments
+//! come in `x0`-`x3`, its result and deopt site go back in `x0:x1`; a batch function
+//! keeps its row loop in `x19`-`x22`.
 //!
 //! dynasm panics on an immediate it cannot encode, so every immediate computed at run
 //! time is range-checked here first, falling back to a scratch register.
 
-use crate::{
-    ctx, Cond, Convention, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, MacroAssembler, Mem,
-    Src, NO_DEOPT,
-};
+use crate::frame::FrameState;
+use crate::{Cond, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, Isa, MacroAssembler, Mem, Src};
 use dynasmrt::aarch64::{encode_logical_immediate_64bit, Aarch64Relocation};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
@@ -37,9 +32,7 @@ const X16: u8 = 16;
 const X17: u8 = 17;
 const D_SCRATCH: u8 = 31;
 /// The largest offset `ldr`/`str` encode for a 64-bit word (12 bits, scaled by 8).
-const MAX_LDR_OFFSET: u32 = 4095 * 8;
-/// Frames above this size are refused (two `sub sp` immediates cover it).
-const MAX_FRAME: u32 = 1 << 24;
+const MAX_LDR_OFFSET: i32 = 4095 * 8;
 
 // After `asm!`: the module uses it.
 mod entry;
@@ -48,21 +41,17 @@ pub struct Aarch64;
 
 pub struct Aarch64Masm {
     ops: VecAssembler<Aarch64Relocation>,
-    frame: Option<Frame>,
-    convention: Convention,
-    /// What a native function asked for that it cannot have (`finish` fails).
-    misuse: Option<&'static str>,
-    /// A batch function's row loop: its head and its end.
-    rows: Option<(DynamicLabel, DynamicLabel)>,
+    /// What the shared conventions know of the function being emitted.
+    frame: FrameState<DynamicLabel>,
 }
 
-// After `asm!`: the module uses it.
+// After `asm!`: the modules use it.
 mod emit;
+mod isa;
 
-use emit::{arith_imm, float_flags, FloatFlags, Frame};
+use emit::{arith_imm, float_flags, FloatFlags};
 
 impl MacroAssembler for Aarch64Masm {
-    type Label = DynamicLabel;
     // x9-x15.
     const LEAF_GPRS: &'static [Gpr] =
         &[Gpr(9), Gpr(10), Gpr(11), Gpr(12), Gpr(13), Gpr(14), Gpr(15)];
@@ -103,79 +92,6 @@ impl MacroAssembler for Aarch64Masm {
         Fpr(23),
     ];
 
-    fn new_label(&mut self) -> DynamicLabel {
-        self.ops.new_dynamic_label()
-    }
-    fn bind(&mut self, label: DynamicLabel) {
-        asm!(self.ops; =>label);
-    }
-    fn offset(&self) -> usize {
-        self.ops.offset().0
-    }
-
-    fn set_convention(&mut self, convention: Convention) {
-        self.convention = convention;
-    }
-    fn set_frame(&mut self, locals: u32, out: u32) {
-        self.frame = Frame::new(locals, out, self.convention);
-    }
-
-    fn prologue(&mut self, stack_deopt: DynamicLabel) {
-        let frame = self.frame();
-        if let Convention::Batch { .. } = self.convention {
-            asm!(self.ops
-                ; stp x19, x20, [sp, #-32]!
-                ; stp x21, x22, [sp, #16]
-            );
-        }
-        self.move_sp(true, frame.bytes);
-        match self.convention {
-            Convention::Jit => asm!(self.ops
-                ; ldr x16, [x28, #ctx::STACK_LIMIT as u32]
-                ; mov x17, sp
-                ; cmp x17, x16
-                ; b.lo =>stack_deopt
-            ),
-            Convention::Native { params } => {
-                for i in 0..params.min(4) {
-                    self.word(false, i as u8, frame.offset(Mem::Param(i)));
-                }
-            }
-            Convention::Batch { .. } => {}
-        }
-        self.word(false, 30, frame.bytes - 8);
-        if let Convention::Batch { params } = self.convention {
-            let (head, done) = (self.new_label(), self.new_label());
-            self.rows = Some((head, done));
-            asm!(self.ops
-                ; mov x19, xzr
-                ; mov x20, x1
-                ; mov x21, x2
-                ; mov x22, x0
-                ; =>head
-                ; cmp x19, x20
-                ; b.hs =>done
-            );
-            for i in 0..params.min(crate::BATCH_ARGS as u32) {
-                let column = 8 * i;
-                asm!(self.ops
-                    ; ldr x16, [x22, #column]
-                    ; ldr x16, [x16, x19, lsl #3]
-                );
-                self.word(false, X16, frame.offset(Mem::Param(i)));
-            }
-        }
-    }
-
-    fn ret(&mut self, value: Src) {
-        self.load(X0, value);
-        self.return_x0();
-    }
-    fn fret(&mut self, value: Fpr) {
-        asm!(self.ops; fmov x0, D(value.0));
-        self.return_x0();
-    }
-
     fn mov(&mut self, dst: Gpr, src: Src) {
         self.load(dst.0, src);
     }
@@ -184,22 +100,22 @@ impl MacroAssembler for Aarch64Masm {
             Src::Imm(0) => 31, // xzr
             other => self.reg_of(other),
         };
-        let offset = self.frame().offset(dst);
-        self.word(false, r, offset);
+        let (base, offset) = self.addr(dst);
+        self.word(false, r, base, offset);
     }
     fn fmov(&mut self, dst: Fpr, src: FSrc) {
         match src {
             FSrc::Reg(r) if r == dst => {}
             FSrc::Reg(r) => asm!(self.ops; fmov D(dst.0), D(r.0)),
             FSrc::Mem(m) => {
-                let offset = self.frame().offset(m);
-                self.fword(true, dst.0, offset);
+                let (base, offset) = self.addr(m);
+                self.fword(true, dst.0, base, offset);
             }
         }
     }
     fn fstore(&mut self, dst: Mem, src: Fpr) {
-        let offset = self.frame().offset(dst);
-        self.fword(false, src.0, offset);
+        let (base, offset) = self.addr(dst);
+        self.fword(false, src.0, base, offset);
     }
     fn fconst(&mut self, dst: Fpr, value: f64) {
         if value.to_bits() == 0 {
@@ -452,70 +368,8 @@ impl MacroAssembler for Aarch64Masm {
             FloatFlags::Lt => asm!(self.ops; cset X(d), lt),
         }
     }
-    fn jump(&mut self, target: DynamicLabel) {
-        asm!(self.ops; b =>target);
-    }
-
-    fn depth_enter(&mut self, exceeded: DynamicLabel) {
-        self.jit_only("a depth check");
-        // `lo` (carry clear) is a borrow: the budget was 0.
-        asm!(self.ops; subs x27, x27, #1; b.lo =>exceeded);
-    }
-    fn depth_leave(&mut self) {
-        self.jit_only("a depth check");
-        asm!(self.ops; add x27, x27, #1);
-    }
-    fn call_slot(&mut self, slot: *const usize, dst: Gpr) {
-        self.jit_only("a call");
-        self.load_imm(X16, slot as i64);
-        asm!(self.ops
-            ; ldr x16, [x16]
-            ; blr x16
-            ; mov X(dst.0), x0
-        );
-    }
-    fn call_label(&mut self, target: DynamicLabel, dst: Gpr) {
-        self.jit_only("a call");
-        asm!(self.ops; bl =>target; mov X(dst.0), x0);
-    }
     fn bits_to_float(&mut self, dst: Fpr, src: Gpr) {
         asm!(self.ops; fmov D(dst.0), X(src.0));
-    }
-
-    fn deopt_exit(&mut self, label: DynamicLabel, site: u64) {
-        asm!(self.ops; =>label);
-        match self.convention {
-            // No compiled frame but this one: return with the site.
-            Convention::Native { .. } => return self.epilogue(site),
-            Convention::Batch { .. } => return self.batch_exit(site),
-            Convention::Jit => {}
-        }
-        self.load_imm(X16, site as i64);
-        asm!(self.ops
-            ; str x16, [x28, #ctx::DEOPT_SITE as u32]
-            ; ldr x16, [x28, #ctx::LANDING as u32]
-            ; br x16
-        );
-    }
-
-    fn finish(mut self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError> {
-        if let Some((_, done)) = self.rows {
-            asm!(self.ops; =>done);
-            self.batch_exit(NO_DEOPT);
-        }
-        crate::check_native(self.convention, self.misuse, self.frame.map(|f| f.bytes))?;
-        match self.frame {
-            Some(f) if f.locals >= locals && f.out >= out => {}
-            Some(_) => return Err(EmitError("the frame is smaller than the code uses".into())),
-            None => {
-                return Err(EmitError(format!(
-                    "no frame for {locals} locals and {out} arguments"
-                )))
-            }
-        }
-        self.ops
-            .finalize()
-            .map_err(|e| EmitError(format!("AArch64 assembler: {e}")))
     }
 }
 

@@ -14,7 +14,6 @@ fn leaf_sum(convention: Convention) -> Vec<u8> {
     let mut m = Native::masm();
     m.set_convention(convention);
     let deopt = m.new_label();
-    m.set_frame(1, 0);
     m.prologue(deopt);
     m.fmov(X, FSrc::Mem(Mem::Param(0)));
     m.float_call(Helper::Binary(hypot_helper), X, Some(X));
@@ -29,7 +28,7 @@ fn leaf_sum(convention: Convention) -> Vec<u8> {
     m.int_op(IntOp::Add, A, Src::Mem(Mem::Param(1)), deopt);
     m.ret(Src::Reg(A));
     m.deopt_exit(deopt, 9);
-    m.finish(1, 0).expect("a native leaf assembles")
+    m.finish().expect("a native leaf assembles")
 }
 
 #[test]
@@ -169,12 +168,15 @@ fn native_functions_refuse_calls_large_frames_and_many_arguments() {
         let mut m = Native::masm();
         m.set_convention(Convention::Native { params });
         let deopt = m.new_label();
-        m.set_frame(locals, 1);
         m.prologue(deopt);
         body(&mut m, deopt);
+        // The frame holds every word the code uses.
+        if let Some(last) = locals.checked_sub(1) {
+            m.store(Mem::Local(last), Src::Imm(0));
+        }
         m.ret(Src::Imm(0));
         m.deopt_exit(deopt, 7);
-        m.finish(locals, 1).expect_err("refused").0
+        m.finish().expect_err("refused").0
     };
     let call = |m: &mut NativeMasm, d: DynamicLabel| {
         let l = m.new_label();

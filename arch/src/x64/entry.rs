@@ -42,10 +42,7 @@ impl Backend for X64 {
     fn masm() -> X64Masm {
         X64Masm {
             ops: VecAssembler::new(0),
-            frame: None,
-            convention: crate::Convention::Jit,
-            misuse: None,
-            rows: None,
+            frame: Default::default(),
         }
     }
 

@@ -4,21 +4,16 @@
 //!
 //! Registers: `rax`, `rdx` and `r11` are scratch (division, immediates, results);
 //! `r14` holds the depth budget and `r15` the [`JitContext`](crate::JitContext);
-//! `xmm0` and `xmm15` are float scratch. There is no frame pointer (`rbp` is not
-//! allocated): from `rsp`, the outgoing arguments, then the locals, then the return
-//! address and the arguments; `rsp` stays 16-byte aligned at every call, as the
-//! System V ABI wants for the helpers.
+//! `rbp` is the frame pointer (the frame is laid out in [`crate::frame`]);
+//! `xmm0` and `xmm15` are float scratch. `rsp` stays 16-byte aligned at every call,
+//! as the System V ABI wants for the helpers.
 //!
-//! A [`Convention::Native`] function takes its arguments in `rdi`, `rsi`, `rdx`, `rcx`
-//! and stores them in its own frame, above its locals; it returns its result in
-//! `rax` and [`NO_DEOPT`](crate::NO_DEOPT) or a deopt site in `rdx`. A
-//! [`Convention::Batch`] function also saves `rbx`, `rbp`, `r12` and `r13` and keeps
-//! its loop in them: the row, the row count, `out` and the column addresses.
+//! The conventions' x86-64 facts are in `isa.rs`: a native function's arguments come
+//! in `rdi`, `rsi`, `rdx`, `rcx`, its result and deopt site go back in `rax:rdx`; a
+//! batch function keeps its row loop in `rbx`, `r12`, `r13` and `r14`.
 
-use crate::{
-    Cond, Convention, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, MacroAssembler, Mem, Src,
-    NO_DEOPT,
-};
+use crate::frame::FrameState;
+use crate::{Cond, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, Isa, MacroAssembler, Mem, Src};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
@@ -31,28 +26,19 @@ macro_rules! asm {
 const RAX: u8 = 0;
 const RDX: u8 = 2;
 const R11: u8 = 11;
-/// System V's first integer argument registers: `rdi`, `rsi`, `rdx`, `rcx`.
-const ARGS: [u8; 4] = [7, 6, 2, 1];
 const RSP: u8 = 4;
 const XMM_SCRATCH: u8 = 15;
 
 // After `asm!`: the modules use it.
 mod entry;
-mod frame;
-
-use frame::{addr, Frame};
+mod isa;
 
 pub struct X64;
 
 pub struct X64Masm {
     ops: VecAssembler<X64Relocation>,
-    /// The frame: local words, outgoing words, and its size in bytes.
-    frame: Option<Frame>,
-    convention: Convention,
-    /// What a native function asked for that it cannot have (`finish` fails).
-    misuse: Option<&'static str>,
-    /// A batch function's row loop: its head and its end.
-    rows: Option<(DynamicLabel, DynamicLabel)>,
+    /// What the shared conventions know of the function being emitted.
+    frame: FrameState<DynamicLabel>,
 }
 
 fn fits_i32(v: i64) -> bool {
@@ -84,17 +70,6 @@ impl X64Masm {
         } else {
             asm!(self.ops; mov Rq(d), rax);
         }
-    }
-
-    fn addr(&self, m: Mem) -> (u8, i32) {
-        // `set_frame` comes first; a missing frame is caught by `finish`.
-        let frame = self.frame.unwrap_or(Frame {
-            locals: 0,
-            out: 0,
-            own_params: false,
-            bytes: 8,
-        });
-        addr(frame, m)
     }
 
     /// Loads `src` into a register, using `r11` for anything but a register.
@@ -173,7 +148,6 @@ impl X64Masm {
 }
 
 impl MacroAssembler for X64Masm {
-    type Label = DynamicLabel;
     // rcx, rsi, rdi, r8, r9, r10.
     const LEAF_GPRS: &'static [Gpr] = &[Gpr(1), Gpr(6), Gpr(7), Gpr(8), Gpr(9), Gpr(10)];
     // rbx, rcx, rsi, rdi, r8, r9, r10, r12, r13.
@@ -204,36 +178,6 @@ impl MacroAssembler for X64Masm {
         Fpr(13),
         Fpr(14),
     ];
-
-    fn new_label(&mut self) -> DynamicLabel {
-        self.ops.new_dynamic_label()
-    }
-    fn bind(&mut self, label: DynamicLabel) {
-        asm!(self.ops; =>label);
-    }
-    fn offset(&self) -> usize {
-        self.ops.offset().0
-    }
-
-    fn set_convention(&mut self, convention: Convention) {
-        self.convention = convention;
-    }
-    fn set_frame(&mut self, locals: u32, out: u32) {
-        self.frame = Frame::new(locals, out, self.convention);
-    }
-
-    fn prologue(&mut self, stack_deopt: DynamicLabel) {
-        self.enter(stack_deopt);
-    }
-
-    fn ret(&mut self, value: Src) {
-        self.load(RAX, value);
-        self.return_rax();
-    }
-    fn fret(&mut self, value: Fpr) {
-        asm!(self.ops; movq rax, Rx(value.0));
-        self.return_rax();
-    }
 
     fn mov(&mut self, dst: Gpr, src: Src) {
         self.load(dst.0, src);
@@ -522,61 +466,8 @@ impl MacroAssembler for X64Masm {
         }
         asm!(self.ops; movzx Rq(d), Rb(d));
     }
-    fn jump(&mut self, target: DynamicLabel) {
-        asm!(self.ops; jmp =>target);
-    }
-
-    fn depth_enter(&mut self, exceeded: DynamicLabel) {
-        self.jit_only("a depth check");
-        asm!(self.ops; sub r14, 1; jb =>exceeded);
-    }
-    fn depth_leave(&mut self) {
-        self.jit_only("a depth check");
-        asm!(self.ops; add r14, 1);
-    }
-    fn call_slot(&mut self, slot: *const usize, dst: Gpr) {
-        self.jit_only("a call");
-        asm!(self.ops
-            ; mov rax, QWORD slot as i64
-            ; call QWORD [rax]
-            ; mov Rq(dst.0), rax
-        );
-    }
-    fn call_label(&mut self, target: DynamicLabel, dst: Gpr) {
-        self.jit_only("a call");
-        asm!(self.ops; call =>target; mov Rq(dst.0), rax);
-    }
     fn bits_to_float(&mut self, dst: Fpr, src: Gpr) {
         asm!(self.ops; movq Rx(dst.0), Rq(src.0));
-    }
-
-    fn deopt_exit(&mut self, label: DynamicLabel, site: u64) {
-        asm!(self.ops; =>label);
-        self.leave_deoptimized(site);
-    }
-
-    fn finish(mut self, locals: u32, out: u32) -> Result<Vec<u8>, EmitError> {
-        if let Some((_, done)) = self.rows {
-            asm!(self.ops; =>done);
-            self.batch_exit(NO_DEOPT);
-        }
-        crate::check_native(
-            self.convention,
-            self.misuse,
-            self.frame.map(|f| f.bytes as u32),
-        )?;
-        match self.frame {
-            Some(f) if f.locals >= locals && f.out >= out => {}
-            Some(_) => return Err(EmitError("the frame is smaller than the code uses".into())),
-            None => {
-                return Err(EmitError(format!(
-                    "no frame for {locals} locals and {out} arguments"
-                )))
-            }
-        }
-        self.ops
-            .finalize()
-            .map_err(|e| EmitError(format!("x86-64 assembler: {e}")))
     }
 }
 
@@ -585,7 +476,7 @@ const _: () = {
     let mut i = 0;
     while i < X64Masm::GPRS.len() {
         let r = X64Masm::GPRS[i].0;
-        assert!(r != RAX && r != RDX && r != R11 && r != RSP && r != 14 && r != 15);
+        assert!(r != RAX && r != RDX && r != R11 && r != RSP && r != 5 && r != 14 && r != 15);
         i += 1;
     }
     // The leaf registers are allocatable and caller-saved in System V.

@@ -120,11 +120,8 @@ pub fn generate<M: MacroAssembler>(
         // Arguments live on the host stack, which is checked per frame, not per word.
         return Err(EmitError(format!("more than {MAX_PARAMS} arguments")));
     }
-    // The first pass learns the frame (spills, outgoing words); the second, with the
-    // frame fixed, is the code (the same decisions, so the same frame).
-    let (_, locals, out) = emit(masm(), f, spec, link, convention, None)?;
-    let (code, _, _) = emit(masm(), f, spec, link, convention, Some((locals, out)))?;
-    Ok(code)
+    // One pass: the backend patches the frame's size in once the code is done.
+    emit(masm(), f, spec, link, convention)
 }
 
 /// Whether a body calls nothing but Rust helpers (self tail calls are jumps): what a
@@ -139,17 +136,13 @@ fn emit<M: MacroAssembler>(
     spec: u32,
     link: &dyn Linkage,
     convention: Convention,
-    frame: Option<(u32, u32)>,
-) -> Result<(Emitted, u32, u32), EmitError> {
+) -> Result<Emitted, EmitError> {
     let params = f.params.len();
     m.set_convention(convention);
     let gprs = match convention {
         Convention::Jit => M::GPRS,
         Convention::Native { .. } | Convention::Batch { .. } => M::LEAF_GPRS,
     };
-    if let Some((locals, out)) = frame {
-        m.set_frame(locals, out);
-    }
     let (entry, restart) = (m.new_label(), m.new_label());
     let mut g = Gen {
         m,
@@ -200,23 +193,11 @@ fn emit<M: MacroAssembler>(
     if let Some(e) = g.error {
         return Err(e);
     }
-    let (locals, out) = (g.lets + g.spills, g.max_out);
-    if frame.is_none() {
-        let empty = Emitted {
-            code: Vec::new(),
-            spans: Vec::new(),
-        };
-        return Ok((empty, locals, out));
-    }
-    let code = g.m.finish(locals, out)?;
-    Ok((
-        Emitted {
-            code,
-            spans: g.spans,
-        },
-        locals,
-        out,
-    ))
+    let code = g.m.finish()?;
+    Ok(Emitted {
+        code,
+        spans: g.spans,
+    })
 }
 
 /// Whether `pred` holds for some node of the body.

@@ -1,0 +1,153 @@
+//! What AArch64 supplies to the shared conventions (`crate::masm`): its ABI facts
+//! and the instructions frames, row loops and deopt exits are made of.
+
+use super::{Aarch64Masm, X0, X16};
+use crate::frame::{FrameState, Reg};
+use crate::{ctx, EmitError, Fpr, Isa, Src};
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
+
+/// `sub sp, sp, #0, lsl #12` and `sub sp, sp, #0`: the frame's reservation, whose
+/// 12-bit immediates (bits 10-21) are patched in.
+const SUB_SP_HIGH: u32 = 0xd140_03ff;
+const SUB_SP_LOW: u32 = 0xd100_03ff;
+
+impl Isa for Aarch64Masm {
+    type Label = DynamicLabel;
+    const ARGS: [Reg; 4] = [0, 1, 2, 3];
+    const RETS: [Reg; 2] = [X0, 1];
+    const FP: Reg = 29;
+    const SP: Reg = 31;
+    // The frame record: the saved x29 and x30.
+    const PARAMS_FROM_FP: i32 = 16;
+    // x19-x22: callee-saved, and none of them is a leaf register.
+    const BATCH_REGS: [Reg; 4] = [19, 20, 21, 22];
+    const SCRATCH: Reg = X16;
+
+    fn frame_state(&mut self) -> &mut FrameState<DynamicLabel> {
+        &mut self.frame
+    }
+    fn new_label(&mut self) -> DynamicLabel {
+        self.ops.new_dynamic_label()
+    }
+    fn bind(&mut self, label: DynamicLabel) {
+        asm!(self.ops; =>label);
+    }
+    fn offset(&self) -> usize {
+        self.ops.offset().0
+    }
+    fn jump(&mut self, target: DynamicLabel) {
+        asm!(self.ops; b =>target);
+    }
+
+    fn save(&mut self, [a, b, c, d]: [Reg; 4]) {
+        asm!(self.ops
+            ; stp X(a), X(b), [sp, #-32]!
+            ; stp X(c), X(d), [sp, #16]
+        );
+    }
+    fn restore(&mut self, [a, b, c, d]: [Reg; 4]) {
+        asm!(self.ops
+            ; ldp X(c), X(d), [sp, #16]
+            ; ldp X(a), X(b), [sp], #32
+        );
+    }
+    fn enter_frame(&mut self) -> usize {
+        asm!(self.ops
+            ; stp x29, x30, [sp, #-16]!
+            ; mov x29, sp
+        );
+        let at = self.offset();
+        self.ops.extend(SUB_SP_HIGH.to_le_bytes());
+        self.ops.extend(SUB_SP_LOW.to_le_bytes());
+        at
+    }
+    fn patch_frame(code: &mut [u8], at: usize, bytes: u32) {
+        // `finish` refuses frames of 2^24 bytes or more: two immediates hold the rest.
+        let halves = [(SUB_SP_HIGH, bytes >> 12), (SUB_SP_LOW, bytes & 0xfff)];
+        for (i, (insn, imm)) in halves.into_iter().enumerate() {
+            let word = insn | ((imm & 0xfff) << 10);
+            if let Some(w) = code.get_mut(at + 4 * i..at + 4 * i + 4) {
+                w.copy_from_slice(&word.to_le_bytes());
+            }
+        }
+    }
+    fn leave_frame(&mut self) {
+        asm!(self.ops
+            ; mov sp, x29
+            ; ldp x29, x30, [sp], #16
+        );
+    }
+    fn return_to_caller(&mut self) {
+        asm!(self.ops; ret);
+    }
+    fn load_word(&mut self, dst: Reg, base: Reg, offset: i32) {
+        self.word(true, dst, base, offset);
+    }
+    fn store_word(&mut self, base: Reg, offset: i32, src: Reg) {
+        self.word(false, src, base, offset);
+    }
+    fn load_row(&mut self, dst: Reg, column: Reg, row: Reg) {
+        asm!(self.ops; ldr X(dst), [X(column), X(row), lsl #3]);
+    }
+    fn store_row(&mut self, column: Reg, row: Reg, src: Reg) {
+        asm!(self.ops; str X(src), [X(column), X(row), lsl #3]);
+    }
+    fn move_reg(&mut self, dst: Reg, src: Reg) {
+        if dst != src {
+            asm!(self.ops; mov X(dst), X(src));
+        }
+    }
+    fn move_imm(&mut self, dst: Reg, value: i64) {
+        self.load_imm(dst, value);
+    }
+    fn increment(&mut self, reg: Reg) {
+        asm!(self.ops; add XSP(reg), XSP(reg), #1);
+    }
+    fn jump_if_not_below(&mut self, a: Reg, b: Reg, target: DynamicLabel) {
+        asm!(self.ops; cmp X(a), X(b); b.hs =>target);
+    }
+    fn check_stack(&mut self, deopt: DynamicLabel) {
+        asm!(self.ops
+            ; ldr x16, [x28, #ctx::STACK_LIMIT as u32]
+            ; mov x17, sp
+            ; cmp x17, x16
+            ; b.lo =>deopt
+        );
+    }
+    fn exit_to_landing(&mut self, site: u64) {
+        self.load_imm(X16, site as i64);
+        asm!(self.ops
+            ; str x16, [x28, #ctx::DEOPT_SITE as u32]
+            ; ldr x16, [x28, #ctx::LANDING as u32]
+            ; br x16
+        );
+    }
+    fn float_bits(&mut self, dst: Reg, src: Fpr) {
+        asm!(self.ops; fmov X(dst), D(src.0));
+    }
+    fn load_src(&mut self, dst: Reg, src: Src) {
+        self.load(dst, src);
+    }
+    fn call_indirect(&mut self, slot: *const usize) {
+        self.load_imm(X16, slot as i64);
+        asm!(self.ops
+            ; ldr x16, [x16]
+            ; blr x16
+        );
+    }
+    fn call_local(&mut self, target: DynamicLabel) {
+        asm!(self.ops; bl =>target);
+    }
+    fn depth_decrement(&mut self, exceeded: DynamicLabel) {
+        // `lo` (carry clear) is a borrow: the budget was 0.
+        asm!(self.ops; subs x27, x27, #1; b.lo =>exceeded);
+    }
+    fn depth_increment(&mut self) {
+        asm!(self.ops; add x27, x27, #1);
+    }
+    fn finalize(self) -> Result<Vec<u8>, EmitError> {
+        self.ops
+            .finalize()
+            .map_err(|e| EmitError(format!("AArch64 assembler: {e}")))
+    }
+}

@@ -1,0 +1,296 @@
+//! The two traits an ISA implements, and the conventions written once above them.
+//!
+//! [`Isa`] is what an architecture supplies: its registers and ABI facts, and the
+//! few instructions the conventions are made of (frame record, stack reservation,
+//! word moves, a row loop's steps, the deopt exit to the landing pad).
+//! [`MacroAssembler`] is what the code generator drives: the operations' templates
+//! (also per ISA), and the conventions' policy (prologue, returns, deopt exits,
+//! calls, the batch row loop, the frame's size), provided here for every ISA.
+
+use crate::frame::{FrameState, Reg};
+use crate::{
+    Cond, Convention, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, Mem, Src, BATCH_ARGS,
+    DIRECT_ARGS, NO_DEOPT,
+};
+
+/// An architecture's facts and the instructions the shared conventions use.
+pub trait Isa {
+    type Label: Copy;
+    /// The C ABI's first four integer argument registers.
+    const ARGS: [Reg; DIRECT_ARGS];
+    /// The C ABI's two integer return registers.
+    const RETS: [Reg; 2];
+    /// The frame pointer, and the stack pointer as a base register.
+    const FP: Reg;
+    const SP: Reg;
+    /// From the frame pointer to the first word of the caller's outgoing area.
+    const PARAMS_FROM_FP: i32;
+    /// Callee-saved registers a batch function keeps its row loop in (the row, the
+    /// row count, `out`, the column addresses); no template allocates them in a
+    /// native or batch function.
+    const BATCH_REGS: [Reg; 4];
+    /// A register the conventions may use between two templates.
+    const SCRATCH: Reg;
+
+    /// The shared conventions' state of the function being emitted.
+    fn frame_state(&mut self) -> &mut FrameState<Self::Label>;
+    fn new_label(&mut self) -> Self::Label;
+    fn bind(&mut self, label: Self::Label);
+    /// Byte offset of the next instruction (for source annotations).
+    fn offset(&self) -> usize;
+    fn jump(&mut self, target: Self::Label);
+
+    /// Saves four callee-saved registers, keeping the stack pointer's alignment
+    /// modulo 16; [`Isa::restore`] undoes it.
+    fn save(&mut self, regs: [Reg; 4]);
+    fn restore(&mut self, regs: [Reg; 4]);
+    /// Pushes the frame record, points the frame pointer at it and reserves a stack
+    /// area of a size patched in later: returns where (see [`Isa::patch_frame`]).
+    fn enter_frame(&mut self) -> usize;
+    /// Writes the reserved size into the code at a place [`Isa::enter_frame`] gave.
+    fn patch_frame(code: &mut [u8], at: usize, bytes: u32);
+    /// Drops the frame (wherever the stack pointer is) and pops the frame record.
+    fn leave_frame(&mut self);
+    fn return_to_caller(&mut self);
+    fn load_word(&mut self, dst: Reg, base: Reg, offset: i32);
+    fn store_word(&mut self, base: Reg, offset: i32, src: Reg);
+    /// `dst = column[row]` and `column[row] = src`, for word columns.
+    fn load_row(&mut self, dst: Reg, column: Reg, row: Reg);
+    fn store_row(&mut self, column: Reg, row: Reg, src: Reg);
+    fn move_reg(&mut self, dst: Reg, src: Reg);
+    fn move_imm(&mut self, dst: Reg, value: i64);
+    fn increment(&mut self, reg: Reg);
+    /// Jumps to `target` when `a >= b`, unsigned.
+    fn jump_if_not_below(&mut self, a: Reg, b: Reg, target: Self::Label);
+    /// Compiled code's convention: jumps to `deopt` when the stack pointer is below
+    /// the context's stack limit.
+    fn check_stack(&mut self, deopt: Self::Label);
+    /// Compiled code's convention: records `site` in the context and jumps to the
+    /// entry stub's landing pad.
+    fn exit_to_landing(&mut self, site: u64);
+    /// Loads a float register's bits into a general one.
+    fn float_bits(&mut self, dst: Reg, src: Fpr);
+    /// Loads any integer operand into a register.
+    fn load_src(&mut self, dst: Reg, src: Src);
+    /// Calls the function whose address is stored at `slot`; the result is in `RETS[0]`.
+    fn call_indirect(&mut self, slot: *const usize);
+    /// Calls a label of this code.
+    fn call_local(&mut self, target: Self::Label);
+    /// Takes one from the depth budget, jumping to `exceeded` when it was 0.
+    fn depth_decrement(&mut self, exceeded: Self::Label);
+    fn depth_increment(&mut self);
+    /// The code, position independent (frame sizes not patched yet).
+    fn finalize(self) -> Result<Vec<u8>, EmitError>;
+
+    /// The base register and offset of a frame word (see [`crate::frame`]).
+    fn addr(&mut self, m: Mem) -> (Reg, i32) {
+        let (fp, sp, params) = (Self::FP, Self::SP, Self::PARAMS_FROM_FP);
+        self.frame_state().addr(m, fp, sp, params)
+    }
+}
+
+/// What the template code generator asks of an architecture. Two-address form: an
+/// operation's destination is also its left operand. Deopt labels are bound with
+/// [`MacroAssembler::deopt_exit`].
+///
+/// The operations are each ISA's; the conventions (the provided methods) are shared.
+pub trait MacroAssembler: Isa {
+    /// Registers the code generator may allocate (everything else is the backend's).
+    const GPRS: &'static [Gpr];
+    /// Those of [`MacroAssembler::GPRS`] the C ABI lets a callee clobber: all that a
+    /// [`Convention::Native`] function may allocate.
+    const LEAF_GPRS: &'static [Gpr];
+    const FPRS: &'static [Fpr];
+
+    fn mov(&mut self, dst: Gpr, src: Src);
+    fn store(&mut self, dst: Mem, src: Src);
+    fn fmov(&mut self, dst: Fpr, src: FSrc);
+    fn fstore(&mut self, dst: Mem, src: Fpr);
+    fn fconst(&mut self, dst: Fpr, value: f64);
+
+    /// `dst = dst op rhs`, jumping to `overflow` when the result does not fit.
+    fn int_op(&mut self, op: IntOp, dst: Gpr, rhs: Src, overflow: Self::Label);
+    fn int_neg(&mut self, dst: Gpr, overflow: Self::Label);
+    /// `dst = dst / rhs` or `dst % rhs` (truncating; the remainder has the dividend's
+    /// sign; `MIN % -1` is 0), jumping to `zero` for a zero divisor and to `overflow`
+    /// for `MIN / -1`. With an immediate divisor the checks it cannot fail are left out.
+    fn int_div(&mut self, rem: bool, dst: Gpr, rhs: Src, zero: Self::Label, overflow: Self::Label);
+    /// `dst / 2^shift` or `dst % 2^shift` with the same truncating semantics (shift 1..=62).
+    fn int_div_pow2(&mut self, rem: bool, dst: Gpr, shift: u8);
+    /// `dst = 1 - dst` for a bool.
+    fn not(&mut self, dst: Gpr);
+
+    fn float_op(&mut self, op: FloatOp, dst: Fpr, rhs: FSrc);
+    fn float_neg(&mut self, dst: Fpr);
+    fn float_abs(&mut self, dst: Fpr);
+    fn float_sqrt(&mut self, dst: Fpr);
+    /// Calls a Rust helper on `dst` (and `rhs`), leaving the result in `dst`. Clobbers
+    /// every allocatable register but `dst`: the caller spills first.
+    fn float_call(&mut self, helper: Helper, dst: Fpr, rhs: Option<Fpr>);
+    fn int_to_float(&mut self, dst: Fpr, src: Src);
+    /// Truncating; jumps to `fail` for NaN, infinities and values outside [-2^63, 2^63).
+    fn float_to_int(&mut self, dst: Gpr, src: Fpr, fail: Self::Label);
+
+    /// Jumps to `target` when `a cond b`.
+    fn branch_int(&mut self, cond: Cond, a: Gpr, b: Src, target: Self::Label);
+    /// Jumps to `target` when `(a cond b) == when` (NaN makes every comparison but
+    /// `Ne` false).
+    fn branch_float(&mut self, cond: Cond, a: Fpr, b: FSrc, when: bool, target: Self::Label);
+    /// Jumps to `target` when `a & mask` is zero (`zero`) or not zero (`!zero`).
+    fn branch_mask(&mut self, a: Gpr, mask: i64, zero: bool, target: Self::Label);
+    /// Jumps to `target` when the bool in `a` equals `when`.
+    fn branch_bool(&mut self, a: Src, when: bool, target: Self::Label);
+    /// `dst = (a cond b)` as a bool.
+    fn set_int(&mut self, cond: Cond, dst: Gpr, a: Gpr, b: Src);
+    fn set_float(&mut self, cond: Cond, dst: Gpr, a: Fpr, b: FSrc);
+    /// Moves a call's result bits from a general register into a float register.
+    fn bits_to_float(&mut self, dst: Fpr, src: Gpr);
+
+    // ---- the conventions, shared by every ISA ----
+
+    /// Chooses the convention before any code ([`Convention::Jit`] unless told).
+    fn set_convention(&mut self, convention: Convention) {
+        self.frame_state().set_convention(convention);
+    }
+
+    /// Entry of a function: builds the frame and checks the host stack (jumping to
+    /// `stack_deopt` when it is short). A native function stores its argument
+    /// registers instead, and a batch function also starts its row loop, loading
+    /// each row's arguments; neither jumps to `stack_deopt`.
+    fn prologue(&mut self, stack_deopt: Self::Label) {
+        let convention = self.frame_state().convention();
+        if let Convention::Batch { .. } = convention {
+            self.save(Self::BATCH_REGS);
+        }
+        let at = self.enter_frame();
+        self.frame_state().patch_at(at);
+        match convention {
+            Convention::Jit => self.check_stack(stack_deopt),
+            Convention::Native { params } => {
+                for i in 0..params.min(DIRECT_ARGS as u32) {
+                    let (base, offset) = self.addr(Mem::Param(i));
+                    self.store_word(base, offset, Self::ARGS[i as usize]);
+                }
+            }
+            Convention::Batch { params } => {
+                let [row, rows, out, columns] = Self::BATCH_REGS;
+                let (head, done) = (self.new_label(), self.new_label());
+                self.frame_state().set_rows(head, done);
+                self.move_imm(row, 0);
+                self.move_reg(rows, Self::ARGS[1]);
+                self.move_reg(out, Self::ARGS[2]);
+                self.move_reg(columns, Self::ARGS[0]);
+                self.bind(head);
+                self.jump_if_not_below(row, rows, done);
+                for i in 0..params.min(BATCH_ARGS as u32) {
+                    let s = Self::SCRATCH;
+                    self.load_word(s, columns, 8 * i as i32);
+                    self.load_row(s, s, row);
+                    let (base, offset) = self.addr(Mem::Param(i));
+                    self.store_word(base, offset, s);
+                }
+            }
+        }
+    }
+
+    /// Leaves the function returning `value`'s bits.
+    fn ret(&mut self, value: Src) {
+        self.load_src(Self::RETS[0], value);
+        self.return_result();
+    }
+    fn fret(&mut self, value: Fpr) {
+        self.float_bits(Self::RETS[0], value);
+        self.return_result();
+    }
+
+    /// Counts one nested call against the depth budget, jumping to `exceeded` when the
+    /// limit would be passed; [`MacroAssembler::depth_leave`] gives it back.
+    fn depth_enter(&mut self, exceeded: Self::Label) {
+        self.frame_state().jit_only("a depth check");
+        self.depth_decrement(exceeded);
+    }
+    fn depth_leave(&mut self) {
+        self.frame_state().jit_only("a depth check");
+        self.depth_increment();
+    }
+    /// Calls the function whose entry address is stored at `slot` (a stable address),
+    /// with its argument words already stored in [`Mem::Out`]; the result goes to `dst`.
+    fn call_slot(&mut self, slot: *const usize, dst: Gpr) {
+        self.frame_state().jit_only("a call");
+        self.call_indirect(slot);
+        self.move_reg(dst.0, Self::RETS[0]);
+    }
+    /// Calls `target` (a label of this function: a direct self call).
+    fn call_label(&mut self, target: Self::Label, dst: Gpr) {
+        self.frame_state().jit_only("a call");
+        self.call_local(target);
+        self.move_reg(dst.0, Self::RETS[0]);
+    }
+
+    /// Binds `label` to an exit that records `site` and deoptimizes: to the entry
+    /// stub's landing pad, or (native code having no compiled frame but its own)
+    /// returning the site.
+    fn deopt_exit(&mut self, label: Self::Label, site: u64) {
+        self.bind(label);
+        match self.frame_state().convention() {
+            Convention::Jit => self.exit_to_landing(site),
+            Convention::Native { .. } => self.epilogue(site),
+            Convention::Batch { .. } => self.batch_exit(site),
+        }
+    }
+
+    /// Returns the result in `RETS[0]`: a batch function stores it and goes on with
+    /// the next row.
+    fn return_result(&mut self) {
+        match self.frame_state().rows() {
+            Some((head, _)) => {
+                let [row, _, out, _] = Self::BATCH_REGS;
+                self.store_row(out, row, Self::RETS[0]);
+                self.increment(row);
+                self.jump(head);
+            }
+            None => self.epilogue(NO_DEOPT),
+        }
+    }
+
+    /// Returns (the result already in `RETS[0]`); a native function also returns
+    /// `site` in `RETS[1]`.
+    fn epilogue(&mut self, site: u64) {
+        let convention = self.frame_state().convention();
+        if convention != Convention::Jit {
+            self.move_imm(Self::RETS[1], site as i64);
+        }
+        self.leave_frame();
+        if let Convention::Batch { .. } = convention {
+            self.restore(Self::BATCH_REGS);
+        }
+        self.return_to_caller();
+    }
+
+    /// A batch function returns the rows done (the current row) and `site`.
+    fn batch_exit(&mut self, site: u64) {
+        self.move_reg(Self::RETS[0], Self::BATCH_REGS[0]);
+        self.epilogue(site);
+    }
+
+    /// The code, position independent, with its frame size patched in; fails for a
+    /// frame too large, or what a native function cannot hold.
+    fn finish(mut self) -> Result<Vec<u8>, EmitError>
+    where
+        Self: Sized,
+    {
+        if let Some((_, done)) = self.frame_state().rows() {
+            self.bind(done);
+            self.batch_exit(NO_DEOPT);
+        }
+        let (bytes, patches) = {
+            let (bytes, patches) = self.frame_state().layout()?;
+            (bytes, patches.to_vec())
+        };
+        let mut code = self.finalize()?;
+        for at in patches {
+            Self::patch_frame(&mut code, at, bytes);
+        }
+        Ok(code)
+    }
+}

@@ -1,0 +1,133 @@
+//! What x86-64 supplies to the shared conventions (`crate::masm`): its ABI facts
+//! and the instructions frames, row loops and deopt exits are made of.
+
+use super::{X64Masm, RAX, RDX, RSP};
+use crate::frame::{FrameState, Reg};
+use crate::{ctx, EmitError, Fpr, Isa, Src};
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
+
+const RBP: u8 = 5;
+
+impl Isa for X64Masm {
+    type Label = DynamicLabel;
+    // System V: rdi, rsi, rdx, rcx.
+    const ARGS: [Reg; 4] = [7, 6, 2, 1];
+    const RETS: [Reg; 2] = [RAX, RDX];
+    const FP: Reg = RBP;
+    const SP: Reg = RSP;
+    // The saved rbp and the return address.
+    const PARAMS_FROM_FP: i32 = 16;
+    // rbx, r12, r13, r14: callee-saved, and none of them is a leaf register.
+    const BATCH_REGS: [Reg; 4] = [3, 12, 13, 14];
+    const SCRATCH: Reg = RAX;
+
+    fn frame_state(&mut self) -> &mut FrameState<DynamicLabel> {
+        &mut self.frame
+    }
+    fn new_label(&mut self) -> DynamicLabel {
+        self.ops.new_dynamic_label()
+    }
+    fn bind(&mut self, label: DynamicLabel) {
+        asm!(self.ops; =>label);
+    }
+    fn offset(&self) -> usize {
+        self.ops.offset().0
+    }
+    fn jump(&mut self, target: DynamicLabel) {
+        asm!(self.ops; jmp =>target);
+    }
+
+    fn save(&mut self, regs: [Reg; 4]) {
+        for r in regs {
+            asm!(self.ops; push Rq(r));
+        }
+    }
+    fn restore(&mut self, regs: [Reg; 4]) {
+        for r in regs.into_iter().rev() {
+            asm!(self.ops; pop Rq(r));
+        }
+    }
+    fn enter_frame(&mut self) -> usize {
+        // `sub rsp, imm32` spelled out, so that its immediate is always 32 bits wide.
+        asm!(self.ops; push rbp; mov rbp, rsp);
+        let at = self.offset() + 3;
+        self.ops.extend([0x48, 0x81, 0xec, 0, 0, 0, 0]);
+        at
+    }
+    fn patch_frame(code: &mut [u8], at: usize, bytes: u32) {
+        if let Some(imm) = code.get_mut(at..at + 4) {
+            imm.copy_from_slice(&bytes.to_le_bytes());
+        }
+    }
+    fn leave_frame(&mut self) {
+        asm!(self.ops; mov rsp, rbp; pop rbp);
+    }
+    fn return_to_caller(&mut self) {
+        asm!(self.ops; ret);
+    }
+    fn load_word(&mut self, dst: Reg, base: Reg, offset: i32) {
+        asm!(self.ops; mov Rq(dst), QWORD [Rq(base) + offset]);
+    }
+    fn store_word(&mut self, base: Reg, offset: i32, src: Reg) {
+        asm!(self.ops; mov QWORD [Rq(base) + offset], Rq(src));
+    }
+    fn load_row(&mut self, dst: Reg, column: Reg, row: Reg) {
+        asm!(self.ops; mov Rq(dst), QWORD [Rq(column) + Rq(row) * 8]);
+    }
+    fn store_row(&mut self, column: Reg, row: Reg, src: Reg) {
+        asm!(self.ops; mov QWORD [Rq(column) + Rq(row) * 8], Rq(src));
+    }
+    fn move_reg(&mut self, dst: Reg, src: Reg) {
+        if dst != src {
+            asm!(self.ops; mov Rq(dst), Rq(src));
+        }
+    }
+    fn move_imm(&mut self, dst: Reg, value: i64) {
+        self.load(dst, Src::Imm(value));
+    }
+    fn increment(&mut self, reg: Reg) {
+        asm!(self.ops; add Rq(reg), 1);
+    }
+    fn jump_if_not_below(&mut self, a: Reg, b: Reg, target: DynamicLabel) {
+        asm!(self.ops; cmp Rq(a), Rq(b); jae =>target);
+    }
+    fn check_stack(&mut self, deopt: DynamicLabel) {
+        asm!(self.ops
+            ; cmp rsp, QWORD [r15 + ctx::STACK_LIMIT]
+            ; jb =>deopt
+        );
+    }
+    fn exit_to_landing(&mut self, site: u64) {
+        asm!(self.ops
+            ; mov rax, QWORD site as i64
+            ; mov QWORD [r15 + ctx::DEOPT_SITE], rax
+            ; jmp QWORD [r15 + ctx::LANDING]
+        );
+    }
+    fn float_bits(&mut self, dst: Reg, src: Fpr) {
+        asm!(self.ops; movq Rq(dst), Rx(src.0));
+    }
+    fn load_src(&mut self, dst: Reg, src: Src) {
+        self.load(dst, src);
+    }
+    fn call_indirect(&mut self, slot: *const usize) {
+        asm!(self.ops
+            ; mov rax, QWORD slot as i64
+            ; call QWORD [rax]
+        );
+    }
+    fn call_local(&mut self, target: DynamicLabel) {
+        asm!(self.ops; call =>target);
+    }
+    fn depth_decrement(&mut self, exceeded: DynamicLabel) {
+        asm!(self.ops; sub r14, 1; jb =>exceeded);
+    }
+    fn depth_increment(&mut self) {
+        asm!(self.ops; add r14, 1);
+    }
+    fn finalize(self) -> Result<Vec<u8>, EmitError> {
+        self.ops
+            .finalize()
+            .map_err(|e| EmitError(format!("x86-64 assembler: {e}")))
+    }
+}
