@@ -30,6 +30,7 @@
 
 pub mod aarch64;
 pub mod arena;
+mod entry;
 pub mod frame;
 mod masm;
 pub mod x64;
@@ -255,17 +256,24 @@ impl std::fmt::Display for EmitError {
     }
 }
 
-/// An architecture: its name and its one-off code.
+/// An architecture: its name, and a fresh assembler. The entry stubs are written
+/// once, in `entry.rs`, over its [`Isa`].
 pub trait Backend {
     type Masm: MacroAssembler;
     const NAME: &'static str;
     /// A fresh assembler for one function.
     fn masm() -> Self::Masm;
     /// The trampoline's code (position independent; see [`Trampoline`]).
-    fn trampoline() -> Result<Vec<u8>, EmitError>;
+    fn trampoline() -> Result<Vec<u8>, EmitError> {
+        entry::trampoline(Self::masm())
+    }
     /// The direct entry's code (position independent; see [`DirectEntry`]).
-    fn direct_entry() -> Result<Vec<u8>, EmitError>;
+    fn direct_entry() -> Result<Vec<u8>, EmitError> {
+        entry::direct_entry(Self::masm())
+    }
     /// The batch entry's code for functions of `nargs` arguments, at most
     /// [`BATCH_ARGS`] (position independent; see [`BatchEntry`]).
-    fn batch_entry(nargs: usize) -> Result<Vec<u8>, EmitError>;
+    fn batch_entry(nargs: usize) -> Result<Vec<u8>, EmitError> {
+        entry::batch_entry(Self::masm(), nargs)
+    }
 }

@@ -16,8 +16,8 @@ use crate::{
 /// An architecture's facts and the instructions the shared conventions use.
 pub trait Isa {
     type Label: Copy;
-    /// The C ABI's first four integer argument registers.
-    const ARGS: [Reg; DIRECT_ARGS];
+    /// The C ABI's first six integer argument registers.
+    const ARGS: [Reg; 6];
     /// The C ABI's two integer return registers.
     const RETS: [Reg; 2];
     /// The frame pointer, and the stack pointer as a base register.
@@ -29,8 +29,13 @@ pub trait Isa {
     /// row count, `out`, the column addresses); no template allocates them in a
     /// native or batch function.
     const BATCH_REGS: [Reg; 4];
-    /// A register the conventions may use between two templates.
+    /// Registers the conventions and entry stubs may use between two templates.
     const SCRATCH: Reg;
+    const SCRATCH2: Reg;
+    /// The pinned registers of compiled code's convention: the [`crate::JitContext`]
+    /// and the depth budget.
+    const CTX: Reg;
+    const DEPTH: Reg;
 
     /// The shared conventions' state of the function being emitted.
     fn frame_state(&mut self) -> &mut FrameState<Self::Label>;
@@ -81,6 +86,28 @@ pub trait Isa {
     fn depth_increment(&mut self);
     /// The code, position independent (frame sizes not patched yet).
     fn finalize(self) -> Result<Vec<u8>, EmitError>;
+
+    // ---- what the entry stubs (`crate::entry`) are made of ----
+
+    /// Opens an entry stub's frame: the frame record, every callee-saved register
+    /// compiled code may clobber, and at least `bytes` of the stub's own below them,
+    /// leaving the stack pointer aligned for a call. Returns the bytes from the frame
+    /// pointer down to the stack pointer.
+    fn enter_stub(&mut self, bytes: u32) -> i32;
+    /// Restores what [`Isa::enter_stub`] saved (found from the frame pointer,
+    /// wherever the stack pointer is) and returns.
+    fn leave_stub(&mut self);
+    /// Stores the stack pointer into the context's `saved_sp`.
+    fn save_sp_to_ctx(&mut self);
+    /// Stores `label`'s address into the context's `landing`.
+    fn store_label_to_ctx(&mut self, label: Self::Label);
+    /// A landing pad: the stack pointer from the context's `saved_sp`, and the frame
+    /// pointer `fp_above` bytes above it.
+    fn restore_sp_from_ctx(&mut self, fp_above: i32);
+    /// Moves the stack pointer down by `words` (a register) words, rounded up to
+    /// keep its alignment.
+    fn reserve_words(&mut self, words: Reg);
+    fn call_reg(&mut self, target: Reg);
 
     /// The base register and offset of a frame word (see [`crate::frame`]).
     fn addr(&mut self, m: Mem) -> (Reg, i32) {
@@ -168,6 +195,7 @@ pub trait MacroAssembler: Isa {
             Convention::Jit => self.check_stack(stack_deopt),
             Convention::Native { params } => {
                 for i in 0..params.min(DIRECT_ARGS as u32) {
+                    // The argument registers come first: nothing has clobbered them.
                     let (base, offset) = self.addr(Mem::Param(i));
                     self.store_word(base, offset, Self::ARGS[i as usize]);
                 }

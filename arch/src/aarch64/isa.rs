@@ -13,7 +13,7 @@ const SUB_SP_LOW: u32 = 0xd100_03ff;
 
 impl Isa for Aarch64Masm {
     type Label = DynamicLabel;
-    const ARGS: [Reg; 4] = [0, 1, 2, 3];
+    const ARGS: [Reg; 6] = [0, 1, 2, 3, 4, 5];
     const RETS: [Reg; 2] = [X0, 1];
     const FP: Reg = 29;
     const SP: Reg = 31;
@@ -22,6 +22,9 @@ impl Isa for Aarch64Masm {
     // x19-x22: callee-saved, and none of them is a leaf register.
     const BATCH_REGS: [Reg; 4] = [19, 20, 21, 22];
     const SCRATCH: Reg = X16;
+    const SCRATCH2: Reg = 17;
+    const CTX: Reg = 28;
+    const DEPTH: Reg = 27;
 
     fn frame_state(&mut self) -> &mut FrameState<DynamicLabel> {
         &mut self.frame
@@ -87,10 +90,10 @@ impl Isa for Aarch64Masm {
         self.word(false, src, base, offset);
     }
     fn load_row(&mut self, dst: Reg, column: Reg, row: Reg) {
-        asm!(self.ops; ldr X(dst), [X(column), X(row), lsl #3]);
+        asm!(self.ops; ldr X(dst), [XSP(column), X(row), lsl #3]);
     }
     fn store_row(&mut self, column: Reg, row: Reg, src: Reg) {
-        asm!(self.ops; str X(src), [X(column), X(row), lsl #3]);
+        asm!(self.ops; str X(src), [XSP(column), X(row), lsl #3]);
     }
     fn move_reg(&mut self, dst: Reg, src: Reg) {
         if dst != src {
@@ -144,6 +147,69 @@ impl Isa for Aarch64Masm {
     }
     fn depth_increment(&mut self) {
         asm!(self.ops; add x27, x27, #1);
+    }
+    fn enter_stub(&mut self, bytes: u32) -> i32 {
+        // Compiled code uses no callee-saved float register (d8-d15).
+        asm!(self.ops
+            ; stp x29, x30, [sp, #-16]!
+            ; mov x29, sp
+            ; stp x19, x20, [sp, #-16]!
+            ; stp x21, x22, [sp, #-16]!
+            ; stp x23, x24, [sp, #-16]!
+            ; stp x25, x26, [sp, #-16]!
+            ; stp x27, x28, [sp, #-16]!
+        );
+        // A stub's own words are few: the size fits an immediate.
+        let own = bytes.next_multiple_of(16).min(4080);
+        asm!(self.ops; sub sp, sp, #own);
+        80 + own as i32
+    }
+    fn leave_stub(&mut self) {
+        asm!(self.ops
+            ; sub sp, x29, #80
+            ; ldp x27, x28, [sp], #16
+            ; ldp x25, x26, [sp], #16
+            ; ldp x23, x24, [sp], #16
+            ; ldp x21, x22, [sp], #16
+            ; ldp x19, x20, [sp], #16
+            ; ldp x29, x30, [sp], #16
+            ; ret
+        );
+    }
+    fn save_sp_to_ctx(&mut self) {
+        asm!(self.ops
+            ; mov x16, sp
+            ; str x16, [x28, #ctx::SAVED_SP as u32]
+        );
+    }
+    fn store_label_to_ctx(&mut self, label: DynamicLabel) {
+        asm!(self.ops
+            ; adr x16, =>label
+            ; str x16, [x28, #ctx::LANDING as u32]
+        );
+    }
+    fn restore_sp_from_ctx(&mut self, fp_above: i32) {
+        asm!(self.ops
+            ; ldr x16, [x28, #ctx::SAVED_SP as u32]
+            ; mov sp, x16
+        );
+        // A stub's frame is small: the offset fits an immediate.
+        let above = fp_above.clamp(0, 4095) as u32;
+        asm!(self.ops; add x29, sp, #above);
+    }
+    fn reserve_words(&mut self, words: Reg) {
+        // sp -= ((words + 1) / 2) * 16
+        asm!(self.ops
+            ; add x16, XSP(words), #1
+            ; lsr x16, x16, #1
+            ; lsl x16, x16, #4
+            ; mov x17, sp
+            ; sub x17, x17, x16
+            ; mov sp, x17
+        );
+    }
+    fn call_reg(&mut self, target: Reg) {
+        asm!(self.ops; blr X(target));
     }
     fn finalize(self) -> Result<Vec<u8>, EmitError> {
         self.ops

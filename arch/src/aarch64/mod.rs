@@ -34,10 +34,19 @@ const D_SCRATCH: u8 = 31;
 /// The largest offset `ldr`/`str` encode for a 64-bit word (12 bits, scaled by 8).
 const MAX_LDR_OFFSET: i32 = 4095 * 8;
 
-// After `asm!`: the module uses it.
-mod entry;
-
 pub struct Aarch64;
+
+impl crate::Backend for Aarch64 {
+    type Masm = Aarch64Masm;
+    const NAME: &'static str = "aarch64";
+
+    fn masm() -> Aarch64Masm {
+        Aarch64Masm {
+            ops: VecAssembler::new(0),
+            frame: Default::default(),
+        }
+    }
+}
 
 pub struct Aarch64Masm {
     ops: VecAssembler<Aarch64Relocation>,

@@ -10,8 +10,8 @@ const RBP: u8 = 5;
 
 impl Isa for X64Masm {
     type Label = DynamicLabel;
-    // System V: rdi, rsi, rdx, rcx.
-    const ARGS: [Reg; 4] = [7, 6, 2, 1];
+    // System V: rdi, rsi, rdx, rcx, r8, r9.
+    const ARGS: [Reg; 6] = [7, 6, 2, 1, 8, 9];
     const RETS: [Reg; 2] = [RAX, RDX];
     const FP: Reg = RBP;
     const SP: Reg = RSP;
@@ -20,6 +20,9 @@ impl Isa for X64Masm {
     // rbx, r12, r13, r14: callee-saved, and none of them is a leaf register.
     const BATCH_REGS: [Reg; 4] = [3, 12, 13, 14];
     const SCRATCH: Reg = RAX;
+    const SCRATCH2: Reg = 11;
+    const CTX: Reg = 15;
+    const DEPTH: Reg = 14;
 
     fn frame_state(&mut self) -> &mut FrameState<DynamicLabel> {
         &mut self.frame
@@ -124,6 +127,58 @@ impl Isa for X64Masm {
     }
     fn depth_increment(&mut self) {
         asm!(self.ops; add r14, 1);
+    }
+    fn enter_stub(&mut self, bytes: u32) -> i32 {
+        asm!(self.ops
+            ; push rbp
+            ; mov rbp, rsp
+            ; push rbx
+            ; push r12
+            ; push r13
+            ; push r14
+            ; push r15
+        );
+        // Entry rsp was 8 mod 16; after six pushes it is 8 mod 16 again.
+        let own = bytes.next_multiple_of(16) as i32 + 8;
+        asm!(self.ops; sub rsp, DWORD own);
+        40 + own
+    }
+    fn leave_stub(&mut self) {
+        asm!(self.ops
+            ; lea rsp, [rbp - 40]
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop r12
+            ; pop rbx
+            ; pop rbp
+            ; ret
+        );
+    }
+    fn save_sp_to_ctx(&mut self) {
+        asm!(self.ops; mov QWORD [r15 + ctx::SAVED_SP], rsp);
+    }
+    fn store_label_to_ctx(&mut self, label: DynamicLabel) {
+        asm!(self.ops
+            ; lea rax, [=>label]
+            ; mov QWORD [r15 + ctx::LANDING], rax
+        );
+    }
+    fn restore_sp_from_ctx(&mut self, fp_above: i32) {
+        asm!(self.ops
+            ; mov rsp, QWORD [r15 + ctx::SAVED_SP]
+            ; lea rbp, [rsp + fp_above]
+        );
+    }
+    fn reserve_words(&mut self, words: Reg) {
+        asm!(self.ops
+            ; lea rax, [Rq(words) * 8 + 15]
+            ; and rax, -16
+            ; sub rsp, rax
+        );
+    }
+    fn call_reg(&mut self, target: Reg) {
+        asm!(self.ops; call Rq(target));
     }
     fn finalize(self) -> Result<Vec<u8>, EmitError> {
         self.ops

@@ -30,10 +30,21 @@ const RSP: u8 = 4;
 const XMM_SCRATCH: u8 = 15;
 
 // After `asm!`: the modules use it.
-mod entry;
 mod isa;
 
 pub struct X64;
+
+impl crate::Backend for X64 {
+    type Masm = X64Masm;
+    const NAME: &'static str = "x86-64";
+
+    fn masm() -> X64Masm {
+        X64Masm {
+            ops: VecAssembler::new(0),
+            frame: Default::default(),
+        }
+    }
+}
 
 pub struct X64Masm {
     ops: VecAssembler<X64Relocation>,
