@@ -30,6 +30,7 @@
 
 pub mod aarch64;
 pub mod arena;
+pub mod host;
 pub mod x64;
 
 #[cfg(all(test, any(target_arch = "x86_64", target_arch = "aarch64")))]
