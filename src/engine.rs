@@ -201,8 +201,7 @@ impl Engine {
     }
 
     /// Runs an already parsed program whose spans point into `source`.
-    #[doc(hidden)]
-    pub fn run_program(
+    pub(crate) fn run_program(
         &mut self,
         program: &Program,
         source: &Arc<Source>,

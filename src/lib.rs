@@ -26,32 +26,55 @@
 //! thread between calls) but not `Sync` (calls need `&mut Engine`); [`Value`],
 //! [`Error`] and [`TypedFunc`] are `Send` and `Sync`.
 //!
-//! The modules not documented here (the syntax, the interpreter, the JIT) are the
-//! engine's own parts, public for its command line, tests and fuzzers; they are not
-//! part of the API and may change at any time.
+//! The engine's own parts (the syntax, the interpreter, the JIT) are private to the
+//! crate: nothing outside it can reach compiled code or its addresses, only calls
+//! through [`Engine`] and [`TypedFunc`], which check that the code is live first.
+//! This does not compile:
+//!
+//! ```compile_fail,E0603
+//! let mut jit = grizzly::jit::Jit::new(1 << 20);
+//! let entry = grizzly::jit::TypedEntry { id: 0, code: 0x4141_4141, native: 0x4141_4141, batch: 0x4141_4141 };
+//! let _ = jit.run_native(entry, [0; 4]);
+//! ```
+//!
+//! The `grizzly` command line is built on this API alone. The `internals` feature
+//! adds a module `grizzly::internals` (the syntax tree, parser and printer, and a few
+//! limits) for the engine's own tests and fuzzers: it is unstable, not part of the
+//! API, and holds nothing that could break memory safety.
 
 #![warn(missing_docs)]
 
-#[doc(hidden)]
-pub mod builtins;
-#[doc(hidden)]
-pub mod cli;
+mod builtins;
 pub mod engine;
 pub mod error;
-#[doc(hidden)]
-pub mod interp;
-#[doc(hidden)]
+mod interp;
 #[cfg(feature = "jit")]
-pub mod jit;
-#[doc(hidden)]
-pub mod ops;
-#[doc(hidden)]
-pub mod resolve;
-#[doc(hidden)]
-pub mod syntax;
+mod jit;
+mod ops;
+mod resolve;
+mod syntax;
 pub mod value;
+
+#[cfg(feature = "internals")]
+pub mod internals;
 
 pub use engine::{Engine, EngineBuilder, JitMode, JitStats, NativeArgs, NativeType, TypedFunc};
 pub use error::{Error, ErrorKind, Result, Source};
 pub use syntax::ast::Span;
 pub use value::{Text, Value, ValueType};
+
+/// For an interactive session: true when `source` is an unfinished item, so the
+/// next line should be added to it before running it: brackets are still open, a
+/// string is unterminated, the last token cannot end an item (`1 +`, `LET x =`),
+/// or the only parse errors are at the end of the text (`IF c { 1 }` still waits
+/// for `ELSE`). A complete item, or one with an error before its end, is not.
+///
+/// ```
+/// assert!(grizzly::needs_more_input("FUNCTION f(x) => (x +"));
+/// assert!(grizzly::needs_more_input("IF TRUE { 1 }"));
+/// assert!(!grizzly::needs_more_input("FUNCTION f(x) => x + 1"));
+/// assert!(!grizzly::needs_more_input("1 + )"));
+/// ```
+pub fn needs_more_input(source: &str) -> bool {
+    syntax::needs_more_input(source)
+}

@@ -27,7 +27,7 @@ mod gen;
 
 use gen::run::{check, Observed};
 use gen::{case_at, Case};
-use grizzly::syntax::{parse, pretty};
+use grizzly::internals::syntax::{parse, pretty};
 use quickcheck::Arbitrary;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Mutex;

@@ -186,7 +186,7 @@ fn a_specialization_that_deopts_for_many_callers_is_discarded() {
     // interpreter's rerun of the caller offers the callee itself, which fails again):
     // the callee's specialization reaches DEOPT_LIMIT deopts and is discarded, with
     // every specialization that calls it.
-    assert_eq!(grizzly::jit::DEOPT_LIMIT, 16);
+    assert_eq!(grizzly::internals::DEOPT_LIMIT, 16);
     let mut defs = String::from("FUNCTION bad(x) => 100 / x\n");
     for k in 1..=16 {
         defs.push_str(&format!("FUNCTION c{k}(x) => TRY bad(x) CATCH -{k}\n"));

@@ -377,7 +377,10 @@ fn at_most_max_specs_specializations_per_function() {
             assert_eq!(e.call("first", &[a.clone(), b.clone()]).unwrap(), *a);
         }
     }
-    assert_eq!(e.jit_specializations("first"), grizzly::jit::MAX_SPECS);
+    assert_eq!(
+        e.jit_specializations("first"),
+        grizzly::internals::MAX_SPECS
+    );
     let status = e.jit_status();
     assert!(
         status.contains("more than 4 argument type combinations"),

@@ -4,11 +4,11 @@
 //! (unbounded recursion overflows: quickcheck issue #23), and shrinking never yields
 //! the value itself (that loops forever: quickcheck issue #133).
 
-use grizzly::syntax::ast::{
+use grizzly::internals::syntax::ast::{
     BinaryOp, Body, DefStyle, Expr, ExprKind, FunctionDef, Ident, Item, Let, Param, Program, Span,
     TypeName, UnaryOp,
 };
-use grizzly::syntax::{parse_program, pretty};
+use grizzly::internals::syntax::{parse_program, pretty};
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 use std::fmt;
 use std::sync::Arc;

@@ -63,6 +63,15 @@ const FILL: u8 = 0xCC;
 #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
 const FILL: u8 = 0x00;
 
+/// Whether a thread must run [`CodeArena::prepare_for_execution`] before executing freshly
+/// installed code: where `dynasmrt` has a barrier to run (AArch64, RISC-V). Elsewhere (x86-64)
+/// callers can skip finding the piece at all.
+pub const NEEDS_BARRIER: bool = cfg!(any(
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "riscv32"
+));
+
 /// Process-wide source of piece stamps. Stamp 0 is never handed out: it marks a vacant slot.
 static NEXT_STAMP: AtomicU64 = AtomicU64::new(1);
 
@@ -517,10 +526,13 @@ impl CodeArena {
     }
 
     /// Makes the current thread ready to execute the piece: on AArch64 flushes this core's
-    /// pipeline (`isb`), elsewhere does nothing. Call it on every thread that will run freshly
-    /// installed code, before running it.
+    /// pipeline (`isb`), elsewhere does nothing (and costs nothing: see [`NEEDS_BARRIER`]).
+    /// Call it on every thread that will run freshly installed code, before running it.
+    #[inline(always)]
     pub fn prepare_for_execution(&self, h: CodeHandle) {
-        dynasmrt::cache_control::prepare_for_execution(self.code(h));
+        if NEEDS_BARRIER {
+            dynasmrt::cache_control::prepare_for_execution(self.code(h));
+        }
     }
 
     /// Releases one piece. Once every piece installed in the same batch is released, the

@@ -32,6 +32,7 @@ pub mod aarch64;
 pub mod arena;
 mod entry;
 pub mod frame;
+pub mod host;
 mod masm;
 pub mod x64;
 

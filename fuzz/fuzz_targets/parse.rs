@@ -1,7 +1,7 @@
 //! Fuzz target `parse`: arbitrary bytes through the front end, which must never panic.
 //!
 //! For input that is UTF-8:
-//! - `grizzly::syntax::parse`: a parse error is fine, and is rendered with ariadne
+//! - `grizzly::internals::syntax::parse`: a parse error is fine, and is rendered with ariadne
 //!   (`Error::render`, with and without colours) against the input as its source;
 //! - `needs_more_input` (the REPL's continuation rule) on the same text;
 //! - when it parses, the pretty-printer's contract: the printed text parses back to the
@@ -11,7 +11,8 @@
 
 #![no_main]
 
-use grizzly::syntax::{needs_more_input, parse, pretty};
+use grizzly::internals::syntax::{parse, pretty};
+use grizzly::needs_more_input;
 use grizzly::Source;
 use libfuzzer_sys::fuzz_target;
 

@@ -8,11 +8,9 @@
 
 mod repl;
 
-use crate::engine::{Engine, JitMode};
-use crate::error::{Error, Source};
-use crate::value::Value;
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use grizzly::{Engine, Error, JitMode, Source, Value};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

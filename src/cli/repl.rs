@@ -5,9 +5,7 @@
 //! escape codes, so the session can be fed by a pipe; it ends at end of input.
 
 use super::{report, run_program};
-use crate::engine::{Engine, JitMode};
-use crate::error::Source;
-use crate::syntax::parser::needs_more_input;
+use grizzly::{needs_more_input, Engine, JitMode, Source};
 use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
 use std::io::{self, IsTerminal};

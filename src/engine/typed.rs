@@ -153,20 +153,27 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     /// ```
     #[inline(always)]
     pub fn call(&self, engine: &mut Engine, args: A) -> Result<R> {
+        // The generation is current: the entry was cached from this engine's JIT
+        // (generations are unique across engines) since its last change, so its code
+        // is live and compiled for `A::TYPES`, the types of `args`' words.
         #[cfg(feature = "jit")]
         if self.generation.load(Ordering::Relaxed) == engine.jit.generation() {
             let entry = self.entry();
             let words = args.to_words();
             if entry.native != 0 {
                 if let Some(w) = padded(words.as_ref()) {
-                    return match engine.jit.run_native(entry, w) {
+                    // SAFETY: a current entry (above) with a native function; `w` is
+                    // `args`' words, padded with zeros.
+                    return match unsafe { engine.jit.run_native(entry, w) } {
                         Ok(bits) => Ok(R::from_bits(bits)),
                         Err(site) => self.call_deoptimized(engine, entry.id, Some(site), args),
                     };
                 }
             }
             let max_depth = engine.options.max_depth;
-            return match engine.jit.run_typed(entry, words.as_ref(), max_depth) {
+            // SAFETY: a current entry (above); `words` is `args`' words, one per
+            // parameter (the arity was checked when the handle was made).
+            return match unsafe { engine.jit.run_typed(entry, words.as_ref(), max_depth) } {
                 Ok(bits) => Ok(R::from_bits(bits)),
                 Err(site) => self.call_deoptimized(engine, entry.id, site, args),
             };
@@ -231,6 +238,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         rows: usize,
         out: &mut Vec<u64>,
     ) -> Result<bool> {
+        // As in `call`: a current entry is live code compiled for `A::TYPES`.
         if self.generation.load(Ordering::Relaxed) != engine.jit.generation() {
             return Ok(false);
         }
@@ -239,9 +247,10 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         let deopt = match A::word_columns(columns, from) {
             Some(pointers) => {
                 let (pointers, n) = (pointers.as_ref(), rows - from);
-                // SAFETY: every column holds `rows` words (`A::rows` checked the
-                // lengths; word columns are `i64` or `f64`), so `n` from row `from`;
-                // `out` has capacity for `rows` words, so `n` after its `from`.
+                // Every column holds `rows` words (`A::rows` checked the lengths; word
+                // columns are `i64` or `f64`), and `out` has capacity for `rows` words.
+                // SAFETY: a current entry (batch function checked), one column per
+                // parameter; `n` words valid from row `from` in each column and `out`.
                 let ran = unsafe {
                     let at = out.as_mut_ptr().add(from);
                     if entry.batch != 0 {
@@ -262,7 +271,9 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
                 // (Every row fits: the arity was checked.)
                 let words =
                     (from..rows).map_while(|i| padded(A::row(columns, i).to_words().as_ref()));
-                engine.jit.run_native_rows(entry, words, out)
+                // SAFETY: a current entry with a native function; each row is one row
+                // of `args`' words, padded with zeros.
+                unsafe { engine.jit.run_native_rows(entry, words, out) }
             }
             None => return Ok(false),
         };

@@ -7,6 +7,8 @@ use crate::value::Value;
 use std::sync::Arc;
 
 /// What a tier may read (and the profiles it may adjust) when it is entered.
+// Read by the JIT, the only tier: unread without it.
+#[cfg_attr(not(feature = "jit"), allow(dead_code))]
 pub struct Program<'a> {
     /// By function id.
     pub functions: &'a [Option<Arc<Function>>],

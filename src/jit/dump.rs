@@ -68,7 +68,7 @@ fn listing(
     }
 }
 
-#[cfg(target_arch = "x86_64")]
+/// Writes the listing of `code` (installed at `address`).
 fn disassemble(
     out: &mut String,
     code: &[u8],
@@ -76,56 +76,14 @@ fn disassemble(
     spans: &[(u32, crate::syntax::ast::Span)],
     source: &str,
 ) {
-    use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
-    let mut decoder = Decoder::with_ip(64, code, address, DecoderOptions::NONE);
-    let mut formatter = IntelFormatter::new();
-    let instructions = std::iter::from_fn(|| {
-        decoder.can_decode().then(|| {
-            let ins = decoder.decode();
-            let mut text = String::new();
-            formatter.format(&ins, &mut text);
-            ((ins.ip() - address) as u32, text)
-        })
-    });
-    listing(out, instructions, spans, source);
-}
-
-#[cfg(target_arch = "aarch64")]
-fn disassemble(
-    out: &mut String,
-    code: &[u8],
-    _address: u64,
-    spans: &[(u32, crate::syntax::ast::Span)],
-    source: &str,
-) {
-    use yaxpeax_arch::{Decoder, U8Reader};
-    use yaxpeax_arm::armv8::a64::InstDecoder;
-    let decoder = InstDecoder::default();
-    // Fixed-width words: one that does not decode (padding) does not derail the rest.
-    let instructions = code.chunks_exact(4).enumerate().map(|(i, word)| {
-        let text = match decoder.decode(&mut U8Reader::new(word)) {
-            Ok(ins) => ins.to_string(),
-            Err(_) => format!(
-                ".word {:#010x}",
-                u32::from_le_bytes([word[0], word[1], word[2], word[3]])
-            ),
-        };
-        (4 * i as u32, text)
-    });
-    listing(out, instructions, spans, source);
-}
-
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-fn disassemble(
-    out: &mut String,
-    code: &[u8],
-    _address: u64,
-    _spans: &[(u32, crate::syntax::ast::Span)],
-    _source: &str,
-) {
-    let _ = writeln!(
-        out,
-        "  ({} bytes; no disassembler for this architecture)",
-        code.len()
-    );
+    match grizzly_arch::host::disassemble(code, address) {
+        Some(instructions) => listing(out, instructions.into_iter(), spans, source),
+        None => {
+            let _ = writeln!(
+                out,
+                "  ({} bytes; no disassembler for this architecture)",
+                code.len()
+            );
+        }
+    }
 }

@@ -32,8 +32,6 @@ use ir::{DeoptReason, SpecKey, Ty};
 use stack::stack_limit;
 use std::collections::HashMap;
 
-pub use grizzly_arch::arena::DEFAULT_LIMIT;
-
 /// Specializations one function may hold at once.
 pub const MAX_SPECS: usize = 4;
 /// Deopts after which a specialization is discarded and its key given up on...
@@ -184,10 +182,6 @@ impl Jit {
         }
     }
 
-    pub fn set_limit(&mut self, limit: usize) {
-        self.arena.set_limit(limit);
-    }
-
     /// Drops all code and statistics, and returns the memory.
     pub fn clear(&mut self) {
         self.specs.clear();
@@ -336,7 +330,9 @@ impl Jit {
         }));
         let spec = self.specs[id as usize].as_ref()?;
         let (ret, func) = (spec.ret, spec.key.func.0);
-        let result = self.run_words(id, &words, program.max_depth, depth);
+        // SAFETY: `words` are `args`, whose types are spec `id`'s argument types
+        // (`find` matched them, or `compile_new` compiled it for them).
+        let result = unsafe { self.run_words(id, &words, program.max_depth, depth) };
         self.args = words;
         let bits = match result {
             Ok(bits) => bits,
@@ -359,8 +355,12 @@ impl Jit {
     /// trampoline at call depth `depth`: its result's bits, or the deopt site when it
     /// deoptimized (see `fell_back`), or `Err(None)` when there is nothing to enter.
     /// Either way the caller runs the call in the interpreter.
+    ///
+    /// # Safety
+    /// `words` must hold one argument of spec `id`'s argument types per parameter
+    /// (its liveness is checked here).
     #[inline]
-    fn run_words(
+    unsafe fn run_words(
         &mut self,
         id: u32,
         words: &[u64],
@@ -377,13 +377,12 @@ impl Jit {
             ..JitContext::default()
         };
         let mut result = 0u64;
-        if cfg!(target_arch = "aarch64") {
-            // The instruction barrier code new to this thread needs (free elsewhere).
-            self.arena.prepare_for_execution(spec.handle);
-        }
-        // `entry` is live code for exactly these argument types (checked by the caller);
-        // compiled code leaves by returning or through the trampoline's landing pad.
-        // SAFETY: C-ABI trampoline; `words` holds `words.len()` words; ctx/result outlive it.
+        // The instruction barrier code new to this thread needs (free where there is none).
+        self.arena.prepare_for_execution(spec.handle);
+        // `spec.entry` is live (looked up above); it leaves by returning or through the
+        // trampoline's landing pad.
+        // SAFETY: C-ABI trampoline; code of exactly these argument types (the caller's
+        // contract); `words` holds `words.len()` words; ctx/result outlive it.
         let status = unsafe {
             tramp(
                 spec.entry,

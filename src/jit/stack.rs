@@ -4,6 +4,7 @@
 //! the limit comes from its bounds, read once per thread; anywhere else (a segment
 //! `stacker` grew for the interpreter, a coroutine's stack) `stacker` is asked.
 
+use grizzly_arch::host::stack_pointer;
 use std::cell::Cell;
 
 /// Host stack left to Rust code below compiled frames.
@@ -27,27 +28,6 @@ pub fn stack_limit() -> usize {
         return low.saturating_add(STACK_RESERVE);
     }
     limit_elsewhere(sp)
-}
-
-#[inline(always)]
-fn stack_pointer() -> usize {
-    let sp: usize;
-    // SAFETY: reads the stack pointer into a register; no memory, no flags.
-    #[cfg(target_arch = "x86_64")]
-    unsafe {
-        std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags));
-    }
-    // SAFETY: as above.
-    #[cfg(target_arch = "aarch64")]
-    unsafe {
-        std::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags));
-    }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    {
-        let marker = 0u8;
-        sp = std::hint::black_box(&marker) as *const u8 as usize;
-    }
-    sp
 }
 
 #[cold]

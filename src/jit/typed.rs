@@ -10,6 +10,7 @@ use crate::interp::tier::Program;
 use crate::jit::ir::{SpecKey, Ty};
 use crate::resolve::FuncId;
 use crate::value::ValueType;
+use grizzly_arch::arena::NEEDS_BARRIER;
 use grizzly_arch::{NativeBatch, NativeEntry, DIRECT_ARGS, NO_DEOPT};
 
 /// What a typed handle caches of its compiled specialization: valid while the JIT's
@@ -111,18 +112,25 @@ impl Jit {
         })
     }
 
-    /// Calls `entry`'s native function (cached in the current generation) with
-    /// `words` of its argument types: the result's bits, or the deopt site (give it
-    /// to [`Jit::typed_fell_back`]; the caller runs the call in the interpreter).
+    /// Calls `entry`'s native function with `words` of its argument types: the
+    /// result's bits, or the deopt site (give it to [`Jit::typed_fell_back`]; the
+    /// caller runs the call in the interpreter).
+    ///
+    /// # Safety
+    /// `entry` must come from this JIT ([`Jit::typed_spec`] or [`Jit::revalidate`])
+    /// in its current [`generation`](Jit::generation), so that its code is live; it
+    /// must have a native function (`entry.native != 0`); and `words` must hold
+    /// arguments of its argument types, the unused ones zero.
     #[inline(always)]
-    pub fn run_native(&mut self, entry: TypedEntry, words: [u64; DIRECT_ARGS]) -> Result<u64, u64> {
-        if cfg!(target_arch = "aarch64") {
-            self.barrier(entry.id, true);
-        }
-        // The code is live (its generation is current), a leaf of exactly these
-        // argument types with the `NativeEntry` signature and ABI.
-        // SAFETY: a C-ABI function taking four words by value; it touches no memory
-        // of ours and returns, deopt or not.
+    pub unsafe fn run_native(
+        &mut self,
+        entry: TypedEntry,
+        words: [u64; DIRECT_ARGS],
+    ) -> Result<u64, u64> {
+        self.barrier(entry.id, true);
+        // SAFETY: (the caller's contract) a live leaf of exactly these argument types
+        // with the `NativeEntry` signature and ABI: it takes four words by value,
+        // touches no memory of ours and returns, deopt or not.
         let r = unsafe {
             let f = std::mem::transmute::<usize, NativeEntry>(entry.native);
             f(words[0], words[1], words[2], words[3])
@@ -136,12 +144,16 @@ impl Jit {
         }
     }
 
-    /// Enters `entry` (cached in the current generation) at call depth 1 with
-    /// `words` of its argument types: the result's bits, or the deopt site when it
-    /// deoptimized (give it to [`Jit::typed_fell_back`]), or `Err(None)` when there
-    /// is nothing to enter. Either way the caller runs the call in the interpreter.
+    /// Enters `entry` at call depth 1 with `words` of its argument types: the
+    /// result's bits, or the deopt site when it deoptimized (give it to
+    /// [`Jit::typed_fell_back`]), or `Err(None)` when there is nothing to enter.
+    /// Either way the caller runs the call in the interpreter.
+    ///
+    /// # Safety
+    /// `entry` must come from this JIT in its current [`generation`](Jit::generation),
+    /// and `words` must hold one argument of its argument types per parameter.
     #[inline(always)]
-    pub fn run_typed(
+    pub unsafe fn run_typed(
         &mut self,
         entry: TypedEntry,
         words: &[u64],
@@ -149,19 +161,19 @@ impl Jit {
     ) -> Result<u64, Option<u64>> {
         let direct = match &self.entries {
             Some(e) if words.len() <= DIRECT_ARGS => e.direct,
-            _ => return self.run_words(entry.id, words, max_depth, 1),
+            // SAFETY: spec `entry.id` is live (current generation) and `words` are of
+            // its argument types (the caller's contract).
+            _ => return unsafe { self.run_words(entry.id, words, max_depth, 1) },
         };
-        if cfg!(target_arch = "aarch64") {
-            self.barrier(entry.id, false);
-        }
+        self.barrier(entry.id, false);
         self.ctx.stack_limit = stack_limit();
         self.ctx.depth_budget = max_depth.saturating_sub(1) as u64;
         self.ctx.deopt_site = NO_DEOPT;
         let mut a = [0u64; DIRECT_ARGS];
         a[..words.len()].copy_from_slice(words);
-        // The code is live and of exactly these argument types (its generation is
-        // current); it leaves by returning or through the direct entry's landing pad.
-        // SAFETY: C-ABI direct entry; the words are passed by value; ctx outlives it.
+        // SAFETY: C-ABI direct entry; `entry.code` is live code of exactly these argument
+        // types (the caller's contract); it leaves by returning or through the direct
+        // entry's landing pad; the words are passed by value; ctx outlives the call.
         let bits = unsafe {
             direct(
                 &mut self.ctx,
@@ -181,28 +193,27 @@ impl Jit {
         }
     }
 
-    /// Calls `entry`'s native function (cached in the current generation) once per
-    /// row of `rows` (argument words of its types), pushing the results' bits to
-    /// `out`, until a row deoptimizes: then its site (give it to
-    /// [`Jit::typed_fell_back`]; that row is not done).
+    /// Calls `entry`'s native function once per row of `rows` (argument words of its
+    /// types), pushing the results' bits to `out`, until a row deoptimizes: then its
+    /// site (give it to [`Jit::typed_fell_back`]; that row is not done).
+    ///
+    /// # Safety
+    /// As for [`Jit::run_native`], every row being its `words`.
     #[inline(always)]
-    pub fn run_native_rows(
+    pub unsafe fn run_native_rows(
         &mut self,
         entry: TypedEntry,
         rows: impl Iterator<Item = [u64; DIRECT_ARGS]>,
         out: &mut Vec<u64>,
     ) -> Option<u64> {
-        if cfg!(target_arch = "aarch64") {
-            self.barrier(entry.id, true);
-        }
-        // As in `run_native`.
-        // SAFETY: the code is a live leaf of exactly these argument types with the
-        // `NativeEntry` signature and ABI (the generation is current).
+        self.barrier(entry.id, true);
+        // SAFETY: (the caller's contract) a live leaf of exactly these argument types
+        // with the `NativeEntry` signature and ABI.
         let f = unsafe { std::mem::transmute::<usize, NativeEntry>(entry.native) };
         let before = out.len();
         let mut deopt = None;
         for w in rows {
-            // SAFETY: a C-ABI function taking four words by value.
+            // SAFETY: a C-ABI function taking four words by value, as in `run_native`.
             let r = unsafe { f(w[0], w[1], w[2], w[3]) };
             if r.site != NO_DEOPT {
                 deopt = Some(r.site);
@@ -217,13 +228,16 @@ impl Jit {
         deopt
     }
 
-    /// Runs `entry`'s batch function (cached in the current generation) over
-    /// `columns` (one per argument, `rows` words each, of its argument types), writing
-    /// the results' bits to `out`: the rows done, and the deopt site of the next row
-    /// when it deoptimized (give it to [`Jit::typed_fell_back`]).
+    /// Runs `entry`'s batch function over `columns` (one per argument, `rows` words
+    /// each, of its argument types), writing the results' bits to `out`: the rows
+    /// done, and the deopt site of the next row when it deoptimized (give it to
+    /// [`Jit::typed_fell_back`]).
     ///
     /// # Safety
-    /// Every column must be valid for reading, and `out` for writing, `rows` words.
+    /// `entry` must come from this JIT in its current [`generation`](Jit::generation)
+    /// and have a batch function (`entry.batch != 0`); there must be one column per
+    /// parameter, of its type; every column must be valid for reading, and `out` for
+    /// writing, `rows` words.
     pub unsafe fn run_native_batch(
         &mut self,
         entry: TypedEntry,
@@ -231,12 +245,10 @@ impl Jit {
         rows: usize,
         out: *mut u64,
     ) -> (usize, Option<u64>) {
-        if cfg!(target_arch = "aarch64") {
-            self.barrier(entry.id, true);
-        }
-        // SAFETY: a live leaf (the generation is current) of these columns' types as a
-        // batch function, with the `NativeBatch` signature and ABI; the caller vouches
-        // for the columns and `out`.
+        self.barrier(entry.id, true);
+        // SAFETY: (the caller's contract) a live leaf of these columns' types as a batch
+        // function, with the `NativeBatch` signature and ABI, and columns and `out`
+        // valid for `rows` words.
         let r = unsafe {
             let f = std::mem::transmute::<usize, NativeBatch>(entry.batch);
             f(columns.as_ptr(), rows, out)
@@ -249,14 +261,16 @@ impl Jit {
         (done, deopt)
     }
 
-    /// Runs `entry` (cached in the current generation) once per row over `columns`
-    /// (one per argument, `rows` words each, of its argument types), writing the
-    /// results' bits to `out`: the rows done, and the deopt site of the next row when
-    /// it deoptimized (give it to [`Jit::typed_fell_back`]); `None` if it cannot start
-    /// (more columns than a batch entry takes).
+    /// Runs `entry` once per row over `columns` (one per argument, `rows` words each,
+    /// of its argument types), writing the results' bits to `out`: the rows done, and
+    /// the deopt site of the next row when it deoptimized (give it to
+    /// [`Jit::typed_fell_back`]); `None` if it cannot start (more columns than a batch
+    /// entry takes).
     ///
     /// # Safety
-    /// Every column must be valid for reading, and `out` for writing, `rows` words.
+    /// `entry` must come from this JIT in its current [`generation`](Jit::generation);
+    /// there must be one column per parameter, of its type; every column must be
+    /// valid for reading, and `out` for writing, `rows` words.
     pub unsafe fn run_batch(
         &mut self,
         entry: TypedEntry,
@@ -266,16 +280,14 @@ impl Jit {
         max_depth: u32,
     ) -> Option<(usize, Option<u64>)> {
         let &batch = self.entries.as_ref()?.batch.get(columns.len())?;
-        if cfg!(target_arch = "aarch64") {
-            self.barrier(entry.id, false);
-        }
+        self.barrier(entry.id, false);
         self.ctx.stack_limit = stack_limit();
         self.ctx.depth_budget = max_depth.saturating_sub(1) as u64;
         self.ctx.deopt_site = NO_DEOPT;
-        // The code is live and of exactly these argument types (its generation is
-        // current); it leaves each row by returning or the batch through the landing pad.
-        // SAFETY: C-ABI batch entry; the caller vouches for the columns and `out`;
-        // ctx outlives the call.
+        // It leaves each row by returning, or the batch through the landing pad.
+        // SAFETY: C-ABI batch entry for this many columns; `entry.code` is live code of
+        // these argument types, and the columns and `out` are valid (the caller's
+        // contract); ctx outlives the call.
         let done = unsafe {
             batch(
                 &mut self.ctx,
@@ -299,9 +311,14 @@ impl Jit {
         self.fell_back(profiles, id, site);
     }
 
-    /// The instruction barrier code new to this thread needs (AArch64 only): spec
-    /// `id`'s compiled code, or its native function.
+    /// The instruction barrier code new to this thread needs, where the arena says
+    /// there is one: spec `id`'s compiled code, or its native function.
+    #[inline(always)]
     fn barrier(&self, id: u32, native: bool) {
+        // A constant: elsewhere (x86-64) not even the lookup is left.
+        if !NEEDS_BARRIER {
+            return;
+        }
         if let Some(Some(spec)) = self.specs.get(id as usize) {
             // The native and batch functions share their pages.
             let handle = match &spec.native {

@@ -22,12 +22,14 @@ pub struct Span {
 }
 
 impl Span {
+    /// The bytes from `start` up to `end` (offsets past `u32::MAX` are clamped).
     pub fn new(start: usize, end: usize) -> Span {
         Span {
             start: start.min(u32::MAX as usize) as u32,
             end: end.min(u32::MAX as usize) as u32,
         }
     }
+    /// The same bytes as a range.
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
@@ -239,6 +241,7 @@ pub enum Item {
 }
 
 impl Item {
+    #[cfg(test)]
     pub fn span(&self) -> Span {
         match self {
             Item::Function(f) => f.span,

@@ -1,8 +1,12 @@
 //! Syntax: tokens, the parser (chumsky), the syntax tree and its pretty-printer.
 
+// Public only through the unstable `internals` (and `Span`, which is documented).
+#[allow(missing_docs)]
 pub mod ast;
 pub mod lexer;
 pub mod parser;
+// Used by its tests, and by the engine's tests and fuzzers through `internals`.
+#[cfg_attr(not(any(test, feature = "internals")), allow(dead_code))]
 pub mod pretty;
 pub mod token;
 

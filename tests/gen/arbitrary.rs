@@ -20,7 +20,7 @@ use super::args;
 use super::expr::*;
 use super::program::*;
 use super::{below, pick};
-use grizzly::syntax::ast::{BinaryOp, DefStyle, TypeName};
+use grizzly::internals::syntax::ast::{BinaryOp, DefStyle, TypeName};
 use grizzly::Value;
 use quickcheck::{Arbitrary, Gen};
 

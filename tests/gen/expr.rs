@@ -7,7 +7,7 @@
 use super::args;
 use super::program::*;
 use super::{below, pick};
-use grizzly::syntax::ast::BinaryOp;
+use grizzly::internals::syntax::ast::BinaryOp;
 use quickcheck::{Arbitrary, Gen};
 
 /// What a call site needs to know of an earlier function.

@@ -72,8 +72,8 @@ impl Case {
         self.step_items()
             .into_iter()
             .map(|item| {
-                let call = matches!(item, grizzly::syntax::ast::Item::Expr(_));
-                let one = grizzly::syntax::ast::Program { items: vec![item] };
+                let call = matches!(item, grizzly::internals::syntax::ast::Item::Expr(_));
+                let one = grizzly::internals::syntax::ast::Program { items: vec![item] };
                 let text = print::program(&one, &self.program.style);
                 (text.trim_end().to_string(), call)
             })

@@ -2,10 +2,10 @@
 //! `::`), type-name synonyms, method calls, bodies over several lines, extra
 //! parentheses, comments. Every style means the same tree: the round trip checks
 //! that parsing the text gives back exactly the tree printed. The default style
-//! writes what `grizzly::syntax::pretty` writes, near enough, for readable failures.
+//! writes what `grizzly::internals::syntax::pretty` writes, near enough, for readable failures.
 
 use super::program::Style;
-use grizzly::syntax::ast::{
+use grizzly::internals::syntax::ast::{
     BinaryOp, Body, DefStyle, Expr, ExprKind, FunctionDef, Item, Let, Program, TypeName, UnaryOp,
 };
 use std::fmt::Write as _;

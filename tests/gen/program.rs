@@ -11,7 +11,7 @@
 //! the recursion ends: `n > 0` is false for NaN, a type error for a non-number, and
 //! `min(n, K) - 1 < K` otherwise, so there are at most `K + 1` levels.
 
-use grizzly::syntax::ast::{
+use grizzly::internals::syntax::ast::{
     self, BinaryOp, DefStyle, ExprKind, FunctionDef, Ident, Item, Param as AstParam, Span,
     TypeName, UnaryOp,
 };

@@ -9,7 +9,7 @@
 
 use super::args;
 use super::program::*;
-use grizzly::syntax::ast::{BinaryOp, DefStyle};
+use grizzly::internals::syntax::ast::{BinaryOp, DefStyle};
 
 /// Smaller cases, the most reducing first.
 pub fn case(c: &Case) -> Vec<Case> {
