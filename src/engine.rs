@@ -333,16 +333,22 @@ impl Engine {
         self.globals.get(name)
     }
 
-    /// The profile of a defined function: its calls and observed argument types.
-    #[doc(hidden)]
-    pub fn profile(&self, name: &str) -> Option<&Profile> {
+    /// How many times a defined function has been called (self tail calls, the
+    /// iterations of its loops, included), or `None` if it is not defined.
+    ///
+    /// ```
+    /// let mut engine = grizzly::Engine::new();
+    /// engine.run("FUNCTION twice(x) => x * 2\ntwice(1)\ntwice(2)").unwrap();
+    /// assert_eq!(engine.calls("twice"), Some(2));
+    /// assert_eq!(engine.calls("other"), None);
+    /// ```
+    pub fn calls(&self, name: &str) -> Option<u64> {
         let id = self.ids.get(name)?;
         self.functions[id.0 as usize].as_ref()?;
-        Some(&self.profiles[id.0 as usize])
+        Some(self.profiles[id.0 as usize].calls)
     }
 
     /// The checked form and bytecode of a defined function.
-    #[doc(hidden)]
     pub fn function(&self, name: &str) -> Option<&Arc<Function>> {
         self.functions[self.ids.get(name)?.0 as usize].as_ref()
     }

@@ -144,22 +144,19 @@ impl Error {
     }
 
     /// The error at `span`.
-    #[doc(hidden)]
-    pub fn at(mut self, span: Span) -> Error {
+    pub(crate) fn at(mut self, span: Span) -> Error {
         self.inner.span = Some(span);
         self
     }
 
     /// The error with a label under its caret.
-    #[doc(hidden)]
-    pub fn with_label(mut self, label: impl Into<String>) -> Error {
+    pub(crate) fn with_label(mut self, label: impl Into<String>) -> Error {
         self.inner.label = Some(label.into());
         self
     }
 
     /// Attaches the source if the error has none yet.
-    #[doc(hidden)]
-    pub fn in_source(mut self, source: &Arc<Source>) -> Error {
+    pub(crate) fn in_source(mut self, source: &Arc<Source>) -> Error {
         if self.inner.source.is_none() {
             self.inner.source = Some(source.clone());
         }

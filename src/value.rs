@@ -141,9 +141,8 @@ impl ValueType {
 
 impl ValueType {
     /// Whether a value of this type passes annotation `ty` unchanged.
-    #[doc(hidden)]
     #[inline]
-    pub fn is(self, ty: crate::syntax::ast::TypeName) -> bool {
+    pub(crate) fn is(self, ty: crate::syntax::ast::TypeName) -> bool {
         use crate::syntax::ast::TypeName as T;
         matches!(
             (self, ty),

@@ -53,7 +53,7 @@ fn program_calls_count_toward_the_threshold() {
     assert_eq!(e.run("twice(3)").unwrap(), [int(6)]);
     assert_eq!(e.jit_specializations("twice"), 1);
     assert_eq!(e.jit_stats().entries, 1);
-    assert_eq!(e.profile("twice").unwrap().calls, 3);
+    assert_eq!(e.calls("twice").unwrap(), 3);
 }
 
 #[test]
@@ -109,7 +109,7 @@ fn jit_clear_drops_code_and_restarts_the_counters() {
     e.jit_clear();
     assert_eq!(e.jit_specializations("inc"), 0);
     assert_eq!(e.jit_stats(), JitStats::default());
-    assert_eq!(e.profile("inc").unwrap().calls, 0);
+    assert_eq!(e.calls("inc").unwrap(), 0);
     assert!(e.jit_dump("inc").unwrap().contains("has no compiled code"));
     let status = e.jit_status();
     assert!(status.contains("code memory: 0 bytes in use"), "{status}");
@@ -171,7 +171,7 @@ fn a_hot_self_tail_loop_continues_in_compiled_code() {
     assert_eq!(stats.fallbacks, 0);
     assert_eq!(e.jit_specializations("sum_to"), 1);
     // Only the interpreted iterations were counted.
-    let calls = e.profile("sum_to").unwrap().calls;
+    let calls = e.calls("sum_to").unwrap();
     assert!(calls < 1000, "{calls} iterations ran in the interpreter");
 
     // From the host, in eager mode, the whole loop runs compiled.
@@ -182,7 +182,7 @@ fn a_hot_self_tail_loop_continues_in_compiled_code() {
         int(50_000_005_000_000)
     );
     assert_eq!(e.jit_stats().entries, 1);
-    assert_eq!(e.profile("sum_to").unwrap().calls, 1);
+    assert_eq!(e.calls("sum_to").unwrap(), 1);
 }
 
 #[test]

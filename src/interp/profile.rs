@@ -1,17 +1,18 @@
 //! What the interpreter observes for the JIT: calls and argument types per function.
 
-use crate::value::{Value, ValueType};
+use crate::value::Value;
+#[cfg(test)]
+use crate::value::ValueType;
 
 /// A set of value types, one bit per [`ValueType`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct TypeSet(pub u8);
 
+// Read by the tests only: nothing in the engine reads the recorded types yet.
+#[cfg(test)]
 impl TypeSet {
     pub fn contains(self, t: ValueType) -> bool {
         self.0 & (1 << t as u8) != 0
-    }
-    pub fn insert(&mut self, t: ValueType) {
-        self.0 |= 1 << t as u8;
     }
     /// The one type in the set, if it holds exactly one.
     pub fn single(self) -> Option<ValueType> {

@@ -9,7 +9,7 @@ use crate::interp::tier::Program;
 use crate::interp::Function;
 use crate::resolve::{FuncId, Resolved};
 use crate::value::Value;
-use grizzly_arch::{Convention, DIRECT_ARGS};
+use grizzly_arch::{Convention, Trampoline, DIRECT_ARGS};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -51,9 +51,6 @@ impl Jit {
             return Err(why.clone());
         }
         let start = Instant::now();
-        if self.entries.is_none() {
-            self.entries = Some(self.install_entries()?);
-        }
         let view = View {
             functions: program.functions,
             names: program.names,
@@ -79,8 +76,25 @@ impl Jit {
             times.push(t.elapsed().as_secs_f64() * 1e6);
             emitted.push(e);
         }
-        let pieces: Vec<&[u8]> = emitted.iter().map(|e| e.code.as_slice()).collect();
-        let handles = self.arena.install(&pieces).map_err(|e| e.to_string())?;
+        // The first compile installs the trampoline in its batch (one install).
+        let trampoline = match self.entries.trampoline {
+            Some(_) => None,
+            None => Some(backend::trampoline().map_err(|e| e.0)?),
+        };
+        let pieces: Vec<&[u8]> = trampoline
+            .iter()
+            .chain(emitted.iter().map(|e| &e.code))
+            .map(Vec::as_slice)
+            .collect();
+        let mut handles = self.arena.install(&pieces).map_err(|e| e.to_string())?;
+        if trampoline.is_some() {
+            let entry = self.arena.entry(handles.remove(0));
+            // It stays installed until `clear`, which drops `self.entries` too.
+            // SAFETY: the piece is the trampoline, with exactly the `Trampoline`
+            // signature and ABI.
+            self.entries.trampoline =
+                Some(unsafe { std::mem::transmute::<*const u8, Trampoline>(entry) });
+        }
         // The type pass and the install are shared by the batch: split them evenly.
         let own: f64 = times.iter().sum();
         let shared = (start.elapsed().as_secs_f64() * 1e6 - own).max(0.0) / tfs.len() as f64;

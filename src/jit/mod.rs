@@ -119,21 +119,23 @@ fn next_generation() -> u64 {
     GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// The ways in from Rust: the trampoline (arguments in an array: `Engine::call`),
-/// the direct entry (arguments in registers: typed handles) and the batch entry
-/// (columns of arguments: batch calls).
+/// The ways in from Rust, each installed when first needed: the trampoline
+/// (arguments in an array: `Engine::call`) by the first compile, in its batch; the
+/// direct entry (arguments in registers) and the batch entry for its argument count
+/// (columns of arguments) by the first typed handle that may use them.
+#[derive(Default)]
 struct Entries {
-    trampoline: Trampoline,
-    direct: DirectEntry,
+    trampoline: Option<Trampoline>,
+    direct: Option<DirectEntry>,
     /// By argument count.
-    batch: [BatchEntry; BATCH_ARGS + 1],
+    batch: [Option<BatchEntry>; BATCH_ARGS + 1],
 }
 
 /// The JIT of one engine.
 pub struct Jit {
     arena: CodeArena,
-    /// The ways in from Rust, installed by the first compile.
-    entries: Option<Entries>,
+    /// The ways in from Rust (each installed when first needed).
+    entries: Entries,
     /// Why nothing can be compiled here, if so.
     unavailable: Option<String>,
     /// By spec id; `None` once discarded (ids are not reused).
@@ -165,9 +167,12 @@ unsafe impl Send for Jit {}
 
 impl Jit {
     pub fn new(limit: usize) -> Jit {
+        // The process's first clock read maps the kernel's clock pages: a fault worth
+        // microseconds that would otherwise land in the first compile's timing.
+        let _ = std::time::Instant::now();
         Jit {
             arena: CodeArena::new(limit),
-            entries: None,
+            entries: Entries::default(),
             unavailable: backend::available().err(),
             specs: Vec::new(),
             by_key: HashMap::new(),
@@ -188,7 +193,7 @@ impl Jit {
         self.typed_entries.clear();
         self.by_key.clear();
         self.funcs.clear();
-        self.entries = None;
+        self.entries = Entries::default();
         self.arena.clear();
         self.totals = Totals::default();
         self.generation = next_generation();
@@ -367,8 +372,8 @@ impl Jit {
         max_depth: u32,
         depth: u32,
     ) -> Result<u64, Option<u64>> {
-        let (tramp, spec) = match (&self.entries, self.specs.get_mut(id as usize)) {
-            (Some(e), Some(Some(s))) => (e.trampoline, s),
+        let (tramp, spec) = match (self.entries.trampoline, self.specs.get_mut(id as usize)) {
+            (Some(t), Some(Some(s))) => (t, s),
             _ => return Err(None),
         };
         let mut ctx = JitContext {
@@ -453,29 +458,34 @@ impl Jit {
         }
     }
 
-    fn install_entries(&mut self) -> Result<Entries, String> {
-        let mut pieces = vec![
-            backend::trampoline().map_err(|e| e.0)?,
-            backend::direct_entry().map_err(|e| e.0)?,
-        ];
-        for nargs in 0..=BATCH_ARGS {
+    /// Installs the direct entry and the batch entry for `nargs` arguments, unless
+    /// they are; on failure typed handles go through the trampoline or row by row.
+    fn install_typed_entries(&mut self, nargs: usize) -> Result<(), String> {
+        let mut pieces = Vec::new();
+        if self.entries.direct.is_none() {
+            pieces.push(backend::direct_entry().map_err(|e| e.0)?);
+        }
+        let batch = self.entries.batch.get(nargs).is_some_and(Option::is_none);
+        if batch {
             pieces.push(backend::batch_entry(nargs).map_err(|e| e.0)?);
         }
-        let pieces: Vec<&[u8]> = pieces.iter().map(Vec::as_slice).collect();
-        let h = self.arena.install(&pieces).map_err(|e| e.to_string())?;
-        let entry = |i: usize| self.arena.entry(h[i]);
+        let slices: Vec<&[u8]> = pieces.iter().map(Vec::as_slice).collect();
+        let mut handles = self.arena.install(&slices).map_err(|e| e.to_string())?;
         // The pieces stay installed until `clear`, which drops `self.entries` too.
-        // SAFETY: the pieces are the trampoline, direct and batch entries, with exactly
-        // the `Trampoline`, `DirectEntry` and `BatchEntry` signatures and ABI.
-        unsafe {
-            Ok(Entries {
-                trampoline: std::mem::transmute::<*const u8, Trampoline>(entry(0)),
-                direct: std::mem::transmute::<*const u8, DirectEntry>(entry(1)),
-                batch: std::array::from_fn(|n| {
-                    std::mem::transmute::<*const u8, BatchEntry>(entry(2 + n))
-                }),
-            })
+        if batch {
+            let entry = handles.pop().map(|h| self.arena.entry(h));
+            // SAFETY: the piece is the batch entry for `nargs` arguments, with exactly the
+            // `BatchEntry` signature and ABI.
+            self.entries.batch[nargs] =
+                entry.map(|e| unsafe { std::mem::transmute::<*const u8, BatchEntry>(e) });
         }
+        if let Some(h) = handles.pop() {
+            let entry = self.arena.entry(h);
+            // SAFETY: the piece is the direct entry, with exactly the `DirectEntry`
+            // signature and ABI.
+            self.entries.direct = Some(unsafe { std::mem::transmute::<*const u8, DirectEntry>(entry) });
+        }
+        Ok(())
     }
 }
 

@@ -58,8 +58,10 @@ impl Jit {
             Some(&id) => id,
             None => self.compile_new(&program, key)?,
         };
-        // A function with no native code is still entered, through the direct entry.
+        // A function with no native code is still entered, through the direct entry
+        // (or, should it not install, the trampoline).
         let (native, batch) = self.native_entry(&program, id).unwrap_or((0, 0));
+        let _ = self.install_typed_entries(types.len());
         let Some(spec) = self.specs[id as usize].as_ref() else {
             return Err("discarded".into());
         };
@@ -159,8 +161,8 @@ impl Jit {
         words: &[u64],
         max_depth: u32,
     ) -> Result<u64, Option<u64>> {
-        let direct = match &self.entries {
-            Some(e) if words.len() <= DIRECT_ARGS => e.direct,
+        let direct = match self.entries.direct {
+            Some(d) if words.len() <= DIRECT_ARGS => d,
             // SAFETY: spec `entry.id` is live (current generation) and `words` are of
             // its argument types (the caller's contract).
             _ => return unsafe { self.run_words(entry.id, words, max_depth, 1) },
@@ -279,7 +281,7 @@ impl Jit {
         out: *mut u64,
         max_depth: u32,
     ) -> Option<(usize, Option<u64>)> {
-        let &batch = self.entries.as_ref()?.batch.get(columns.len())?;
+        let batch = (*self.entries.batch.get(columns.len())?)?;
         self.barrier(entry.id, false);
         self.ctx.stack_limit = stack_limit();
         self.ctx.depth_budget = max_depth.saturating_sub(1) as u64;
