@@ -1,0 +1,182 @@
+//! Calls out of compiled code (compiled callees and Rust helpers) and self tail calls.
+//!
+//! `Gen::call_out` is the only place that emits a call: it spills what the call
+//! clobbers at the call itself (Winch's `codegen/call.rs`), so an operation that
+//! calls cannot forget to. A test below checks that no other code calls the
+//! assembler's call templates.
+
+use super::homes::Home;
+use super::stack::Val;
+use super::{Gen, R};
+use crate::jit::ir::{DeoptReason, SpecKey, TExpr, Ty};
+use grizzly_arch::{EmitError, Fpr, Gpr, Helper, MacroAssembler, Mem};
+
+/// What a call calls, with the registers of its operands and result.
+pub(super) enum Callee<L> {
+    /// A compiled function through its entry slot; the result's bits go to the register.
+    Slot(*const usize, Gpr),
+    /// This function's own entry.
+    Label(L, Gpr),
+    /// A Rust helper on the first register (and the second), leaving its result in the first.
+    Helper(Helper, Fpr, Option<Fpr>),
+}
+
+impl<M: MacroAssembler> Gen<'_, M> {
+    /// Emits a call. The call clobbers every allocatable register but its result's:
+    /// the value stack's registers are spilled and the loop homes written back to
+    /// their frame words first, and the homes are stale after (see `homes.rs`). The
+    /// operands and the result register are the caller's, off the value stack.
+    pub(super) fn call_out(&mut self, callee: Callee<M::Label>) -> R {
+        self.spill_all();
+        self.write_back_homes();
+        match callee {
+            Callee::Slot(..) | Callee::Label(..) => {
+                let exceeded = self.deopt(DeoptReason::Depth);
+                self.m.depth_enter(exceeded);
+                match callee {
+                    Callee::Slot(slot, dst) => self.m.call_slot(slot, dst),
+                    Callee::Label(label, dst) => self.m.call_label(label, dst),
+                    Callee::Helper(..) => unreachable!(),
+                }
+                self.m.depth_leave();
+            }
+            Callee::Helper(helper, dst, rhs) => self.m.float_call(helper, dst, rhs),
+        }
+        self.clobber_homes();
+        Ok(())
+    }
+
+    /// A call of a compiled specialization: arguments in the outgoing words.
+    pub(super) fn call(&mut self, callee: &SpecKey, args: &[TExpr], ty: Ty) -> R {
+        for a in args {
+            self.expr(a)?;
+        }
+        let n = args.len() as u32;
+        for i in (0..n).rev() {
+            self.pop_to(Mem::Out(i))?;
+        }
+        let target = if *callee == self.f.key {
+            None
+        } else {
+            let slot = self.link.slot(callee).ok_or_else(|| {
+                EmitError(format!("no entry slot for a callee of spec {}", self.spec))
+            })?;
+            Some(slot)
+        };
+        let dst = self.gpr()?;
+        match target {
+            None => self.call_out(Callee::Label(self.entry, dst))?,
+            Some(slot) => self.call_out(Callee::Slot(slot, dst))?,
+        }
+        if ty == Ty::Float {
+            let f = self.fpr()?;
+            self.m.bits_to_float(f, dst);
+            self.regs.gprs.free(dst);
+            self.push(Val::Fpr(f), Ty::Float);
+        } else {
+            self.push(Val::Gpr(dst), ty);
+        }
+        Ok(())
+    }
+
+    /// A self tail call: the arguments become the parameters (in their homes, or
+    /// their frame words), and the body restarts at the loop head.
+    pub(super) fn self_tail(&mut self, args: &[TExpr]) -> R {
+        for a in args {
+            self.expr(a)?;
+        }
+        // Every argument must be read before any parameter is overwritten.
+        let n = args.len();
+        let first = self.stack.len() - n;
+        let params = self.frame.params();
+        for i in first..self.stack.len() {
+            if let Val::Slot(s) = self.stack[i].val {
+                let unchanged = s as usize == i - first;
+                if (s as usize) < params && !unchanged {
+                    if self.stack[i].ty == Ty::Float {
+                        let r = self.fpr()?;
+                        let from = self.fsrc(Val::Slot(s))?;
+                        self.m.fmov(r, from);
+                        self.stack[i].val = Val::Fpr(r);
+                    } else {
+                        let r = self.gpr()?;
+                        let from = self.src(Val::Slot(s))?;
+                        self.m.mov(r, from);
+                        self.stack[i].val = Val::Gpr(r);
+                    }
+                }
+            }
+        }
+        // A parameter passed on unchanged keeps its home, which must be loaded.
+        let keeps = (first..self.stack.len())
+            .any(|i| matches!(self.stack[i].val, Val::Slot(s) if s as usize == i - first));
+        if keeps {
+            self.ensure_homes();
+        }
+        for i in (0..n).rev() {
+            let top = self.stack[self.stack.len() - 1];
+            if matches!(top.val, Val::Slot(s) if s as usize == i) {
+                self.pop()?;
+                continue;
+            }
+            match self.homes.of(i) {
+                None => self.pop_to(Mem::Param(i as u32))?,
+                Some(Home::G(h)) => {
+                    let v = self.pop()?;
+                    let s = self.src(v.val)?;
+                    self.m.mov(h, s);
+                    self.release(v.val);
+                }
+                Some(Home::F(h)) => {
+                    let v = self.pop()?;
+                    match v.val {
+                        Val::FImm(x) => self.m.fconst(h, x),
+                        other => {
+                            let s = self.fsrc(other)?;
+                            self.m.fmov(h, s);
+                            self.release_fsrc(other, s);
+                        }
+                    }
+                }
+            }
+        }
+        // The new values are in the homes only: the loop head is entered dirty.
+        self.enter_loop();
+        self.m.jump(self.restart);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every call goes through `call_out` (which spills and writes homes back): no
+    /// other code of the generator may emit one.
+    #[test]
+    fn only_call_out_emits_calls() {
+        let files = [
+            ("mod.rs", include_str!("mod.rs")),
+            ("walk.rs", include_str!("walk.rs")),
+            ("stack.rs", include_str!("stack.rs")),
+            ("arith.rs", include_str!("arith.rs")),
+            ("homes.rs", include_str!("homes.rs")),
+            ("frame.rs", include_str!("frame.rs")),
+            ("exits.rs", include_str!("exits.rs")),
+            ("regs.rs", include_str!("regs.rs")),
+        ];
+        let calls = [".call_slot(", ".call_label(", ".float_call("];
+        for (name, text) in files {
+            for c in calls {
+                assert!(
+                    !text.contains(c),
+                    "{name} emits a call ({c}) outside call_out"
+                );
+            }
+        }
+        let here = include_str!("calls.rs");
+        let body = here.split("fn call_out").nth(1).unwrap();
+        let body = &body[..body.find("\n    }\n").unwrap()];
+        for c in calls {
+            assert_eq!(here.matches(c).count(), body.matches(c).count() + 1, "{c}");
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! The tree walk: bodies, tail positions, conditions and expressions.
+
+use super::homes::HomeState;
+use super::stack::Val;
+use super::{cond_of, divisibility, Gen, R};
+use crate::jit::ir::{CmpOp, DeoptReason, TBody, TExpr, TKind, Ty};
+use grizzly_arch::{EmitError, FSrc, MacroAssembler, Src};
+
+impl<M: MacroAssembler> Gen<'_, M> {
+    pub(super) fn body(&mut self, b: &TBody, tail: bool) -> R {
+        for (slot, e) in &b.lets {
+            self.expr(e)?;
+            let dst = self.frame.slot(*slot);
+            self.pop_to(dst)?;
+        }
+        if tail {
+            self.tail(&b.result)
+        } else {
+            self.expr(&b.result)
+        }
+    }
+
+    /// Emits a condition at a split, returning the homes' state on each edge out of
+    /// it: loaded (every edge reloads them), and no dirtier than before.
+    fn split(&mut self, c: &TExpr, when: bool, target: M::Label) -> R<HomeState> {
+        let before = self.homes.state();
+        self.cond(c, when, target)?;
+        let after = HomeState {
+            stale: false,
+            dirty: before.dirty,
+        };
+        self.homes.set_state(after);
+        Ok(after)
+    }
+
+    /// An expression in tail position: its value is returned.
+    fn tail(&mut self, e: &TExpr) -> R {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &e.kind {
+            TKind::If(c, then, other) => {
+                self.note(e.span);
+                self.spill_all();
+                let else_ = self.m.new_label();
+                let split = self.split(c, false, else_)?;
+                self.body(then, true)?;
+                self.homes.set_state(split);
+                self.m.bind(else_);
+                self.body(other, true)
+            }
+            TKind::SelfTail(args) => {
+                self.note(e.span);
+                self.self_tail(args)
+            }
+            _ => {
+                self.expr(e)?;
+                self.ret()
+            }
+        })
+    }
+
+    fn ret(&mut self) -> R {
+        let e = self.pop()?;
+        if e.ty == Ty::Float {
+            let r = match e.val {
+                Val::Fpr(r) => r,
+                _ => {
+                    self.push(e.val, e.ty);
+                    self.pop_fpr()?
+                }
+            };
+            self.m.fret(r);
+            self.regs.fprs.free(r);
+        } else {
+            let s = self.src(e.val)?;
+            self.m.ret(s);
+            self.release(e.val);
+        }
+        Ok(())
+    }
+
+    /// Jumps to `target` when the bool `e` equals `when`; falls through otherwise.
+    /// The value stack must hold no registers (callers spill first). Every edge out of
+    /// a condition leaves the homes loaded (see `homes.rs`).
+    fn cond(&mut self, e: &TExpr, when: bool, target: M::Label) -> R {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &e.kind {
+            TKind::Bool(b) => {
+                self.ensure_homes();
+                if *b == when {
+                    self.m.jump(target);
+                }
+                Ok(())
+            }
+            TKind::Not(x) => self.cond(x, !when, target),
+            TKind::And(a, b) | TKind::Or(a, b) => {
+                let and = matches!(e.kind, TKind::And(..));
+                if and != when {
+                    // AND jumping when false / OR jumping when true: either operand decides.
+                    self.cond(a, when, target)?;
+                    self.cond(b, when, target)
+                } else {
+                    let skip = self.m.new_label();
+                    self.cond(a, !when, skip)?;
+                    self.cond(b, when, target)?;
+                    self.m.bind(skip);
+                    Ok(())
+                }
+            }
+            TKind::Compare(op, a, b) => {
+                self.note(e.span);
+                if let Some((x, mask)) = divisibility(*op, a, b) {
+                    // `x % 2^k == 0` is a test of the low bits (for negative x too).
+                    self.expr(x)?;
+                    let (l, held) = self.pop_read_gpr()?;
+                    let zero = (*op == CmpOp::Eq) == when;
+                    self.ensure_homes();
+                    self.m.branch_mask(l, mask, zero, target);
+                    self.release(held);
+                    return Ok(());
+                }
+                self.expr(a)?;
+                self.expr(b)?;
+                let rhs = self.pop()?;
+                if a.ty == Ty::Float {
+                    let (l, held) = self.pop_read_fpr()?;
+                    let r = self.fsrc(rhs.val)?;
+                    self.ensure_homes();
+                    self.m.branch_float(cond_of(*op), l, r, when, target);
+                    self.release_fsrc(rhs.val, r);
+                    self.release(held);
+                } else {
+                    let (l, held) = self.pop_read_gpr()?;
+                    let r = self.src(rhs.val)?;
+                    let c = if when {
+                        cond_of(*op)
+                    } else {
+                        cond_of(*op).negate()
+                    };
+                    self.ensure_homes();
+                    self.m.branch_int(c, l, r, target);
+                    self.release(rhs.val);
+                    self.release(held);
+                }
+                Ok(())
+            }
+            _ => {
+                self.expr(e)?;
+                let v = self.pop()?;
+                let s = self.src(v.val)?;
+                self.ensure_homes();
+                self.m.branch_bool(s, when, target);
+                self.release(v.val);
+                Ok(())
+            }
+        })
+    }
+
+    pub(super) fn expr(&mut self, e: &TExpr) -> R {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.expr_inner(e))
+    }
+
+    fn expr_inner(&mut self, e: &TExpr) -> R {
+        match &e.kind {
+            TKind::Int(v) => self.push(Val::Imm(*v), Ty::Int),
+            TKind::Bool(b) => self.push(Val::Imm(*b as i64), Ty::Bool),
+            TKind::Float(f) => self.push(Val::FImm(*f), Ty::Float),
+            TKind::Local(s) => self.push(Val::Slot(*s), e.ty),
+            TKind::Arith(op, a, b) => {
+                self.note(e.span);
+                return if e.ty == Ty::Float {
+                    self.float_arith(*op, a, b)
+                } else {
+                    self.int_arith(*op, a, b)
+                };
+            }
+            TKind::Neg(a) => {
+                self.expr(a)?;
+                self.note(e.span);
+                return if e.ty == Ty::Float {
+                    self.float_unop(|m, r| m.float_neg(r))
+                } else {
+                    let overflow = self.deopt(DeoptReason::Overflow);
+                    self.int_unop(Ty::Int, |m, r| m.int_neg(r, overflow))
+                };
+            }
+            TKind::Not(a) => {
+                self.expr(a)?;
+                return self.int_unop(Ty::Bool, |m, r| m.not(r));
+            }
+            TKind::Compare(op, a, b) => {
+                self.note(e.span);
+                self.expr(a)?;
+                self.expr(b)?;
+                let c = cond_of(*op);
+                return if a.ty == Ty::Float {
+                    self.float_compare(|m, d, l, r| m.set_float(c, d, l, r))
+                } else {
+                    self.int_binop(Ty::Bool, |m, l, r| m.set_int(c, l, l, r))
+                };
+            }
+            TKind::And(..) | TKind::Or(..) => {
+                self.spill_all();
+                let (no, done) = (self.m.new_label(), self.m.new_label());
+                self.split(e, false, no)?;
+                let r = self.gpr()?;
+                self.m.mov(r, Src::Imm(1));
+                self.m.jump(done);
+                self.m.bind(no);
+                self.m.mov(r, Src::Imm(0));
+                self.m.bind(done);
+                self.push(Val::Gpr(r), Ty::Bool);
+            }
+            TKind::Convert(c, a) => {
+                self.expr(a)?;
+                self.note(e.span);
+                return self.convert(*c);
+            }
+            TKind::Math(op, args) => {
+                for a in args {
+                    self.expr(a)?;
+                }
+                self.note(e.span);
+                return self.math(*op);
+            }
+            TKind::Call { callee, args } => {
+                self.note(e.span);
+                return self.call(callee, args, e.ty);
+            }
+            TKind::SelfTail(_) => {
+                // The type pass puts self tail calls in tail position only.
+                return Err(EmitError("self tail call outside tail position".into()));
+            }
+            TKind::If(c, then, other) => {
+                self.note(e.span);
+                self.spill_all();
+                let (else_, done) = (self.m.new_label(), self.m.new_label());
+                let split = self.split(c, false, else_)?;
+                self.body(then, false)?;
+                self.move_to_join(e.ty)?;
+                self.end_branch(split);
+                let after_then = self.homes.state();
+                self.m.jump(done);
+                self.m.bind(else_);
+                self.homes.set_state(split);
+                self.body(other, false)?;
+                self.move_to_join(e.ty)?;
+                self.end_branch(split);
+                let joined = self.homes.state().join(after_then);
+                self.homes.set_state(joined);
+                self.m.bind(done);
+                if e.ty == Ty::Float {
+                    let r = self.regs.join_fpr;
+                    self.regs.fprs.claim(r);
+                    self.push(Val::Fpr(r), Ty::Float);
+                } else {
+                    let r = self.regs.join_gpr;
+                    self.regs.gprs.claim(r);
+                    self.push(Val::Gpr(r), e.ty);
+                }
+            }
+            TKind::Deopt(reason) => {
+                self.note(e.span);
+                let l = self.deopt(*reason);
+                self.m.jump(l);
+                // Nothing follows at run time; the entry stands for the missing value.
+                self.push(Val::Imm(0), Ty::Never);
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves a branch's result into the join register (every register is free at the
+    /// end of a branch, the stack below having been spilled).
+    fn move_to_join(&mut self, ty: Ty) -> R {
+        if self.stack.last().is_some_and(|e| e.ty == Ty::Never) {
+            // The branch always deoptimizes: nothing reaches the join from it.
+            let v = self.pop()?;
+            self.release(v.val);
+            return Ok(());
+        }
+        if ty == Ty::Float {
+            let r = self.pop_fpr()?;
+            self.m.fmov(self.regs.join_fpr, FSrc::Reg(r));
+            self.regs.fprs.free(r);
+        } else {
+            let v = self.pop()?;
+            let s = self.src(v.val)?;
+            self.m.mov(self.regs.join_gpr, s);
+            self.release(v.val);
+        }
+        Ok(())
+    }
+}
