@@ -12,7 +12,8 @@ fn a_tiny_code_limit_leaves_functions_interpreted_with_a_reason() {
                 FUNCTION fib(n) => IF n < 2 { n } ELSE { fib(n - 1) + fib(n - 2) }\n\
                 FUNCTION half(x) => x / 2.0";
     let exprs = ["inc(41)", "fib(15)", "half(3)", "inc(1) + fib(10)"];
-    for limit in [0, 1, 100, 4096] {
+    // Under a page: not even the first batch (which holds the trampoline) fits.
+    for limit in [0, 1, 100, 4095] {
         let mut e = Engine::builder()
             .jit(JitMode::Eager)
             .code_limit(limit)
@@ -33,11 +34,11 @@ fn a_tiny_code_limit_leaves_functions_interpreted_with_a_reason() {
 
 #[test]
 fn a_full_code_arena_keeps_what_fits() {
-    // Two pages: the shared trampoline and one batch.
+    // One page: the first batch, which also holds the shared trampoline.
     let page = 4096;
     let mut e = Engine::builder()
         .jit(JitMode::Eager)
-        .code_limit(2 * page)
+        .code_limit(page)
         .build();
     let out = agree(
         &mut e,
@@ -74,8 +75,8 @@ fn code_in_use(e: &Engine) -> usize {
 
 #[test]
 fn redefinitions_give_their_code_memory_back() {
-    // Room for the trampoline and two batches: every redefinition must release the old
-    // code, or compiling stops after the second.
+    // Room for the first batch (whose page the trampoline keeps) and two more: every
+    // redefinition must release the old code, or compiling stops after the second.
     let limit = 3 * 4096;
     let mut e = Engine::builder()
         .jit(JitMode::Eager)

@@ -483,7 +483,8 @@ impl Jit {
             let entry = self.arena.entry(h);
             // SAFETY: the piece is the direct entry, with exactly the `DirectEntry`
             // signature and ABI.
-            self.entries.direct = Some(unsafe { std::mem::transmute::<*const u8, DirectEntry>(entry) });
+            self.entries.direct =
+                Some(unsafe { std::mem::transmute::<*const u8, DirectEntry>(entry) });
         }
         Ok(())
     }
