@@ -52,8 +52,10 @@ use region::Protection;
 /// Default size limit of a [`CodeArena`]: 64 MiB of code pages.
 pub const DEFAULT_LIMIT: usize = 64 << 20;
 
-/// Alignment of every installed piece's first byte.
-pub const PIECE_ALIGN: usize = 16;
+/// Alignment of every installed piece's first byte: a cache line, so that a piece's
+/// branches fall the same way on 32- and 64-byte boundaries wherever it is installed
+/// (a function installed 16 bytes off ran a tenth slower).
+pub const PIECE_ALIGN: usize = 64;
 
 /// Byte written into the padding between and after pieces: `int3` on x86, which traps if
 /// control ever runs off the end of a piece. On AArch64 the zero word is `udf #0`, which traps

@@ -7,7 +7,7 @@
 //! (also per ISA), and the conventions' policy (prologue, returns, deopt exits,
 //! calls, the batch row loop, the frame's size), provided here for every ISA.
 
-use crate::frame::{FrameState, Reg};
+use crate::frame::{Addr, FrameBase, FrameState, Reg};
 use crate::{
     Cond, Convention, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, Mem, Src, BATCH_ARGS,
     DIRECT_ARGS, NO_DEOPT,
@@ -20,11 +20,15 @@ pub trait Isa {
     const ARGS: [Reg; 6];
     /// The C ABI's two integer return registers.
     const RETS: [Reg; 2];
-    /// The frame pointer, and the stack pointer as a base register.
+    /// How the frame is addressed (see [`crate::frame`]).
+    const FRAME: FrameBase;
+    /// The frame pointer (if [`Isa::FRAME`] has one), and the stack pointer as a
+    /// base register.
     const FP: Reg;
     const SP: Reg;
-    /// From the frame pointer to the first word of the caller's outgoing area.
-    const PARAMS_FROM_FP: i32;
+    /// From the frame pointer (or the top of the reserved frame) to the first word
+    /// of the caller's outgoing area: what the call and the frame record put between.
+    const PARAMS_OFFSET: i32;
     /// Callee-saved registers a batch function keeps its row loop in (the row, the
     /// row count, `out`, the column addresses); no template allocates them in a
     /// native or batch function.
@@ -49,13 +53,17 @@ pub trait Isa {
     /// modulo 16; [`Isa::restore`] undoes it.
     fn save(&mut self, regs: [Reg; 4]);
     fn restore(&mut self, regs: [Reg; 4]);
-    /// Pushes the frame record, points the frame pointer at it and reserves a stack
-    /// area of a size patched in later: returns where (see [`Isa::patch_frame`]).
+    /// Pushes the frame record if there is one, and reserves a stack area of a size
+    /// patched in later: returns where (see [`Isa::patch_frame`]).
     fn enter_frame(&mut self) -> usize;
-    /// Writes the reserved size into the code at a place [`Isa::enter_frame`] gave.
+    /// Writes the reserved size into the code at a place [`Isa::enter_frame`] or
+    /// [`Isa::leave_frame`] gave.
     fn patch_frame(code: &mut [u8], at: usize, bytes: u32);
-    /// Drops the frame (wherever the stack pointer is) and pops the frame record.
-    fn leave_frame(&mut self);
+    /// Drops the frame and pops the frame record, if there is one: returns where
+    /// the frame's size is patched in, if it needs it.
+    fn leave_frame(&mut self) -> Option<usize>;
+    /// Stores a register into a frame word (recording a displacement that grows).
+    fn store_frame(&mut self, dst: Mem, src: Reg);
     fn return_to_caller(&mut self);
     fn load_word(&mut self, dst: Reg, base: Reg, offset: i32);
     fn store_word(&mut self, base: Reg, offset: i32, src: Reg);
@@ -109,9 +117,11 @@ pub trait Isa {
     fn reserve_words(&mut self, words: Reg);
     fn call_reg(&mut self, target: Reg);
 
-    /// The base register and offset of a frame word (see [`crate::frame`]).
-    fn addr(&mut self, m: Mem) -> (Reg, i32) {
-        let (fp, sp, params) = (Self::FP, Self::SP, Self::PARAMS_FROM_FP);
+    /// The address of a frame word (see [`crate::frame`]). One that grows with the
+    /// frame must be recorded with [`FrameState::displaced`] once emitted, or
+    /// `finish` fails.
+    fn addr(&mut self, m: Mem) -> Addr {
+        let (fp, sp, params) = (Self::FP, Self::SP, Self::PARAMS_OFFSET);
         self.frame_state().addr(m, fp, sp, params)
     }
 }
@@ -196,8 +206,7 @@ pub trait MacroAssembler: Isa {
             Convention::Native { params } => {
                 for i in 0..params.min(DIRECT_ARGS as u32) {
                     // The argument registers come first: nothing has clobbered them.
-                    let (base, offset) = self.addr(Mem::Param(i));
-                    self.store_word(base, offset, Self::ARGS[i as usize]);
+                    self.store_frame(Mem::Param(i), Self::ARGS[i as usize]);
                 }
             }
             Convention::Batch { params } => {
@@ -214,8 +223,7 @@ pub trait MacroAssembler: Isa {
                     let s = Self::SCRATCH;
                     self.load_word(s, columns, 8 * i as i32);
                     self.load_row(s, s, row);
-                    let (base, offset) = self.addr(Mem::Param(i));
-                    self.store_word(base, offset, s);
+                    self.store_frame(Mem::Param(i), s);
                 }
             }
         }
@@ -288,7 +296,9 @@ pub trait MacroAssembler: Isa {
         if convention != Convention::Jit {
             self.move_imm(Self::RETS[1], site as i64);
         }
-        self.leave_frame();
+        if let Some(at) = self.leave_frame() {
+            self.frame_state().patch_at(at);
+        }
         if let Convention::Batch { .. } = convention {
             self.restore(Self::BATCH_REGS);
         }
@@ -311,14 +321,11 @@ pub trait MacroAssembler: Isa {
             self.bind(done);
             self.batch_exit(NO_DEOPT);
         }
-        let (bytes, patches) = {
-            let (bytes, patches) = self.frame_state().layout()?;
-            (bytes, patches.to_vec())
-        };
+        // What the convention cannot hold is said first (its code may be incomplete).
+        self.frame_state().size()?;
+        let frame = std::mem::replace(self.frame_state(), FrameState::new(Self::FRAME));
         let mut code = self.finalize()?;
-        for at in patches {
-            Self::patch_frame(&mut code, at, bytes);
-        }
+        frame.patch(&mut code, Self::patch_frame)?;
         Ok(code)
     }
 }

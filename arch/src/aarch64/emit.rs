@@ -121,7 +121,7 @@ impl Aarch64Masm {
             }
             Src::Imm(v) => self.load_imm(dst, v),
             Src::Mem(m) => {
-                let (base, offset) = self.addr(m);
+                let crate::frame::Addr { base, offset, .. } = self.addr(m);
                 self.word(true, dst, base, offset);
             }
         }
@@ -143,7 +143,7 @@ impl Aarch64Masm {
         match src {
             FSrc::Reg(r) => r.0,
             FSrc::Mem(m) => {
-                let (base, offset) = self.addr(m);
+                let crate::frame::Addr { base, offset, .. } = self.addr(m);
                 self.fword(true, D_SCRATCH, base, offset);
                 D_SCRATCH
             }

@@ -2,8 +2,8 @@
 //! and the instructions frames, row loops and deopt exits are made of.
 
 use super::{Aarch64Masm, X0, X16};
-use crate::frame::{FrameState, Reg};
-use crate::{ctx, EmitError, Fpr, Isa, Src};
+use crate::frame::{FrameBase, FrameState, Reg};
+use crate::{ctx, EmitError, Fpr, Isa, Mem, Src};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 /// `sub sp, sp, #0, lsl #12` and `sub sp, sp, #0`: the frame's reservation, whose
@@ -15,10 +15,12 @@ impl Isa for Aarch64Masm {
     type Label = DynamicLabel;
     const ARGS: [Reg; 6] = [0, 1, 2, 3, 4, 5];
     const RETS: [Reg; 2] = [X0, 1];
+    // The frame record (x29, x30) costs nothing over saving x30 alone.
+    const FRAME: FrameBase = FrameBase::FramePointer;
     const FP: Reg = 29;
     const SP: Reg = 31;
     // The frame record: the saved x29 and x30.
-    const PARAMS_FROM_FP: i32 = 16;
+    const PARAMS_OFFSET: i32 = 16;
     // x19-x22: callee-saved, and none of them is a leaf register.
     const BATCH_REGS: [Reg; 4] = [19, 20, 21, 22];
     const SCRATCH: Reg = X16;
@@ -74,11 +76,17 @@ impl Isa for Aarch64Masm {
             }
         }
     }
-    fn leave_frame(&mut self) {
+    fn leave_frame(&mut self) -> Option<usize> {
         asm!(self.ops
             ; mov sp, x29
             ; ldp x29, x30, [sp], #16
         );
+        None
+    }
+    fn store_frame(&mut self, dst: Mem, src: Reg) {
+        // From the frame pointer: no offset grows with the frame.
+        let a = self.addr(dst);
+        self.word(false, src, a.base, a.offset);
     }
     fn return_to_caller(&mut self) {
         asm!(self.ops; ret);

@@ -43,7 +43,7 @@ impl crate::Backend for Aarch64 {
     fn masm() -> Aarch64Masm {
         Aarch64Masm {
             ops: VecAssembler::new(0),
-            frame: Default::default(),
+            frame: FrameState::new(<Aarch64Masm as Isa>::FRAME),
         }
     }
 }
@@ -109,7 +109,7 @@ impl MacroAssembler for Aarch64Masm {
             Src::Imm(0) => 31, // xzr
             other => self.reg_of(other),
         };
-        let (base, offset) = self.addr(dst);
+        let crate::frame::Addr { base, offset, .. } = self.addr(dst);
         self.word(false, r, base, offset);
     }
     fn fmov(&mut self, dst: Fpr, src: FSrc) {
@@ -117,13 +117,13 @@ impl MacroAssembler for Aarch64Masm {
             FSrc::Reg(r) if r == dst => {}
             FSrc::Reg(r) => asm!(self.ops; fmov D(dst.0), D(r.0)),
             FSrc::Mem(m) => {
-                let (base, offset) = self.addr(m);
+                let crate::frame::Addr { base, offset, .. } = self.addr(m);
                 self.fword(true, dst.0, base, offset);
             }
         }
     }
     fn fstore(&mut self, dst: Mem, src: Fpr) {
-        let (base, offset) = self.addr(dst);
+        let crate::frame::Addr { base, offset, .. } = self.addr(dst);
         self.fword(false, src.0, base, offset);
     }
     fn fconst(&mut self, dst: Fpr, value: f64) {

@@ -2,8 +2,8 @@
 //! and the instructions frames, row loops and deopt exits are made of.
 
 use super::{X64Masm, RAX, RDX, RSP};
-use crate::frame::{FrameState, Reg};
-use crate::{ctx, EmitError, Fpr, Isa, Src};
+use crate::frame::{FrameBase, FrameState, Reg};
+use crate::{ctx, EmitError, Fpr, Isa, Mem, Src};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 const RBP: u8 = 5;
@@ -13,10 +13,14 @@ impl Isa for X64Masm {
     // System V: rdi, rsi, rdx, rcx, r8, r9.
     const ARGS: [Reg; 6] = [7, 6, 2, 1, 8, 9];
     const RETS: [Reg; 2] = [RAX, RDX];
+    // A frame pointer's push, move and pop cost a call-heavy function several
+    // percent: frames are addressed from rsp, their displacements patched.
+    const FRAME: FrameBase = FrameBase::StackPointer { entry_misalign: 8 };
+    // Only the entry stubs keep a frame pointer.
     const FP: Reg = RBP;
     const SP: Reg = RSP;
-    // The saved rbp and the return address.
-    const PARAMS_FROM_FP: i32 = 16;
+    // The return address.
+    const PARAMS_OFFSET: i32 = 8;
     // rbx, r12, r13, r14: callee-saved, and none of them is a leaf register.
     const BATCH_REGS: [Reg; 4] = [3, 12, 13, 14];
     const SCRATCH: Reg = RAX;
@@ -52,7 +56,6 @@ impl Isa for X64Masm {
     }
     fn enter_frame(&mut self) -> usize {
         // `sub rsp, imm32` spelled out, so that its immediate is always 32 bits wide.
-        asm!(self.ops; push rbp; mov rbp, rsp);
         let at = self.offset() + 3;
         self.ops.extend([0x48, 0x81, 0xec, 0, 0, 0, 0]);
         at
@@ -62,8 +65,16 @@ impl Isa for X64Masm {
             imm.copy_from_slice(&bytes.to_le_bytes());
         }
     }
-    fn leave_frame(&mut self) {
-        asm!(self.ops; mov rsp, rbp; pop rbp);
+    fn leave_frame(&mut self) -> Option<usize> {
+        // `add rsp, imm32`, patched like the prologue's.
+        let at = self.offset() + 3;
+        self.ops.extend([0x48, 0x81, 0xc4, 0, 0, 0, 0]);
+        Some(at)
+    }
+    fn store_frame(&mut self, dst: Mem, src: Reg) {
+        self.frame_op(dst, 0, |ops, b, d| {
+            asm!(ops; mov QWORD [Rq(b) + d], Rq(src));
+        });
     }
     fn return_to_caller(&mut self) {
         asm!(self.ops; ret);

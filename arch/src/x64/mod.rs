@@ -41,13 +41,15 @@ impl crate::Backend for X64 {
     fn masm() -> X64Masm {
         X64Masm {
             ops: VecAssembler::new(0),
-            frame: Default::default(),
+            frame: FrameState::new(<X64Masm as Isa>::FRAME),
         }
     }
 }
 
+type Ops = VecAssembler<X64Relocation>;
+
 pub struct X64Masm {
-    ops: VecAssembler<X64Relocation>,
+    ops: Ops,
     /// What the shared conventions know of the function being emitted.
     frame: FrameState<DynamicLabel>,
 }
@@ -83,6 +85,16 @@ impl X64Masm {
         }
     }
 
+    /// Emits one instruction that accesses frame word `m`, whose displacement is its
+    /// last field but `trailing` immediate bytes, and records that displacement if it
+    /// grows with the frame (`finish` checks it is where it was recorded).
+    fn frame_op(&mut self, m: Mem, trailing: usize, emit: impl FnOnce(&mut Ops, u8, i32)) {
+        let a = self.addr(m);
+        emit(&mut self.ops, a.base, a.offset);
+        let at = self.offset() - 4 - trailing;
+        self.frame.displaced(at, a);
+    }
+
     /// Loads `src` into a register, using `r11` for anything but a register.
     fn reg_of(&mut self, src: Src) -> u8 {
         match src {
@@ -104,10 +116,9 @@ impl X64Masm {
             Src::Imm(0) => asm!(self.ops; xor Rd(dst), Rd(dst)),
             Src::Imm(v) if fits_i32(v) => asm!(self.ops; mov Rq(dst), DWORD v as i32),
             Src::Imm(v) => asm!(self.ops; mov Rq(dst), QWORD v),
-            Src::Mem(m) => {
-                let (b, d) = self.addr(m);
-                asm!(self.ops; mov Rq(dst), QWORD [Rq(b) + d]);
-            }
+            Src::Mem(m) => self.frame_op(m, 0, |ops, b, d| {
+                asm!(ops; mov Rq(dst), QWORD [Rq(b) + d]);
+            }),
         }
     }
 
@@ -116,8 +127,9 @@ impl X64Masm {
         match src {
             FSrc::Reg(r) => r.0,
             FSrc::Mem(m) => {
-                let (b, d) = self.addr(m);
-                asm!(self.ops; movsd Rx(XMM_SCRATCH), QWORD [Rq(b) + d]);
+                self.frame_op(m, 0, |ops, b, d| {
+                    asm!(ops; movsd Rx(XMM_SCRATCH), QWORD [Rq(b) + d]);
+                });
                 XMM_SCRATCH
             }
         }
@@ -137,10 +149,9 @@ impl X64Masm {
     fn cmp(&mut self, a: Gpr, b: Src) {
         match b {
             Src::Imm(v) if fits_i32(v) => asm!(self.ops; cmp Rq(a.0), DWORD v as i32),
-            Src::Mem(m) => {
-                let (base, d) = self.addr(m);
-                asm!(self.ops; cmp Rq(a.0), QWORD [Rq(base) + d]);
-            }
+            Src::Mem(m) => self.frame_op(m, 0, |ops, b, d| {
+                asm!(ops; cmp Rq(a.0), QWORD [Rq(b) + d]);
+            }),
             other => {
                 let r = self.reg_of(other);
                 asm!(self.ops; cmp Rq(a.0), Rq(r));
@@ -194,12 +205,15 @@ impl MacroAssembler for X64Masm {
         self.load(dst.0, src);
     }
     fn store(&mut self, dst: Mem, src: Src) {
-        let (b, d) = self.addr(dst);
         match src {
-            Src::Imm(v) if fits_i32(v) => asm!(self.ops; mov QWORD [Rq(b) + d], DWORD v as i32),
+            Src::Imm(v) if fits_i32(v) => self.frame_op(dst, 4, |ops, b, d| {
+                asm!(ops; mov QWORD [Rq(b) + d], DWORD v as i32);
+            }),
             other => {
                 let r = self.reg_of(other);
-                asm!(self.ops; mov QWORD [Rq(b) + d], Rq(r));
+                self.frame_op(dst, 0, |ops, b, d| {
+                    asm!(ops; mov QWORD [Rq(b) + d], Rq(r));
+                });
             }
         }
     }
@@ -207,15 +221,15 @@ impl MacroAssembler for X64Masm {
         match src {
             FSrc::Reg(r) if r == dst => {}
             FSrc::Reg(r) => asm!(self.ops; movaps Rx(dst.0), Rx(r.0)),
-            FSrc::Mem(m) => {
-                let (b, d) = self.addr(m);
-                asm!(self.ops; movsd Rx(dst.0), QWORD [Rq(b) + d]);
-            }
+            FSrc::Mem(m) => self.frame_op(m, 0, |ops, b, d| {
+                asm!(ops; movsd Rx(dst.0), QWORD [Rq(b) + d]);
+            }),
         }
     }
     fn fstore(&mut self, dst: Mem, src: Fpr) {
-        let (b, d) = self.addr(dst);
-        asm!(self.ops; movsd QWORD [Rq(b) + d], Rx(src.0));
+        self.frame_op(dst, 0, |ops, b, d| {
+            asm!(ops; movsd QWORD [Rq(b) + d], Rx(src.0));
+        });
     }
     fn fconst(&mut self, dst: Fpr, value: f64) {
         if value.to_bits() == 0 {
@@ -233,14 +247,11 @@ impl MacroAssembler for X64Masm {
             (IntOp::Mul, Src::Imm(v)) if fits_i32(v) => {
                 asm!(self.ops; imul Rq(d), Rq(d), DWORD v as i32)
             }
-            (_, Src::Mem(m)) => {
-                let (b, o) = self.addr(m);
-                match op {
-                    IntOp::Add => asm!(self.ops; add Rq(d), QWORD [Rq(b) + o]),
-                    IntOp::Sub => asm!(self.ops; sub Rq(d), QWORD [Rq(b) + o]),
-                    IntOp::Mul => asm!(self.ops; imul Rq(d), QWORD [Rq(b) + o]),
-                }
-            }
+            (_, Src::Mem(m)) => self.frame_op(m, 0, |ops, b, o| match op {
+                IntOp::Add => asm!(ops; add Rq(d), QWORD [Rq(b) + o]),
+                IntOp::Sub => asm!(ops; sub Rq(d), QWORD [Rq(b) + o]),
+                IntOp::Mul => asm!(ops; imul Rq(d), QWORD [Rq(b) + o]),
+            }),
             (_, other) => {
                 let r = self.reg_of(other);
                 match op {
@@ -334,15 +345,12 @@ impl MacroAssembler for X64Masm {
                 FloatOp::Mul => asm!(self.ops; mulsd Rx(d), Rx(r.0)),
                 FloatOp::Div => asm!(self.ops; divsd Rx(d), Rx(r.0)),
             },
-            FSrc::Mem(m) => {
-                let (b, o) = self.addr(m);
-                match op {
-                    FloatOp::Add => asm!(self.ops; addsd Rx(d), QWORD [Rq(b) + o]),
-                    FloatOp::Sub => asm!(self.ops; subsd Rx(d), QWORD [Rq(b) + o]),
-                    FloatOp::Mul => asm!(self.ops; mulsd Rx(d), QWORD [Rq(b) + o]),
-                    FloatOp::Div => asm!(self.ops; divsd Rx(d), QWORD [Rq(b) + o]),
-                }
-            }
+            FSrc::Mem(m) => self.frame_op(m, 0, |ops, b, o| match op {
+                FloatOp::Add => asm!(ops; addsd Rx(d), QWORD [Rq(b) + o]),
+                FloatOp::Sub => asm!(ops; subsd Rx(d), QWORD [Rq(b) + o]),
+                FloatOp::Mul => asm!(ops; mulsd Rx(d), QWORD [Rq(b) + o]),
+                FloatOp::Div => asm!(ops; divsd Rx(d), QWORD [Rq(b) + o]),
+            }),
         }
     }
     fn float_neg(&mut self, dst: Fpr) {
@@ -442,10 +450,9 @@ impl MacroAssembler for X64Masm {
                 return;
             }
             Src::Reg(r) => asm!(self.ops; test Rq(r.0), Rq(r.0)),
-            Src::Mem(m) => {
-                let (b, d) = self.addr(m);
-                asm!(self.ops; cmp QWORD [Rq(b) + d], 0);
-            }
+            Src::Mem(m) => self.frame_op(m, 1, |ops, b, d| {
+                asm!(ops; cmp QWORD [Rq(b) + d], BYTE 0);
+            }),
         }
         if when {
             asm!(self.ops; jne =>target);
