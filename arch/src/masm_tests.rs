@@ -445,6 +445,33 @@ fn bit_masks_of_every_shape_test_exactly() {
 }
 
 #[test]
+fn every_form_of_a_template_reads_and_writes_frame_words() {
+    // Parameters and locals as memory operands of each instruction form (on x86-64
+    // their displacements are patched once the frame is known: an immediate after
+    // the displacement must not be mistaken for it).
+    for (p, want) in [(0u64, 7), (1, 12)] {
+        let (status, r) = run(&[p, 5], |m, d| {
+            let (yes, no) = (m.new_label(), m.new_label());
+            m.store(Mem::Local(2), Src::Imm(7));
+            m.store(Mem::Local(3), Src::Imm(-(1 << 40)));
+            m.branch_bool(Src::Mem(Mem::Param(0)), true, yes);
+            m.mov(A, Src::Imm(0));
+            m.branch_int(Cond::Lt, A, Src::Mem(Mem::Local(3)), no);
+            m.ret(Src::Mem(Mem::Local(2)));
+            m.bind(yes);
+            m.mov(A, Src::Mem(Mem::Param(1)));
+            m.int_op(IntOp::Add, A, Src::Mem(Mem::Local(2)), d);
+            m.store(Mem::Local(1), Src::Reg(A));
+            m.branch_bool(Src::Mem(Mem::Local(1)), false, no);
+            m.ret(Src::Mem(Mem::Local(1)));
+            m.bind(no);
+            m.ret(Src::Imm(-1));
+        });
+        assert_eq!((status, r as i64), (STATUS_OK, want), "p = {p}");
+    }
+}
+
+#[test]
 fn a_large_frame_addresses_every_word() {
     // Offsets around AArch64's unscaled 9-bit `ldur` range (256 bytes below the frame
     // pointer), beyond its scaled 12-bit `ldr` range (32,760 bytes) and x86-64's

@@ -450,8 +450,8 @@ impl MacroAssembler for X64Masm {
                 return;
             }
             Src::Reg(r) => asm!(self.ops; test Rq(r.0), Rq(r.0)),
-            Src::Mem(m) => self.frame_op(m, 1, |ops, b, d| {
-                asm!(ops; cmp QWORD [Rq(b) + d], BYTE 0);
+            Src::Mem(m) => self.frame_op(m, 4, |ops, b, d| {
+                asm!(ops; cmp QWORD [Rq(b) + d], DWORD 0);
             }),
         }
         if when {
