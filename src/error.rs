@@ -169,8 +169,7 @@ impl Error {
     }
 
     /// Joins several errors of one parse into one value: the first is the main one.
-    #[doc(hidden)]
-    pub fn many(mut errors: Vec<Error>) -> Error {
+    pub(crate) fn many(mut errors: Vec<Error>) -> Error {
         assert!(!errors.is_empty(), "Error::many needs at least one error");
         let mut first = errors.remove(0);
         first.inner.more.extend(errors);
