@@ -1,7 +1,8 @@
 //! **Unstable, not part of the API**: the engine's own parts that its tests and
 //! fuzzers use, behind the `internals` feature. Anything here may change or go in
 //! any release. Nothing here can break memory safety: the syntax tree, the parser
-//! and printer, and a few limits; nothing of the interpreter's or the JIT's state.
+//! and printer, a few limits, and attaching a source to an error; nothing of the
+//! interpreter's or the JIT's state.
 
 /// The syntax tree, the parser and the pretty printer.
 pub mod syntax {
@@ -14,3 +15,9 @@ pub const MAX_SPECS: usize = crate::jit::MAX_SPECS;
 /// Deopts after which a specialization may be discarded.
 #[cfg(feature = "jit")]
 pub const DEOPT_LIMIT: u64 = crate::jit::DEOPT_LIMIT;
+
+/// Attaches `source` to an error (and the errors joined to it) that has none, as the
+/// engine does when it runs a program: then `Error::report` renders it on its own.
+pub fn in_source(error: crate::Error, source: &std::sync::Arc<crate::Source>) -> crate::Error {
+    error.in_source(source)
+}

@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     match parse(text) {
         Err(e) => {
             let src = Source::new("<fuzz>", text);
-            let e = e.in_source(&src);
+            let e = grizzly::internals::in_source(e, &src);
             for err in e.all() {
                 assert!(!err.message().is_empty(), "an error without a message");
                 if let Some(span) = err.span() {
