@@ -2,7 +2,7 @@
 //! type pass, code generation for each, one install into executable memory).
 
 use super::codegen::Linkage;
-use super::ir::{DeoptReason, SpecKey, TBody, TExpr, TKind, Ty};
+use super::ir::{SpecKey, Ty};
 use super::specialize;
 use super::{backend, codegen, Jit, NativeCode, Spec, MAX_SPECS};
 use crate::interp::tier::Program;
@@ -10,7 +10,6 @@ use crate::interp::Function;
 use crate::resolve::{FuncId, Resolved};
 use crate::value::Value;
 use grizzly_arch::{Convention, Trampoline, DIRECT_ARGS};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -59,10 +58,11 @@ impl Jit {
         let tfs = specialize::specialize(&root, &view).map_err(|r| r.reason)?;
         let first = self.specs.len() as u32;
         let slots: Vec<Box<usize>> = tfs.iter().map(|_| Box::new(0usize)).collect();
-        let mut batch = HashMap::new();
-        for (i, f) in tfs.iter().enumerate() {
-            batch.insert(f.key.clone(), &*slots[i] as *const usize);
-        }
+        let batch: Vec<(&SpecKey, *const usize)> = tfs
+            .iter()
+            .zip(&slots)
+            .map(|(f, slot)| (&f.key, &**slot as *const usize))
+            .collect();
         let link = Link {
             batch: &batch,
             jit: self,
@@ -116,7 +116,7 @@ impl Jit {
                 entries: 0,
                 fallbacks: 0,
                 callers: Vec::new(),
-                calls_undefined: has_bad_call(&f.body),
+                calls_undefined: f.facts.bad_call,
                 native: None,
             });
         }
@@ -125,13 +125,13 @@ impl Jit {
         let mut in_batch = Vec::new();
         for (i, f) in tfs.iter().enumerate() {
             let id = first + i as u32;
-            for callee in callees(&f.body) {
-                if let Some(j) = tfs.iter().position(|g| g.key == callee) {
+            for callee in &f.facts.callees {
+                if let Some(j) = tfs.iter().position(|g| g.key == *callee) {
                     if j != i {
                         new[j].callers.push(id);
                         in_batch.push((i, j));
                     }
-                } else if let Some(&c) = self.by_key.get(&callee) {
+                } else if let Some(&c) = self.by_key.get(callee) {
                     if let Some(Some(s)) = self.specs.get_mut(c as usize) {
                         s.callers.push(id);
                         new[i].exact &= s.exact;
@@ -158,67 +158,6 @@ impl Jit {
         }
         Ok(first)
     }
-}
-
-/// Every specialization a body calls (not itself through a self tail call).
-fn callees(body_ref: &TBody) -> Vec<SpecKey> {
-    fn walk(e: &TExpr, out: &mut Vec<SpecKey>) {
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &e.kind {
-            TKind::Call { callee, args } => {
-                out.push(callee.clone());
-                args.iter().for_each(|a| walk(a, out));
-            }
-            TKind::Arith(_, a, b)
-            | TKind::Compare(_, a, b)
-            | TKind::And(a, b)
-            | TKind::Or(a, b) => {
-                walk(a, out);
-                walk(b, out);
-            }
-            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => walk(a, out),
-            TKind::Math(_, args) | TKind::SelfTail(args) => args.iter().for_each(|a| walk(a, out)),
-            TKind::If(c, t, f) => {
-                walk(c, out);
-                body(t, out);
-                body(f, out);
-            }
-            TKind::Int(_)
-            | TKind::Float(_)
-            | TKind::Bool(_)
-            | TKind::Local(_)
-            | TKind::Deopt(_) => {}
-        })
-    }
-    fn body(b: &TBody, out: &mut Vec<SpecKey>) {
-        b.lets.iter().for_each(|(_, e)| walk(e, out));
-        walk(&b.result, out);
-    }
-    let mut out = Vec::new();
-    body(body_ref, &mut out);
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// Whether a body holds a call that deoptimizes because its callee is undefined or
-/// has another arity.
-fn has_bad_call(b: &TBody) -> bool {
-    fn walk(e: &TExpr) -> bool {
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &e.kind {
-            TKind::Deopt(r) => *r == DeoptReason::Call,
-            TKind::Call { args, .. } | TKind::Math(_, args) | TKind::SelfTail(args) => {
-                args.iter().any(walk)
-            }
-            TKind::Arith(_, a, b)
-            | TKind::Compare(_, a, b)
-            | TKind::And(a, b)
-            | TKind::Or(a, b) => walk(a) || walk(b),
-            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => walk(a),
-            TKind::If(c, t, f) => walk(c) || has_bad_call(t) || has_bad_call(f),
-            TKind::Int(_) | TKind::Float(_) | TKind::Bool(_) | TKind::Local(_) => false,
-        })
-    }
-    b.lets.iter().any(|(_, e)| walk(e)) || walk(&b.result)
 }
 
 /// What the type pass reads.
@@ -250,13 +189,14 @@ impl specialize::Functions for View<'_> {
 }
 
 struct Link<'a> {
-    batch: &'a HashMap<SpecKey, *const usize>,
+    /// The entry slots of the batch being compiled (at most `MAX_SPECIALIZATIONS`).
+    batch: &'a [(&'a SpecKey, *const usize)],
     jit: &'a Jit,
 }
 
 impl Linkage for Link<'_> {
     fn slot(&self, key: &SpecKey) -> Option<*const usize> {
-        if let Some(&s) = self.batch.get(key) {
+        if let Some(&(_, s)) = self.batch.iter().find(|(k, _)| *k == key) {
             return Some(s);
         }
         let id = *self.jit.by_key.get(key)?;
@@ -310,7 +250,7 @@ impl Jit {
             return Err("calls other functions".into());
         }
         let link = Link {
-            batch: &HashMap::new(),
+            batch: &[],
             jit: self,
         };
         let params = key.args.len() as u32;

@@ -194,6 +194,68 @@ pub struct TFunction {
     /// a `TRY` or `??`, a loop that changes its argument types). Callees not counted.
     pub exact: bool,
     pub body: TBody,
+    /// What the rest of the JIT asks about the body (filled in once the body is final).
+    pub facts: Facts,
+}
+
+/// What the JIT asks about a typed body, found in one walk ([`Facts::of`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    /// The specializations it calls, sorted, without duplicates (self tail calls are
+    /// jumps, not calls). Empty for a leaf.
+    pub callees: Vec<SpecKey>,
+    /// The most arguments one call passes.
+    pub max_call_args: usize,
+    /// Whether it holds a self tail call (a loop).
+    pub self_tail: bool,
+    /// Whether it holds a call that deoptimizes because its callee is undefined or has
+    /// another arity.
+    pub bad_call: bool,
+}
+
+impl Facts {
+    /// Walks the body once (iteratively: bodies can be deep).
+    pub fn of(body: &TBody) -> Facts {
+        let mut facts = Facts::default();
+        let mut stack: Vec<&TExpr> = Vec::new();
+        fn push<'a>(b: &'a TBody, stack: &mut Vec<&'a TExpr>) {
+            stack.extend(b.lets.iter().map(|(_, v)| v));
+            stack.push(&b.result);
+        }
+        push(body, &mut stack);
+        while let Some(e) = stack.pop() {
+            match &e.kind {
+                TKind::Call { callee, args } => {
+                    facts.callees.push(callee.clone());
+                    facts.max_call_args = facts.max_call_args.max(args.len());
+                    stack.extend(args);
+                }
+                TKind::SelfTail(args) => {
+                    facts.self_tail = true;
+                    stack.extend(args);
+                }
+                TKind::Arith(_, a, b)
+                | TKind::Compare(_, a, b)
+                | TKind::And(a, b)
+                | TKind::Or(a, b) => {
+                    stack.push(a);
+                    stack.push(b);
+                }
+                TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => stack.push(a),
+                TKind::Math(_, args) => stack.extend(args),
+                TKind::If(c, t, f) => {
+                    stack.push(c);
+                    push(t, &mut stack);
+                    push(f, &mut stack);
+                }
+                TKind::Deopt(reason) => facts.bad_call |= *reason == DeoptReason::Call,
+                TKind::Int(_) | TKind::Float(_) | TKind::Bool(_) | TKind::Local(_) => {}
+            }
+        }
+        facts.callees.sort();
+        facts.callees.dedup();
+        facts
+    }
 }
 
 /// Like [`crate::resolve::RExpr`], typed trees can be arbitrarily deep: tear them down

@@ -27,7 +27,7 @@ mod regs;
 mod stack;
 mod walk;
 
-use super::ir::{ArithOp, CmpOp, DeoptReason, SpecKey, TBody, TExpr, TFunction, TKind, Ty};
+use super::ir::{ArithOp, CmpOp, DeoptReason, SpecKey, TExpr, TFunction, TKind, Ty};
 use crate::syntax::ast::Span;
 use exits::Exits;
 use frame::Frame;
@@ -100,12 +100,7 @@ pub fn generate<M: MacroAssembler>(
     convention: Convention,
 ) -> Result<Emitted, EmitError> {
     let params = f.params.len();
-    if params > MAX_PARAMS
-        || any_node(
-            &f.body,
-            &|e| matches!(&e.kind, TKind::Call { args, .. } if args.len() > MAX_PARAMS),
-        )
-    {
+    if params > MAX_PARAMS || f.facts.max_call_args > MAX_PARAMS {
         // Arguments live on the host stack, which is checked per frame, not per word.
         return Err(EmitError(format!("more than {MAX_PARAMS} arguments")));
     }
@@ -116,7 +111,7 @@ pub fn generate<M: MacroAssembler>(
 /// Whether a body calls nothing but Rust helpers (self tail calls are jumps): what a
 /// [`Convention::Native`] function may hold.
 pub fn is_leaf(f: &TFunction) -> bool {
-    !any_node(&f.body, &|e| matches!(e.kind, TKind::Call { .. }))
+    f.facts.callees.is_empty()
 }
 
 fn emit<M: MacroAssembler>(
@@ -151,7 +146,7 @@ fn emit<M: MacroAssembler>(
     let stack_deopt = g.deopt(DeoptReason::HostStack);
     g.m.prologue(stack_deopt);
     g.convert_params()?;
-    if any_node(&f.body, &|e| matches!(e.kind, TKind::SelfTail(_))) {
+    if f.facts.self_tail {
         g.assign_homes();
         g.enter_loop();
     }
@@ -164,32 +159,6 @@ fn emit<M: MacroAssembler>(
         code,
         spans: g.spans,
     })
-}
-
-/// Whether `pred` holds for some node of the body.
-fn any_node(b: &TBody, pred: &dyn Fn(&TExpr) -> bool) -> bool {
-    fn walk(e: &TExpr, pred: &dyn Fn(&TExpr) -> bool) -> bool {
-        if pred(e) {
-            return true;
-        }
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &e.kind {
-            TKind::Arith(_, a, b)
-            | TKind::Compare(_, a, b)
-            | TKind::And(a, b)
-            | TKind::Or(a, b) => walk(a, pred) || walk(b, pred),
-            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => walk(a, pred),
-            TKind::Math(_, args) | TKind::SelfTail(args) | TKind::Call { args, .. } => {
-                args.iter().any(|a| walk(a, pred))
-            }
-            TKind::If(c, t, f) => walk(c, pred) || any_node(t, pred) || any_node(f, pred),
-            TKind::Int(_)
-            | TKind::Float(_)
-            | TKind::Bool(_)
-            | TKind::Local(_)
-            | TKind::Deopt(_) => false,
-        })
-    }
-    b.lets.iter().any(|(_, e)| walk(e, pred)) || walk(&b.result, pred)
 }
 
 fn cond_of(op: CmpOp) -> Cond {

@@ -55,6 +55,7 @@ pub(super) fn infer(set: &mut Set<'_>, i: usize) -> Result<(TFunction, Option<St
             ret,
             exact,
             body,
+            facts: Facts::default(),
         },
         pending,
     ))

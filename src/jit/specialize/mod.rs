@@ -4,9 +4,11 @@
 //!
 //! Calls are specialized too: a call's key is the callee and its argument types, and
 //! its result type comes from a compiled specialization or from inferring that one as
-//! well. Result types start at `Never` and the whole set is inferred again until none
-//! changes (recursion and mutual recursion); a result type can only go from `Never` to
-//! a machine type, so this takes at most one round per specialization.
+//! well. Result types start at `Never` and the set is inferred again until none changes
+//! (recursion and mutual recursion); a result type can only go from `Never` to a machine
+//! type, so this takes at most one round per specialization. A round infers again only
+//! the specializations that read a result type which has changed since (a function that
+//! calls nothing in the set is inferred once).
 //!
 //! What compiled code cannot prove it leaves through a deopt, and the interpreter reruns
 //! the call from its start (the language is pure), so leaving early is always exact. The
@@ -38,7 +40,8 @@
 mod infer;
 
 use super::ir::{
-    ArithOp, CmpOp, Convert, DeoptReason, MathOp, SpecKey, TBody, TExpr, TFunction, TKind, Ty,
+    ArithOp, CmpOp, Convert, DeoptReason, Facts, MathOp, SpecKey, TBody, TExpr, TFunction, TKind,
+    Ty,
 };
 use crate::builtins::Builtin;
 use crate::resolve::{FuncId, RBody, RExpr, RKind, Resolved};
@@ -96,6 +99,11 @@ pub fn specialize(root: &SpecKey, functions: &dyn Functions) -> Result<Vec<TFunc
         // Specializations found during a round are inferred in the same round.
         let mut i = 0;
         while i < set.specs.len() {
+            if set.up_to_date(i) {
+                i += 1;
+                continue;
+            }
+            set.specs[i].reads.clear();
             let (function, pending) = match infer(&mut set, i) {
                 Ok(done) => done,
                 Err(Stop::Spec(reason)) => return Err(refuse(set.blame(i, reason))),
@@ -118,7 +126,12 @@ pub fn specialize(root: &SpecKey, functions: &dyn Functions) -> Result<Vec<TFunc
             break;
         }
     }
-    // The last round saw every result type in its final state.
+    // Every latest inference saw the result types in their final state.
+    for spec in &mut set.specs {
+        if let Some(f) = &mut spec.function {
+            f.facts = Facts::of(&f.body);
+        }
+    }
     let reached = set.reached();
     for &i in &reached {
         if let Some(reason) = set.specs[i].pending.take() {
@@ -142,6 +155,8 @@ struct Spec {
     /// Why the latest inference cannot be compiled if it is the final one (it depends
     /// on a `Never` result, which a later round may change).
     pending: Option<String>,
+    /// The result types of the set that the latest inference read: `(spec, type)`.
+    reads: Vec<(usize, Ty)>,
 }
 
 struct Set<'f> {
@@ -167,14 +182,23 @@ impl Set<'_> {
             caller,
             function: None,
             pending: None,
+            reads: Vec::new(),
         });
+    }
+
+    /// Whether specialization `i` was inferred with the result types the set has now.
+    fn up_to_date(&self, i: usize) -> bool {
+        let spec = &self.specs[i];
+        spec.function.is_some() && spec.reads.iter().all(|&(j, t)| self.specs[j].ret == t)
     }
 
     /// The result type of a call of `key` made by specialization `caller`, adding `key`
     /// to the set if it is neither there nor compiled.
     fn result(&mut self, key: &SpecKey, caller: usize) -> Result<Ty, Stop> {
         if let Some(&i) = self.index.get(key) {
-            return Ok(self.specs[i].ret);
+            let ty = self.specs[i].ret;
+            self.specs[caller].reads.push((i, ty));
+            return Ok(ty);
         }
         if let Some(ty) = self.functions.compiled(key) {
             return Ok(ty);
@@ -191,6 +215,8 @@ impl Set<'_> {
                 "calls too many specializations (more than {MAX_SPECIALIZATIONS})"
             )));
         }
+        let new = self.specs.len();
+        self.specs[caller].reads.push((new, Ty::Never));
         self.add(key.clone(), Some(caller));
         Ok(Ty::Never)
     }
@@ -240,13 +266,12 @@ impl Set<'_> {
         let mut seen = vec![false; self.specs.len()];
         seen[0] = true;
         let mut work = vec![0];
-        let mut keys = Vec::new();
         while let Some(i) = work.pop() {
-            if let Some(f) = &self.specs[i].function {
-                callees(&f.body, &mut keys);
-            }
-            for key in keys.drain(..) {
-                if let Some(&j) = self.index.get(&key) {
+            let Some(f) = &self.specs[i].function else {
+                continue;
+            };
+            for key in &f.facts.callees {
+                if let Some(&j) = self.index.get(key) {
                     if !seen[j] {
                         seen[j] = true;
                         work.push(j);
@@ -255,43 +280,6 @@ impl Set<'_> {
             }
         }
         (0..self.specs.len()).filter(|&i| seen[i]).collect()
-    }
-}
-
-/// The keys of the calls in a body (iteratively: bodies can be deep).
-fn callees(body: &TBody, out: &mut Vec<SpecKey>) {
-    let mut stack: Vec<&TExpr> = Vec::new();
-    fn push<'a>(b: &'a TBody, stack: &mut Vec<&'a TExpr>) {
-        stack.extend(b.lets.iter().map(|(_, v)| v));
-        stack.push(&b.result);
-    }
-    push(body, &mut stack);
-    while let Some(e) = stack.pop() {
-        match &e.kind {
-            TKind::Call { callee, args } => {
-                out.push(callee.clone());
-                stack.extend(args);
-            }
-            TKind::Arith(_, a, b)
-            | TKind::Compare(_, a, b)
-            | TKind::And(a, b)
-            | TKind::Or(a, b) => {
-                stack.push(a);
-                stack.push(b);
-            }
-            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => stack.push(a),
-            TKind::Math(_, args) | TKind::SelfTail(args) => stack.extend(args),
-            TKind::If(c, t, f) => {
-                stack.push(c);
-                push(t, &mut stack);
-                push(f, &mut stack);
-            }
-            TKind::Int(_)
-            | TKind::Float(_)
-            | TKind::Bool(_)
-            | TKind::Local(_)
-            | TKind::Deopt(_) => {}
-        }
     }
 }
 

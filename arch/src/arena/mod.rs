@@ -2,26 +2,27 @@
 //!
 //! # Memory
 //!
-//! Code lives in anonymous `mmap` mappings ("chunks"), never on the heap (SELinux refuses
+//! Code lives in `mmap` mappings ("chunks"), never on the heap (SELinux refuses
 //! `mprotect(PROT_EXEC)` on heap pages). The first install reserves one chunk of `limit`
-//! bytes of address space (`MAP_NORESERVE`; the kernel backs pages only when they are
-//! written). Each [`install`](CodeArena::install) batch takes one *run* of whole pages from a
-//! chunk (first fit, free runs are coalesced), so pieces of different batches never share a
-//! page.
+//! bytes of address space (the kernel backs pages only when they are written). Each
+//! [`install`](CodeArena::install) batch takes one *run* of whole pages from a chunk (first
+//! fit, free runs are coalesced), so pieces of different batches never share a page.
 //!
-//! # W^X
+//! # W^X, two ways
 //!
-//! No page is ever writable and executable at the same time. Free pages are read-write
-//! (`rw-`); a batch is copied into free pages, then its whole run is flipped to read-execute
-//! (`r-x`) with a single `mprotect`. Releasing the last piece of a run flips the run back to
-//! read-write, returns its pages to the OS (`madvise(MADV_DONTNEED)` on Unix) and puts the run
-//! on the free list.
+//! No mapping is ever writable and executable at the same time. A chunk is one of two kinds
+//! of memory ([`Mapping`]):
 //!
-//! # Cost
-//!
-//! Installing a batch costs exactly one protection syscall however many pieces it holds (the
-//! syscall, not code generation, dominates compile latency): compile several functions, then
-//! install them together. Releasing a run costs two syscalls (`mprotect` + `madvise`).
+//! - **Dual** (the default on Linux x86-64): one memory object mapped twice, read-write and
+//!   read-execute. A batch is written through the first view and runs from the second.
+//!   Installing and releasing cost no system call; released pages stay resident and are
+//!   reused first. A `fork` retires the chunks it shares with the child (see `chunk.rs`).
+//! - **Protect** (elsewhere, and the fallback when the system refuses a dual mapping):
+//!   free pages are `rw-`; a batch is copied in, then its run is flipped to `r-x` with a
+//!   single `mprotect`. Releasing the last piece of a run flips it back to `rw-`, returns its
+//!   pages to the OS (`madvise(MADV_DONTNEED)`) and puts the run on the free list: one
+//!   protection syscall per install, two syscalls per release. (The syscall and the page
+//!   faults cost about a third of a compile: hence Dual where it is safe.)
 //!
 //! # Instruction cache
 //!
@@ -46,8 +47,10 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use memmap2::{MmapOptions, MmapRaw};
-use region::Protection;
+mod chunk;
+
+use chunk::Chunk;
+pub use chunk::Mapping;
 
 /// Default size limit of a [`CodeArena`]: 64 MiB of code pages.
 pub const DEFAULT_LIMIT: usize = 64 << 20;
@@ -133,63 +136,6 @@ impl fmt::Display for ArenaError {
 
 impl std::error::Error for ArenaError {}
 
-/// A free stretch of pages inside a chunk (byte offsets, page multiples).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Span {
-    start: usize,
-    len: usize,
-}
-
-/// One anonymous mapping. Its pages are `rw-` when free and `r-x` when they hold a live run.
-struct Chunk {
-    map: MmapRaw,
-    /// Free spans, sorted by `start`, never adjacent (coalesced).
-    free: Vec<Span>,
-    /// Runs in this chunk that are not on the free list (live, or lost after a failed
-    /// `mprotect` back to read-write).
-    live_runs: usize,
-}
-
-impl Chunk {
-    fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    /// First fit: takes `len` bytes from the lowest free span that is big enough.
-    fn take(&mut self, len: usize) -> Option<usize> {
-        let i = self.free.iter().position(|s| s.len >= len)?;
-        let span = &mut self.free[i];
-        let start = span.start;
-        span.start += len;
-        span.len -= len;
-        if span.len == 0 {
-            self.free.remove(i);
-        }
-        Some(start)
-    }
-
-    /// Returns a span to the free list, merging it with its neighbours.
-    fn give_back(&mut self, start: usize, len: usize) {
-        let i = self.free.partition_point(|s| s.start < start);
-        debug_assert!(i == 0 || self.free[i - 1].start + self.free[i - 1].len <= start);
-        debug_assert!(i == self.free.len() || start + len <= self.free[i].start);
-        let joins_prev = i > 0 && self.free[i - 1].start + self.free[i - 1].len == start;
-        let joins_next = i < self.free.len() && start + len == self.free[i].start;
-        match (joins_prev, joins_next) {
-            (true, true) => {
-                self.free[i - 1].len += len + self.free[i].len;
-                self.free.remove(i);
-            }
-            (true, false) => self.free[i - 1].len += len,
-            (false, true) => {
-                self.free[i].start = start;
-                self.free[i].len += len;
-            }
-            (false, false) => self.free.insert(i, Span { start, len }),
-        }
-    }
-}
-
 /// A run: the pages of one installed batch.
 #[derive(Debug, Clone, Copy)]
 struct Run {
@@ -224,6 +170,8 @@ const VACANT: Piece = Piece {
 pub struct CodeArena {
     limit: usize,
     page: usize,
+    /// The kind of memory new chunks get.
+    mapping: Mapping,
     chunks: Vec<Option<Chunk>>,
     runs: Vec<Option<Run>>,
     free_run_slots: Vec<u32>,
@@ -246,7 +194,8 @@ pub struct ArenaStats {
     pub batches: u64,
     /// Pieces installed.
     pub pieces: u64,
-    /// `mprotect` calls (one per installed batch, one per reclaimed run).
+    /// `mprotect` calls (with [`Mapping::Protect`]: one per installed batch, one per
+    /// reclaimed run; none with [`Mapping::Dual`]).
     pub protect_calls: u64,
     /// `synchronize_icache` calls (one per installed batch).
     pub icache_syncs: u64,
@@ -277,12 +226,19 @@ fn align_up(n: usize, align: usize) -> Option<usize> {
 }
 
 impl CodeArena {
-    /// An empty arena that will hold at most `limit` bytes of code pages. Maps nothing until
-    /// the first install.
+    /// An empty arena that will hold at most `limit` bytes of code pages, in the
+    /// [preferred](Mapping::preferred) kind of memory. Maps nothing until the first install.
     pub fn new(limit: usize) -> CodeArena {
+        CodeArena::with_mapping(limit, Mapping::preferred())
+    }
+
+    /// An empty arena whose code goes into `mapping`. If the system refuses a
+    /// [`Mapping::Dual`] chunk, the arena uses [`Mapping::Protect`] from then on.
+    pub fn with_mapping(limit: usize, mapping: Mapping) -> CodeArena {
         CodeArena {
             limit,
             page: region::page::size(),
+            mapping,
             chunks: Vec::new(),
             runs: Vec::new(),
             free_run_slots: Vec::new(),
@@ -306,7 +262,8 @@ impl CodeArena {
     /// [`PIECE_ALIGN`]) into fresh executable memory and returns one handle per piece, in
     /// order. All or nothing: on `Err` nothing was installed.
     ///
-    /// The whole batch shares one run of pages and costs one `mprotect`. Its pages are
+    /// The whole batch shares one run of pages and costs one `mprotect` (none with
+    /// [`Mapping::Dual`]). Its pages are
     /// reclaimed when every piece of the batch has been [released](CodeArena::release).
     /// An empty `pieces` maps nothing and returns no handles. Padding between and after the
     /// pieces traps if executed.
@@ -337,9 +294,9 @@ impl CodeArena {
 
         let (chunk_index, start) = self.take_pages(needed)?;
         let chunk = self.chunks[chunk_index].as_mut().expect("chunk just used");
-        // SAFETY: `take_pages` returned `needed` bytes at `start`, inside the chunk's mapping
-        // (`start + needed <= chunk.len()`), so the pointer stays in bounds.
-        let base = unsafe { chunk.map.as_mut_ptr().add(start) };
+        // `take_pages` returned `needed` bytes at `start`, inside the chunk's mapping.
+        let base = chunk.write_ptr(start);
+        let exec = chunk.exec_ptr(start);
 
         // Copy the pieces and fill the padding.
         let mut cursor = 0;
@@ -356,26 +313,25 @@ impl CodeArena {
         // SAFETY: as above, `[base + cursor, base + needed)` is the read-write tail of the run.
         unsafe { std::ptr::write_bytes(base.add(cursor), FILL, needed - cursor) };
 
-        // SAFETY: the run is initialised (every byte written above) and read-write, and no
-        // mutable access to it happens while this shared slice lives.
-        let written = unsafe { std::slice::from_raw_parts(base, end) };
+        // SAFETY: the run is initialised (every byte written above) and readable through
+        // both views, and no mutable access to it happens while this shared slice lives.
+        let written = unsafe { std::slice::from_raw_parts(exec, end) };
         dynasmrt::cache_control::synchronize_icache(written);
         self.stats.icache_syncs += 1;
         #[cfg(test)]
         {
-            self.last_icache_sync = (base as usize, end);
+            self.last_icache_sync = (exec as usize, end);
         }
 
-        self.stats.protect_calls += 1;
+        self.stats.protect_calls += u64::from(chunk.protects());
         // SAFETY: the range is exactly the run: whole pages of our own mapping that no other
-        // piece uses. Making it read-execute (not writable) removes the write access that
-        // nobody holds any more (the copies are done).
-        let flipped = unsafe { region::protect(base, needed, Protection::READ_EXECUTE) };
-        if let Err(e) = flipped {
+        // piece uses, and the copies are done.
+        let sealed = unsafe { chunk.seal(start, needed) };
+        if let Err(e) = sealed {
             // mprotect may have changed part of the range before failing: try to restore
             // read-write so the pages can be reused, otherwise keep them out of circulation.
             // SAFETY: the same run of our own pages; nothing executes or refers to it.
-            let restored = unsafe { region::protect(base, needed, Protection::READ_WRITE) };
+            let restored = unsafe { chunk.unseal(start, needed) };
             let chunk = self.chunks[chunk_index].as_mut().expect("chunk just used");
             if restored.is_ok() {
                 chunk.give_back(start, needed);
@@ -440,28 +396,28 @@ impl CodeArena {
     /// The caller has checked the limit.
     fn take_pages(&mut self, len: usize) -> Result<(usize, usize), ArenaError> {
         for (i, chunk) in self.chunks.iter_mut().enumerate() {
-            if let Some(start) = chunk.as_mut().and_then(|c| c.take(len)) {
+            let open = chunk.as_mut().filter(|c| c.accepts_code());
+            if let Some(start) = open.and_then(|c| c.take(len)) {
                 return Ok((i, start));
             }
         }
+        self.unmap_retired();
         // Normally the first chunk spans the whole limit; later chunks appear only after
-        // `set_limit` raised the limit or when fragmentation leaves no run big enough.
-        let rest = self.limit.saturating_sub(self.reserved) & !(self.page - 1);
+        // `set_limit` raised the limit, when fragmentation leaves no run big enough, or
+        // after a `fork` retired the chunks (which then do not count).
+        let open: usize = self
+            .chunks
+            .iter()
+            .flatten()
+            .filter(|c| c.accepts_code())
+            .map(Chunk::len)
+            .sum();
+        let rest = self.limit.saturating_sub(open) & !(self.page - 1);
         let size = len.max(rest);
-        let map = match Self::map(size) {
-            Ok(m) => Ok(m),
-            Err(_) if size > len => Self::map(len),
-            Err(e) => Err(e),
-        }
-        .map_err(|e| ArenaError::Map(e.to_string()))?;
-        let mut chunk = Chunk {
-            free: vec![Span {
-                start: 0,
-                len: map.len(),
-            }],
-            map,
-            live_runs: 0,
-        };
+        let mut chunk = self.map(size).or_else(|e| match size > len {
+            true => self.map(len),
+            false => Err(e),
+        })?;
         let start = chunk.take(len).expect("a fresh chunk holds the request");
         self.reserved += chunk.len();
         let index = match self.chunks.iter().position(Option::is_none) {
@@ -477,13 +433,36 @@ impl CodeArena {
         Ok((index, start))
     }
 
-    /// Maps `len` bytes of read-write anonymous memory, without reserving swap for it.
-    fn map(len: usize) -> std::io::Result<MmapRaw> {
-        MmapOptions::new()
-            .len(len)
-            .no_reserve_swap()
-            .map_anon()
-            .map(MmapRaw::from)
+    /// Maps a chunk of `len` bytes of free code memory, falling back to
+    /// [`Mapping::Protect`] for good if a [`Mapping::Dual`] chunk is refused.
+    fn map(&mut self, len: usize) -> Result<Chunk, ArenaError> {
+        Chunk::map(len, self.mapping)
+            .or_else(|e| match self.mapping {
+                Mapping::Dual => {
+                    self.mapping = Mapping::Protect;
+                    Chunk::map(len, Mapping::Protect)
+                }
+                Mapping::Protect => Err(e),
+            })
+            .map_err(|e| ArenaError::Map(e.to_string()))
+    }
+
+    /// Unmaps the chunks that take no new code (after a `fork`) and hold none.
+    fn unmap_retired(&mut self) {
+        for slot in &mut self.chunks {
+            if slot
+                .as_ref()
+                .is_some_and(|c| !c.accepts_code() && c.live_runs == 0)
+            {
+                let chunk = slot.take().expect("checked");
+                self.reserved -= chunk.len();
+            }
+        }
+    }
+
+    /// The kind of memory new code goes into.
+    pub fn mapping(&self) -> Mapping {
+        self.mapping
     }
 
     fn piece(&self, h: CodeHandle) -> Option<&Piece> {
@@ -507,8 +486,8 @@ impl CodeArena {
                 let chunk = self.chunks[p.chunk as usize]
                     .as_ref()
                     .expect("live piece in live chunk");
-                // SAFETY: `p.start + p.len <= chunk.len()`: the piece lies inside its chunk.
-                unsafe { chunk.map.as_ptr().add(p.start) }
+                // `p.start + p.len <= chunk.len()`: the piece lies inside its chunk.
+                chunk.exec_ptr(p.start)
             }
             None => std::ptr::null(),
         }
@@ -564,34 +543,19 @@ impl CodeArena {
         let chunk = self.chunks[chunk_index]
             .as_mut()
             .expect("live run in live chunk");
-        // SAFETY: the run lies inside the chunk.
-        let base = unsafe { chunk.map.as_mut_ptr().add(run.start) };
-        self.stats.protect_calls += 1;
-        // SAFETY: the run is whole pages of our own mapping; its last piece is released, so
-        // nothing refers to it (the caller guarantees no code runs there). Read-write without
-        // execute keeps W^X.
-        if unsafe { region::protect(base, run.len, Protection::READ_WRITE) }.is_err() {
+        self.stats.protect_calls += u64::from(chunk.protects());
+        // SAFETY: the run is a sealed run of the chunk; its last piece is released, so
+        // nothing refers to it (the caller guarantees no code runs there).
+        if unsafe { chunk.unseal(run.start, run.len) }.is_err() {
             // The pages stay read-execute: keep them out of circulation (still counted in
             // `used`) until `clear`.
             return;
-        }
-        #[cfg(unix)]
-        {
-            // SAFETY: MADV_DONTNEED zero-fills the run's pages. No reference to them exists:
-            // the run's pieces are all released and `&mut self` excludes `code()` borrows.
-            // Failure only means the pages stay resident, which is harmless.
-            let _ = unsafe {
-                chunk.map.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    run.start,
-                    run.len,
-                )
-            };
         }
         chunk.give_back(run.start, run.len);
         chunk.live_runs -= 1;
         self.used -= run.len;
         self.stats.runs_reclaimed += 1;
+        self.unmap_retired();
         self.trim();
     }
 
@@ -656,5 +620,4 @@ impl CodeArena {
 }
 
 #[cfg(test)]
-#[path = "arena_tests.rs"]
 mod tests;
