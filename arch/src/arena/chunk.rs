@@ -18,6 +18,12 @@
 //! earlier epoch is *retired*: neither process installs into it again, and it is unmapped
 //! once its last run is released. New code goes to a fresh chunk.
 //!
+//! # Valgrind
+//!
+//! Valgrind notices rewritten code only when asked to check all code
+//! (`--smc-check=all`), so under valgrind an arena uses `Protect` unless
+//! `GRIZZLY_JIT_MEMORY=dual` says otherwise ([`Mapping::for_this_process`]).
+//!
 //! # Why x86-64 only
 //!
 //! On AArch64 the icache maintenance is enough on hardware, but `qemu-user` (which runs our
@@ -26,6 +32,7 @@
 
 use memmap2::{MmapOptions, MmapRaw};
 use region::Protection;
+use std::sync::OnceLock;
 
 /// The kind of memory a [`CodeArena`](super::CodeArena) maps its code into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +53,27 @@ impl Mapping {
         } else {
             Mapping::Protect
         }
+    }
+
+    /// What [`CodeArena::new`](super::CodeArena::new) uses in this process: the
+    /// `GRIZZLY_JIT_MEMORY` environment variable (`dual` or `protect`) if set; else
+    /// `Protect` under valgrind, which does not see code rewritten through another view
+    /// unless run with `--smc-check=all`; else [`preferred`](Mapping::preferred).
+    pub fn for_this_process() -> Mapping {
+        static CHOSEN: OnceLock<Mapping> = OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            match std::env::var("GRIZZLY_JIT_MEMORY").as_deref() {
+                Ok("dual") => return Mapping::preferred(),
+                Ok("protect") => return Mapping::Protect,
+                _ => {}
+            }
+            let preload = std::env::var_os("LD_PRELOAD").unwrap_or_default();
+            if preload.to_string_lossy().contains("vgpreload") {
+                Mapping::Protect
+            } else {
+                Mapping::preferred()
+            }
+        })
     }
 }
 

@@ -226,10 +226,10 @@ fn align_up(n: usize, align: usize) -> Option<usize> {
 }
 
 impl CodeArena {
-    /// An empty arena that will hold at most `limit` bytes of code pages, in the
-    /// [preferred](Mapping::preferred) kind of memory. Maps nothing until the first install.
+    /// An empty arena that will hold at most `limit` bytes of code pages, in the kind of
+    /// memory [`Mapping::for_this_process`] picks. Maps nothing until the first install.
     pub fn new(limit: usize) -> CodeArena {
-        CodeArena::with_mapping(limit, Mapping::preferred())
+        CodeArena::with_mapping(limit, Mapping::for_this_process())
     }
 
     /// An empty arena whose code goes into `mapping`. If the system refuses a

@@ -1,4 +1,4 @@
-//! Tests of the code arena (`arena.rs`).
+//! Tests of the code arena (`arena/`), in both kinds of code memory.
 
 use super::*;
 
@@ -488,7 +488,12 @@ fn reused_pages_run_their_new_code() {
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 #[test]
 fn the_default_on_linux_x86_64_is_two_views_without_syscalls() {
-    let mut arena = CodeArena::new(DEFAULT_LIMIT);
+    let chosen = std::env::var_os("GRIZZLY_JIT_MEMORY").is_none()
+        && !std::env::var("LD_PRELOAD").is_ok_and(|p| p.contains("vgpreload"));
+    if chosen {
+        assert_eq!(Mapping::for_this_process(), Mapping::Dual);
+    }
+    let mut arena = CodeArena::with_mapping(DEFAULT_LIMIT, Mapping::Dual);
     let h = arena.install_one(&ret_imm(7)).unwrap();
     arena.release(h);
     let h = arena.install_one(&ret_imm(8)).unwrap();
