@@ -87,6 +87,11 @@ pub(super) struct Span {
 /// The mapped memory of a chunk.
 enum Memory {
     Protect(MmapRaw),
+    // Only made where `dual::map` can make it.
+    #[cfg_attr(
+        not(all(target_os = "linux", target_arch = "x86_64")),
+        allow(dead_code)
+    )]
     Dual {
         write: MmapRaw,
         exec: MmapRaw,
