@@ -257,6 +257,12 @@ impl std::fmt::Display for EmitError {
     }
 }
 
+/// The assembler buffer a backend starts a function with: room for a typical function's
+/// code, labels and label references, so that emitting rarely grows a vector.
+fn code_buffer<R: dynasmrt::relocations::Relocation>() -> dynasmrt::VecAssembler<R> {
+    dynasmrt::VecAssembler::new_with_capacity(0, 1024, 0, 0, 32, 0, 64)
+}
+
 /// An architecture: its name, and a fresh assembler. The entry stubs are written
 /// once, in `entry.rs`, over its [`Isa`].
 pub trait Backend {

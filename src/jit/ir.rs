@@ -258,6 +258,14 @@ impl Facts {
     }
 }
 
+/// Levels of a typed tree dropped by recursion (a few hundred bytes of stack each).
+const RECURSIVE_DROP: u32 = 64;
+
+thread_local! {
+    /// Levels of `TExpr::drop` recursion on this thread.
+    static DROP_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 /// Like [`crate::resolve::RExpr`], typed trees can be arbitrarily deep: tear them down
 /// iteratively. (So a `TExpr` cannot be destructured by value: match on `&e.kind`, or
 /// `std::mem::replace` the kind out.)
@@ -274,6 +282,18 @@ impl Drop for TExpr {
             )
         };
         if leaf(&self.kind) {
+            return;
+        }
+        // Shallow trees (nearly all) drop recursively, which is cheaper; past
+        // `RECURSIVE_DROP` levels the rest is torn down iteratively.
+        let depth = DROP_DEPTH.get();
+        if depth < RECURSIVE_DROP {
+            DROP_DEPTH.set(depth + 1);
+            drop(std::mem::replace(
+                &mut self.kind,
+                TKind::Deopt(DeoptReason::Type),
+            ));
+            DROP_DEPTH.set(depth);
             return;
         }
         let mut pending = Vec::new();

@@ -10,6 +10,7 @@
 mod backend;
 pub mod codegen;
 mod compile;
+mod depth;
 mod dump;
 mod helpers;
 pub mod ir;
@@ -29,8 +30,8 @@ use codegen::decode_site;
 use grizzly_arch::arena::{CodeArena, CodeHandle};
 use grizzly_arch::{BatchEntry, DirectEntry, JitContext, Trampoline, BATCH_ARGS, STATUS_OK};
 use ir::{DeoptReason, SpecKey, Ty};
+use rustc_hash::FxHashMap;
 use stack::stack_limit;
-use std::collections::HashMap;
 
 /// Specializations one function may hold at once.
 pub const MAX_SPECS: usize = 4;
@@ -140,7 +141,7 @@ pub struct Jit {
     unavailable: Option<String>,
     /// By spec id; `None` once discarded (ids are not reused).
     specs: Vec<Option<Spec>>,
-    by_key: HashMap<SpecKey, u32>,
+    by_key: FxHashMap<SpecKey, u32>,
     /// By function id.
     funcs: Vec<FuncState>,
     totals: Totals,
@@ -175,7 +176,7 @@ impl Jit {
             entries: Entries::default(),
             unavailable: backend::available().err(),
             specs: Vec::new(),
-            by_key: HashMap::new(),
+            by_key: FxHashMap::default(),
             funcs: Vec::new(),
             totals: Totals::default(),
             args: Vec::new(),

@@ -42,7 +42,7 @@ impl crate::Backend for Aarch64 {
 
     fn masm() -> Aarch64Masm {
         Aarch64Masm {
-            ops: VecAssembler::new(0),
+            ops: crate::code_buffer(),
             frame: FrameState::new(<Aarch64Masm as Isa>::FRAME),
         }
     }

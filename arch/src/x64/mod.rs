@@ -40,7 +40,7 @@ impl crate::Backend for X64 {
 
     fn masm() -> X64Masm {
         X64Masm {
-            ops: VecAssembler::new(0),
+            ops: crate::code_buffer(),
             frame: FrameState::new(<X64Masm as Isa>::FRAME),
         }
     }

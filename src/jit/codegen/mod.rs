@@ -84,6 +84,8 @@ struct Gen<'a, M: MacroAssembler> {
     homes: Homes,
     /// The source map: code offsets where each source expression's template begins.
     spans: Vec<(u32, Span)>,
+    /// Levels of the walk's recursion (see `jit/depth.rs`).
+    depth: u32,
 }
 
 /// Most arguments a compiled function takes or passes.
@@ -135,12 +137,13 @@ fn emit<M: MacroAssembler>(
         spec,
         entry,
         restart,
-        stack: Vec::new(),
+        stack: Vec::with_capacity(16),
         regs: Regs::new(gprs, M::FPRS),
         frame: Frame::new(params, f.slots.len()),
         exits: Exits::new(),
         homes: Homes::none(params),
-        spans: Vec::new(),
+        spans: Vec::with_capacity(32),
+        depth: 0,
     };
     g.m.bind(entry);
     let stack_deopt = g.deopt(DeoptReason::HostStack);

@@ -3,6 +3,7 @@
 use super::homes::HomeState;
 use super::stack::Val;
 use super::{cond_of, divisibility, Gen, R};
+use crate::jit::depth::descend;
 use crate::jit::ir::{CmpOp, DeoptReason, TBody, TExpr, TKind, Ty};
 use grizzly_arch::{EmitError, FSrc, MacroAssembler, Src};
 
@@ -35,7 +36,11 @@ impl<M: MacroAssembler> Gen<'_, M> {
 
     /// An expression in tail position: its value is returned.
     fn tail(&mut self, e: &TExpr) -> R {
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &e.kind {
+        descend!(self, self.tail_inner(e))
+    }
+
+    fn tail_inner(&mut self, e: &TExpr) -> R {
+        match &e.kind {
             TKind::If(c, then, other) => {
                 self.note(e.span);
                 self.spill_all();
@@ -54,7 +59,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 self.expr(e)?;
                 self.ret()
             }
-        })
+        }
     }
 
     fn ret(&mut self) -> R {
@@ -81,7 +86,11 @@ impl<M: MacroAssembler> Gen<'_, M> {
     /// The value stack must hold no registers (callers spill first). Every edge out of
     /// a condition leaves the homes loaded (see `homes.rs`).
     fn cond(&mut self, e: &TExpr, when: bool, target: M::Label) -> R {
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &e.kind {
+        descend!(self, self.cond_inner(e, when, target))
+    }
+
+    fn cond_inner(&mut self, e: &TExpr, when: bool, target: M::Label) -> R {
+        match &e.kind {
             TKind::Bool(b) => {
                 self.ensure_homes();
                 if *b == when {
@@ -150,11 +159,11 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 self.release(v.val);
                 Ok(())
             }
-        })
+        }
     }
 
     pub(super) fn expr(&mut self, e: &TExpr) -> R {
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.expr_inner(e))
+        descend!(self, self.expr_inner(e))
     }
 
     fn expr_inner(&mut self, e: &TExpr) -> R {

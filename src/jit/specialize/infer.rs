@@ -1,6 +1,7 @@
 //! Typing one specialization's body, node by node.
 
 use super::*;
+use crate::jit::depth::descend;
 
 /// Infers specialization `i` with the result types the set has now.
 pub(super) fn infer(set: &mut Set<'_>, i: usize) -> Result<(TFunction, Option<String>), Stop> {
@@ -43,6 +44,7 @@ pub(super) fn infer(set: &mut Set<'_>, i: usize) -> Result<(TFunction, Option<St
         slots,
         pending: None,
         exact: true,
+        depth: 0,
     };
     let body = cx.body(&def.body, true)?;
     let (slots, pending, exact) = (cx.slots, cx.pending, cx.exact);
@@ -70,6 +72,8 @@ struct Infer<'c, 'f> {
     pending: Option<String>,
     /// See [`TFunction::exact`].
     exact: bool,
+    /// Levels of recursion (see `jit/depth.rs`).
+    depth: u32,
 }
 
 /// A node's operands, or the replacement of the node when one is `Never`.
@@ -112,7 +116,7 @@ impl Infer<'_, '_> {
     }
 
     fn expr(&mut self, e: &RExpr, tail: bool) -> Result<TExpr, Stop> {
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.expr_inner(e, tail))
+        descend!(self, self.expr_inner(e, tail))
     }
 
     fn expr_inner(&mut self, e: &RExpr, tail: bool) -> Result<TExpr, Stop> {

@@ -48,7 +48,7 @@ use crate::resolve::{FuncId, RBody, RExpr, RKind, Resolved};
 use crate::syntax::ast::{BinaryOp, Span, TypeName, UnaryOp};
 use crate::value::Value;
 use infer::infer;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Most specializations one call of [`specialize`] infers (the root included).
 pub const MAX_SPECIALIZATIONS: usize = 32;
@@ -91,7 +91,7 @@ pub fn specialize(root: &SpecKey, functions: &dyn Functions) -> Result<Vec<TFunc
     let mut set = Set {
         functions,
         specs: Vec::new(),
-        index: HashMap::new(),
+        index: FxHashMap::default(),
     };
     set.add(root.clone(), None);
     loop {
@@ -162,7 +162,7 @@ struct Spec {
 struct Set<'f> {
     functions: &'f dyn Functions,
     specs: Vec<Spec>,
-    index: HashMap<SpecKey, usize>,
+    index: FxHashMap<SpecKey, usize>,
 }
 
 /// Why inference stopped.

@@ -1,6 +1,7 @@
 use super::*;
 use crate::resolve::{self, Names, SimpleNames};
 use crate::syntax::ast::Item;
+use std::collections::HashMap;
 
 /// A function table built from source, for the pass to read.
 struct Table {
