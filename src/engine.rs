@@ -119,9 +119,17 @@ impl Names for NameTable<'_> {
 
 impl Engine {
     fn with_options(options: EngineBuilder) -> Engine {
+        #[cfg(feature = "jit")]
+        let mut jit = crate::jit::Jit::new(options.code_limit);
+        // The JIT's one-time setup (code memory, the entry trampoline) belongs to
+        // building an engine that will compile, not to its first compile.
+        #[cfg(feature = "jit")]
+        if options.jit != JitMode::Off {
+            jit.prepare();
+        }
         Engine {
             #[cfg(feature = "jit")]
-            jit: crate::jit::Jit::new(options.code_limit),
+            jit,
             options,
             serial: ENGINES.fetch_add(1, Ordering::Relaxed),
             functions: Vec::new(),

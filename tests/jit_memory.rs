@@ -12,8 +12,9 @@ fn a_tiny_code_limit_leaves_functions_interpreted_with_a_reason() {
                 FUNCTION fib(n) => IF n < 2 { n } ELSE { fib(n - 1) + fib(n - 2) }\n\
                 FUNCTION half(x) => x / 2.0";
     let exprs = ["inc(41)", "fib(15)", "half(3)", "inc(1) + fib(10)"];
-    // Under a page: not even the first batch (which holds the trampoline) fits.
-    for limit in [0, 1, 100, 4095] {
+    // Smaller than the trampoline, which every compile needs first (built with the
+    // engine, or installed with the first batch): nothing compiles.
+    for limit in [0, 1, 32] {
         let mut e = Engine::builder()
             .jit(JitMode::Eager)
             .code_limit(limit)
@@ -34,11 +35,15 @@ fn a_tiny_code_limit_leaves_functions_interpreted_with_a_reason() {
 
 #[test]
 fn a_full_code_arena_keeps_what_fits() {
-    // One page: the first batch, which also holds the shared trampoline.
-    let page = 4096;
+    // Exactly the code memory that the trampoline and `a` take (whole pages or 64-byte
+    // lines, depending on the kind of code memory), measured in a roomy engine.
+    let mut roomy = Engine::builder().jit(JitMode::Eager).build();
+    define(&mut roomy, "FUNCTION a(x) => x + 1");
+    assert_eq!(roomy.call("a", &[int(1)]).unwrap(), int(2));
+    let limit = code_in_use(&roomy);
     let mut e = Engine::builder()
         .jit(JitMode::Eager)
-        .code_limit(page)
+        .code_limit(limit)
         .build();
     let out = agree(
         &mut e,

@@ -44,6 +44,26 @@ impl Jit {
         }
     }
 
+    /// The one-time setup, ahead of the first compile: maps code memory and installs the
+    /// entry trampoline (with two views, the first compiled batches share its page, so
+    /// they touch no new page either). A failure is left to the first compile to report.
+    pub fn prepare(&mut self) {
+        if self.unavailable.is_some() || self.entries.trampoline.is_some() {
+            return;
+        }
+        let Ok(code) = backend::trampoline() else {
+            return;
+        };
+        if let Ok(handle) = self.arena.install_one(&code) {
+            let entry = self.arena.entry(handle);
+            // It stays installed until `clear`, which drops `self.entries` too.
+            // SAFETY: the piece is the trampoline, with exactly the `Trampoline`
+            // signature and ABI.
+            self.entries.trampoline =
+                Some(unsafe { std::mem::transmute::<*const u8, Trampoline>(entry) });
+        }
+    }
+
     /// Compiles `root` and the specializations it needs; returns root's id.
     pub(super) fn compile(&mut self, program: &Program<'_>, root: SpecKey) -> Result<u32, String> {
         if let Some(why) = &self.unavailable {

@@ -77,7 +77,7 @@ impl Mapping {
     }
 }
 
-/// A free stretch of pages inside a chunk (byte offsets, page multiples).
+/// A free stretch of a chunk (byte offsets, multiples of the arena's unit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Span {
     pub start: usize,
@@ -134,6 +134,14 @@ impl Chunk {
         match &self.memory {
             Memory::Protect(map) => map.len(),
             Memory::Dual { exec, .. } => exec.len(),
+        }
+    }
+
+    /// The kind of memory this chunk is.
+    pub fn mapping(&self) -> Mapping {
+        match &self.memory {
+            Memory::Protect(_) => Mapping::Protect,
+            Memory::Dual { .. } => Mapping::Dual,
         }
     }
 

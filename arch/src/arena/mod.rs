@@ -5,8 +5,10 @@
 //! Code lives in `mmap` mappings ("chunks"), never on the heap (SELinux refuses
 //! `mprotect(PROT_EXEC)` on heap pages). The first install reserves one chunk of `limit`
 //! bytes of address space (the kernel backs pages only when they are written). Each
-//! [`install`](CodeArena::install) batch takes one *run* of whole pages from a chunk (first
-//! fit, free runs are coalesced), so pieces of different batches never share a page.
+//! [`install`](CodeArena::install) batch takes one *run* from a chunk (first fit, free runs
+//! are coalesced): whole pages with `Protect`, so that pieces of different batches never
+//! share a page whose protection changes; 64-byte lines with `Dual`, where nothing changes
+//! protection.
 //!
 //! # W^X, two ways
 //!
@@ -102,7 +104,8 @@ pub enum ArenaError {
         limit: usize,
         /// Bytes of code pages already in use.
         used: usize,
-        /// Bytes of code pages the batch needs (its pieces, aligned, rounded up to pages).
+        /// Bytes of code memory the batch needs (its pieces, aligned, rounded up to the
+        /// arena's unit: pages with `Protect`, 64-byte lines with `Dual`).
         needed: usize,
     },
     /// The operating system refused to map memory for code.
@@ -287,14 +290,9 @@ impl CodeArena {
             offsets.push(off);
             end = off.checked_add(p.len()).ok_or_else(|| full(usize::MAX))?;
         }
-        let needed = align_up(end.max(1), self.page).ok_or_else(|| full(usize::MAX))?;
-        if needed > self.limit.saturating_sub(self.used) {
-            return Err(full(needed));
-        }
-
-        let (chunk_index, start) = self.take_pages(needed)?;
+        let (chunk_index, start, needed) = self.place(end)?;
         let chunk = self.chunks[chunk_index].as_mut().expect("chunk just used");
-        // `take_pages` returned `needed` bytes at `start`, inside the chunk's mapping.
+        // `place` returned `needed` bytes at `start`, inside the chunk's mapping.
         let base = chunk.write_ptr(start);
         let exec = chunk.exec_ptr(start);
 
@@ -392,45 +390,67 @@ impl CodeArena {
         Ok(handles)
     }
 
-    /// Finds `len` free bytes (a page multiple), reserving a new chunk if no chunk has room.
-    /// The caller has checked the limit.
-    fn take_pages(&mut self, len: usize) -> Result<(usize, usize), ArenaError> {
-        for (i, chunk) in self.chunks.iter_mut().enumerate() {
-            let open = chunk.as_mut().filter(|c| c.accepts_code());
-            if let Some(start) = open.and_then(|c| c.take(len)) {
-                return Ok((i, start));
-            }
+    /// Bytes a run is rounded to: whole pages where runs change protection, cache lines
+    /// ([`PIECE_ALIGN`]) where nothing does (small batches then share a page, and a new
+    /// page, a page fault worth microseconds, is touched once per many installs).
+    fn unit(&self) -> usize {
+        match self.mapping {
+            Mapping::Protect => self.page,
+            Mapping::Dual => PIECE_ALIGN,
         }
-        self.unmap_retired();
-        // Normally the first chunk spans the whole limit; later chunks appear only after
-        // `set_limit` raised the limit, when fragmentation leaves no run big enough, or
-        // after a `fork` retired the chunks (which then do not count).
-        let open: usize = self
-            .chunks
-            .iter()
-            .flatten()
-            .filter(|c| c.accepts_code())
-            .map(Chunk::len)
-            .sum();
-        let rest = self.limit.saturating_sub(open) & !(self.page - 1);
-        let size = len.max(rest);
-        let mut chunk = self.map(size).or_else(|e| match size > len {
-            true => self.map(len),
-            false => Err(e),
-        })?;
-        let start = chunk.take(len).expect("a fresh chunk holds the request");
-        self.reserved += chunk.len();
-        let index = match self.chunks.iter().position(Option::is_none) {
-            Some(i) => {
-                self.chunks[i] = Some(chunk);
-                i
+    }
+
+    /// Finds room for a batch of `end` bytes: `(chunk, start, run length)`, mapping a new
+    /// chunk if no chunk has room, within the limit.
+    fn place(&mut self, end: usize) -> Result<(usize, usize, usize), ArenaError> {
+        loop {
+            let mapping = self.mapping;
+            let needed = align_up(end.max(1), self.unit()).ok_or(ArenaError::Full {
+                limit: self.limit,
+                used: self.used,
+                needed: usize::MAX,
+            })?;
+            if needed > self.limit.saturating_sub(self.used) {
+                return Err(ArenaError::Full {
+                    limit: self.limit,
+                    used: self.used,
+                    needed,
+                });
             }
-            None => {
-                self.chunks.push(Some(chunk));
-                self.chunks.len() - 1
+            for (i, chunk) in self.chunks.iter_mut().enumerate() {
+                let open = chunk
+                    .as_mut()
+                    .filter(|c| c.accepts_code() && c.mapping() == mapping);
+                if let Some(start) = open.and_then(|c| c.take(needed)) {
+                    return Ok((i, start, needed));
+                }
             }
-        };
-        Ok((index, start))
+            self.unmap_retired();
+            // Normally the first chunk spans the whole limit; later chunks appear only
+            // after `set_limit` raised the limit, when fragmentation leaves no run big
+            // enough, or after a `fork` retired the chunks (which then do not count).
+            let open: usize = self
+                .chunks
+                .iter()
+                .flatten()
+                .filter(|c| c.accepts_code())
+                .map(Chunk::len)
+                .sum();
+            let rest = self.limit.saturating_sub(open) & !(self.page - 1);
+            let least = align_up(needed, self.page).unwrap_or(needed);
+            let size = least.max(rest);
+            let chunk = self.map(size).or_else(|e| match size > least {
+                true => self.map(least),
+                false => Err(e),
+            })?;
+            self.reserved += chunk.len();
+            match self.chunks.iter().position(Option::is_none) {
+                Some(i) => self.chunks[i] = Some(chunk),
+                None => self.chunks.push(Some(chunk)),
+            }
+            // The next round takes the run from the new chunk (in the unit of its kind,
+            // if the arena just fell back to `Protect`).
+        }
     }
 
     /// Maps a chunk of `len` bytes of free code memory, falling back to
@@ -584,7 +604,8 @@ impl CodeArena {
         self.reserved = 0;
     }
 
-    /// Bytes of live code pages (whole pages of installed batches).
+    /// Bytes of code memory in live runs (whole pages with [`Mapping::Protect`], 64-byte
+    /// lines with [`Mapping::Dual`]).
     pub fn used(&self) -> usize {
         self.used
     }

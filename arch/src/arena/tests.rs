@@ -46,6 +46,30 @@ fn arenas(limit: usize) -> Vec<CodeArena> {
     all
 }
 
+/// A fresh arena of each kind, with a limit in its own unit, and that unit.
+fn arenas_sized(limit: impl Fn(usize) -> usize) -> Vec<(CodeArena, usize)> {
+    arenas(0)
+        .into_iter()
+        .map(|a| {
+            let u = unit(&a);
+            (CodeArena::with_mapping(limit(u), a.mapping()), u)
+        })
+        .collect()
+}
+
+/// What a run is rounded to: a page with `Protect`, a 64-byte line with `Dual`.
+fn unit(arena: &CodeArena) -> usize {
+    match arena.mapping() {
+        Mapping::Protect => page(),
+        Mapping::Dual => PIECE_ALIGN,
+    }
+}
+
+/// Address space a chunk of `len` bytes of runs takes: whole pages.
+fn pages_for(len: usize) -> usize {
+    len.div_ceil(page()) * page()
+}
+
 /// The `mprotect` calls one install (or one reclaimed run) costs in this arena.
 fn protects(arena: &CodeArena) -> u64 {
     u64::from(arena.mapping() == Mapping::Protect)
@@ -76,12 +100,13 @@ fn arena_is_send_and_sync() {
 #[test]
 fn installs_and_runs_one_function() {
     for mut arena in arenas(DEFAULT_LIMIT) {
+        let u = unit(&arena);
         let code = ret_imm(42);
         let h = arena.install_one(&code).unwrap();
         assert!(arena.is_live(h));
         assert_eq!(arena.code(h), &code);
         assert_eq!(arena.entry(h) as usize % PIECE_ALIGN, 0);
-        assert_eq!(arena.used(), page());
+        assert_eq!(arena.used(), u);
         assert_eq!(arena.live_pieces(), 1);
         #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
         assert_eq!(call(&arena, h), 42);
@@ -91,6 +116,7 @@ fn installs_and_runs_one_function() {
 #[test]
 fn a_batch_shares_one_run_and_one_protection_round() {
     for mut arena in arenas(DEFAULT_LIMIT) {
+        let u = unit(&arena);
         let codes: Vec<Vec<u8>> = (0..5).map(|i| ret_imm(100 + i)).collect();
         // A longer piece (not a multiple of 16) in the middle shifts its successors.
         let mut pieces: Vec<&[u8]> = codes.iter().map(|c| c.as_slice()).collect();
@@ -110,7 +136,11 @@ fn a_batch_shares_one_run_and_one_protection_round() {
         assert_eq!(after.pieces - before.pieces, 6);
 
         assert_eq!(handles.len(), pieces.len());
-        assert_eq!(arena.used(), page(), "six small pieces fit in one page");
+        assert_eq!(
+            arena.used(),
+            u.max(6 * PIECE_ALIGN),
+            "six small pieces fit in one unit"
+        );
         let mut spans: Vec<(usize, usize)> = Vec::new();
         for (h, p) in handles.iter().zip(&pieces) {
             assert_eq!(arena.code(*h), *p);
@@ -154,11 +184,14 @@ fn the_icache_is_synchronised_over_every_installed_byte() {
 #[test]
 fn a_multi_page_batch_is_one_run() {
     for mut arena in arenas(DEFAULT_LIMIT) {
-        let big = blob(page() + 1, 0x90);
+        let u = unit(&arena);
+        let big = blob(u + 1, 0x90);
         let small = ret_imm(5);
         let hs = arena.install(&[&big, &small]).unwrap();
-        assert_eq!(arena.used(), 2 * page());
-        assert_eq!(arena.code(hs[0]).len(), page() + 1);
+        // The small piece follows the big one on the next 64-byte boundary.
+        let end = (u + 1).next_multiple_of(PIECE_ALIGN) + small.len();
+        assert_eq!(arena.used(), end.next_multiple_of(u));
+        assert_eq!(arena.code(hs[0]).len(), u + 1);
         #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
         assert_eq!(call(&arena, hs[1]), 5);
     }
@@ -166,15 +199,15 @@ fn a_multi_page_batch_is_one_run() {
 
 #[test]
 fn exhaustion_is_an_error_and_the_arena_keeps_working() {
-    for mut arena in arenas(2 * page()) {
-        let too_big = blob(2 * page() + 1, 0x90);
+    for (mut arena, u) in arenas_sized(|u| 2 * u) {
+        let too_big = blob(2 * u + 1, 0x90);
         match arena.install(&[&too_big]) {
             Err(ArenaError::Full {
                 limit,
                 used,
                 needed,
             }) => {
-                assert_eq!((limit, used, needed), (2 * page(), 0, 3 * page()));
+                assert_eq!((limit, used, needed), (2 * u, 0, 3 * u));
             }
             other => panic!("expected Full, got {other:?}"),
         }
@@ -182,19 +215,19 @@ fn exhaustion_is_an_error_and_the_arena_keeps_working() {
 
         let a = arena.install_one(&ret_imm(1)).unwrap();
         let b = arena.install_one(&ret_imm(2)).unwrap();
-        assert_eq!(arena.used(), 2 * page());
+        assert_eq!(arena.used(), 2 * u);
         let err = arena.install_one(&ret_imm(3)).unwrap_err();
         assert_eq!(
             err,
             ArenaError::Full {
-                limit: 2 * page(),
-                used: 2 * page(),
-                needed: page()
+                limit: 2 * u,
+                used: 2 * u,
+                needed: u
             }
         );
         // All or nothing: a batch that does not fit installs nothing.
         assert_eq!(arena.live_pieces(), 2);
-        assert_eq!(arena.used(), 2 * page());
+        assert_eq!(arena.used(), 2 * u);
         #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
         {
             assert_eq!(call(&arena, a), 1);
@@ -219,12 +252,13 @@ fn a_zero_limit_refuses_everything_but_the_empty_batch() {
 #[test]
 fn empty_batches_map_nothing_and_empty_pieces_are_fine() {
     for mut arena in arenas(DEFAULT_LIMIT) {
+        let u = unit(&arena);
         assert!(arena.install(&[]).unwrap().is_empty());
         assert_eq!(arena.reserved(), 0);
         let hs = arena.install(&[&[], &ret_imm(9), &[]]).unwrap();
         assert_eq!(arena.code(hs[0]), &[] as &[u8]);
         assert!(!arena.entry(hs[0]).is_null());
-        assert_eq!(arena.used(), page());
+        assert_eq!(arena.used(), u);
         #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
         assert_eq!(call(&arena, hs[1]), 9);
     }
@@ -232,7 +266,9 @@ fn empty_batches_map_nothing_and_empty_pieces_are_fine() {
 
 #[test]
 fn release_reclaims_pages_for_later_installs() {
-    for mut arena in arenas(2 * page()) {
+    // The run of a batch of two small pieces, and room for one more small piece.
+    let pair = |u: usize| (PIECE_ALIGN + ret_imm(0).len()).next_multiple_of(u);
+    for (mut arena, u) in arenas_sized(|u| pair(u) + u) {
         let a = arena.install(&[&ret_imm(1), &ret_imm(11)]).unwrap();
         let b = arena.install_one(&ret_imm(2)).unwrap();
         assert!(arena.install_one(&ret_imm(3)).is_err());
@@ -244,7 +280,7 @@ fn release_reclaims_pages_for_later_installs() {
         assert!(!arena.is_live(a[0]));
         assert!(arena.entry(a[0]).is_null());
         assert!(arena.code(a[0]).is_empty());
-        assert_eq!(arena.used(), 2 * page());
+        assert_eq!(arena.used(), pair(u) + u);
         assert!(arena.install_one(&ret_imm(3)).is_err());
         #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
         assert_eq!(call(&arena, a[1]), 11);
@@ -252,14 +288,14 @@ fn release_reclaims_pages_for_later_installs() {
         // The whole batch: its page comes back and is reused.
         let before = arena.stats();
         arena.release(a[1]);
-        assert_eq!(arena.used(), page());
+        assert_eq!(arena.used(), u);
         assert_eq!(arena.stats().runs_reclaimed - before.runs_reclaimed, 1);
         assert_eq!(
             arena.stats().protect_calls - before.protect_calls,
             protects(&arena)
         );
         let c = arena.install_one(&ret_imm(3)).unwrap();
-        assert_eq!(arena.used(), 2 * page());
+        assert_eq!(arena.used(), 2 * u);
         assert_eq!(arena.reserved(), reserved, "no new mapping");
         assert_eq!(arena.entry(c), old_entry, "first fit reuses the freed page");
         #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
@@ -271,31 +307,31 @@ fn release_reclaims_pages_for_later_installs() {
         // Releasing twice, or a stale handle, changes nothing.
         arena.release(a[0]);
         arena.release(a[1]);
-        assert_eq!(arena.used(), 2 * page());
+        assert_eq!(arena.used(), 2 * u);
         assert!(arena.is_live(c));
     }
 }
 
 #[test]
 fn free_runs_coalesce() {
-    for mut arena in arenas(4 * page()) {
+    for (mut arena, u) in arenas_sized(|u| 4 * u) {
         let hs: Vec<CodeHandle> = (0..4)
             .map(|i| arena.install_one(&ret_imm(i)).unwrap())
             .collect();
         let reserved = arena.reserved();
-        assert_eq!(reserved, 4 * page());
+        assert_eq!(reserved, pages_for(4 * u));
         arena.release(hs[1]);
         arena.release(hs[2]);
         // Two neighbouring free pages hold a two-page batch.
-        let two = arena.install_one(&blob(page() + 1, 0x90)).unwrap();
-        assert_eq!(arena.entry(two), arena.entry(hs[0]).wrapping_add(page()));
+        let two = arena.install_one(&blob(u + 1, 0x90)).unwrap();
+        assert_eq!(arena.entry(two), arena.entry(hs[0]).wrapping_add(u));
         arena.release(two);
         arena.release(hs[0]);
         arena.release(hs[3]);
         assert_eq!(arena.used(), 0);
         // Everything is one free run again.
-        let four = arena.install_one(&blob(3 * page() + 1, 0x90)).unwrap();
-        assert_eq!(arena.used(), 4 * page());
+        let four = arena.install_one(&blob(3 * u + 1, 0x90)).unwrap();
+        assert_eq!(arena.used(), 4 * u);
         assert_eq!(arena.reserved(), reserved);
         assert!(arena.is_live(four));
     }
@@ -347,25 +383,28 @@ fn handles_of_another_arena_are_stale() {
 
 #[test]
 fn set_limit_up_and_down() {
-    for mut arena in arenas(page()) {
+    // Mappings appear and go by page: with `Protect` (`Dual` maps a page for a line).
+    let u = page();
+    {
+        let mut arena = CodeArena::with_mapping(u, Mapping::Protect);
         let a = arena.install_one(&ret_imm(1)).unwrap();
         assert!(arena.install_one(&ret_imm(2)).is_err());
 
         // Raising the limit works with live code: a second mapping appears.
-        arena.set_limit(3 * page());
-        let b = arena.install_one(&blob(page() + 1, 0x90)).unwrap();
-        assert_eq!(arena.used(), 3 * page());
-        assert_eq!(arena.reserved(), 3 * page());
+        arena.set_limit(3 * u);
+        let b = arena.install_one(&blob(u + 1, 0x90)).unwrap();
+        assert_eq!(arena.used(), 3 * u);
+        assert_eq!(arena.reserved(), 3 * u);
         #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
         assert_eq!(call(&arena, a), 1);
 
         // Lowering it keeps installed code but refuses new code until enough is released.
-        arena.set_limit(page());
+        arena.set_limit(u);
         assert!(arena.is_live(a) && arena.is_live(b));
         assert!(arena.install_one(&ret_imm(3)).is_err());
         arena.release(b);
         // The emptied mapping beyond the limit is unmapped.
-        assert_eq!(arena.reserved(), page());
+        assert_eq!(arena.reserved(), u);
         assert!(arena.install_one(&ret_imm(3)).is_err());
         arena.release(a);
         let c = arena.install_one(&ret_imm(3)).unwrap();
@@ -375,13 +414,35 @@ fn set_limit_up_and_down() {
     }
 }
 
+/// With two views the limit counts 64-byte lines.
+#[test]
+fn set_limit_counts_lines_with_two_views() {
+    if Mapping::preferred() != Mapping::Dual {
+        return;
+    }
+    let mut arena = CodeArena::with_mapping(PIECE_ALIGN, Mapping::Dual);
+    let a = arena.install_one(&ret_imm(1)).unwrap();
+    assert!(arena.install_one(&ret_imm(2)).is_err());
+    arena.set_limit(3 * PIECE_ALIGN);
+    let b = arena.install_one(&blob(PIECE_ALIGN + 1, 0x90)).unwrap();
+    assert_eq!(arena.used(), 3 * PIECE_ALIGN);
+    arena.set_limit(PIECE_ALIGN);
+    assert!(arena.install_one(&ret_imm(3)).is_err());
+    arena.release(b);
+    assert!(arena.install_one(&ret_imm(3)).is_err());
+    arena.release(a);
+    let c = arena.install_one(&ret_imm(3)).unwrap();
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    assert_eq!(call(&arena, c), 3);
+}
+
 #[test]
 fn unaligned_limits_round_down_to_pages() {
-    for mut arena in arenas(2 * page() + 100) {
+    for (mut arena, u) in arenas_sized(|u| 2 * u + u / 2) {
         arena.install_one(&ret_imm(1)).unwrap();
         arena.install_one(&ret_imm(2)).unwrap();
         assert!(arena.install_one(&ret_imm(3)).is_err());
-        assert_eq!(arena.reserved(), 2 * page());
+        assert_eq!(arena.reserved(), pages_for(2 * u));
     }
 }
 
@@ -474,7 +535,7 @@ fn no_page_is_writable_and_executable() {
 /// Code rewritten into reused pages of the execute view runs as the new code.
 #[test]
 fn reused_pages_run_their_new_code() {
-    for mut arena in arenas(page()) {
+    for (mut arena, _) in arenas_sized(|u| u) {
         for v in 0..50 {
             let h = arena.install_one(&ret_imm(v)).unwrap();
             #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
@@ -500,6 +561,13 @@ fn the_default_on_linux_x86_64_is_two_views_without_syscalls() {
     assert_eq!(arena.mapping(), Mapping::Dual);
     assert_eq!(arena.stats().protect_calls, 0);
     assert_eq!(call(&arena, h), 8);
+    // Batches share pages: the next one starts on the next line.
+    let next = arena.install_one(&ret_imm(9)).unwrap();
+    assert_eq!(
+        arena.entry(next) as usize,
+        arena.entry(h) as usize + PIECE_ALIGN
+    );
+    assert_eq!(call(&arena, next), 9);
 }
 
 /// After a `fork`, neither process writes into the pages they share: a chunk from before
