@@ -182,6 +182,20 @@ impl Infer<'_, '_> {
         Ok(Operands::All(done))
     }
 
+    /// [`operands`](Self::operands) of a binary node, without a vector: both typed, or
+    /// the replacement of the node.
+    fn pair(&mut self, a: &RExpr, b: &RExpr) -> Result<Result<(TExpr, TExpr), TExpr>, Stop> {
+        let a = self.expr(a, false)?;
+        if a.ty == Ty::Never {
+            return Ok(Err(self.never(Vec::new(), a)));
+        }
+        let b = self.expr(b, false)?;
+        if b.ty == Ty::Never {
+            return Ok(Err(self.never(vec![a], b)));
+        }
+        Ok(Ok((a, b)))
+    }
+
     /// The replacement of a node whose operand `never` is `Never`, after operands `before`.
     fn never(&mut self, before: Vec<TExpr>, never: TExpr) -> TExpr {
         let exact = matches!(never.kind, TKind::Deopt(_)) || before.iter().all(cannot_fail);
@@ -217,9 +231,9 @@ impl Infer<'_, '_> {
     }
 
     fn arith(&mut self, op: BinaryOp, a: &RExpr, b: &RExpr, span: Span) -> Result<TExpr, Stop> {
-        let (l, r) = match self.operands([a, b])? {
-            Operands::Never(e) => return Ok(e),
-            Operands::All(v) => two(v),
+        let (l, r) = match self.pair(a, b)? {
+            Ok(pair) => pair,
+            Err(never) => return Ok(never),
         };
         let op = match op {
             BinaryOp::Add => ArithOp::Add,
@@ -238,9 +252,9 @@ impl Infer<'_, '_> {
     }
 
     fn compare(&mut self, op: BinaryOp, a: &RExpr, b: &RExpr, span: Span) -> Result<TExpr, Stop> {
-        let (l, r) = match self.operands([a, b])? {
-            Operands::Never(e) => return Ok(e),
-            Operands::All(v) => two(v),
+        let (l, r) = match self.pair(a, b)? {
+            Ok(pair) => pair,
+            Err(never) => return Ok(never),
         };
         let cmp = match op {
             BinaryOp::Eq => CmpOp::Eq,
@@ -531,14 +545,6 @@ fn numbers(l: TExpr, r: TExpr) -> Option<(TExpr, TExpr)> {
     match (l.ty, r.ty) {
         (Ty::Int, Ty::Int) => Some((l, r)),
         _ => Some((to_float(l)?, to_float(r)?)),
-    }
-}
-
-fn two(v: Vec<TExpr>) -> (TExpr, TExpr) {
-    let mut it = v.into_iter();
-    match (it.next(), it.next()) {
-        (Some(a), Some(b)) => (a, b),
-        _ => unreachable!("two operands were inferred"),
     }
 }
 
