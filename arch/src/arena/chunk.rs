@@ -10,6 +10,14 @@
 //!   system call at all. Released pages stay resident and are reused first (resident code
 //!   memory is the high-water mark of live code).
 //!
+//! # Recycling
+//!
+//! When an arena is cleared or dropped, up to two of its `Dual` chunks stay mapped in a
+//! process-wide list, and the next arena that needs a chunk of the same size takes one:
+//! building an engine after the first costs no system call, and its first compiles no
+//! page fault. A recycled chunk holds only unreachable code, and keeps resident the
+//! pages its last arena touched.
+//!
 //! # Fork
 //!
 //! A `Dual` chunk's pages are shared with a child process made by `fork`: if either process
@@ -32,7 +40,14 @@
 
 use memmap2::{MmapOptions, MmapRaw};
 use region::Protection;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+
+/// Chunks of dropped or cleared arenas, kept mapped (their pages resident) for the next
+/// arena, so that building an engine after the first costs no system call and its first
+/// compiles no page fault. Only `Dual` chunks (nothing to reset but the free list).
+static RECYCLED: Mutex<Vec<Chunk>> = Mutex::new(Vec::new());
+/// Most chunks kept for reuse.
+const RECYCLE_MAX: usize = 2;
 
 /// The kind of memory a [`CodeArena`](super::CodeArena) maps its code into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,13 +136,42 @@ impl Chunk {
                     .map_anon()
                     .map(MmapRaw::from)?,
             ),
-            Mapping::Dual => dual::map(len)?,
+            Mapping::Dual => match Chunk::reuse(len) {
+                Some(chunk) => return Ok(chunk),
+                None => dual::map(len)?,
+            },
         };
         Ok(Chunk {
             memory,
             free: vec![Span { start: 0, len }],
             live_runs: 0,
         })
+    }
+
+    /// Gives up a chunk none of whose code is reachable any more: a `Dual` chunk that
+    /// takes code goes to the recycled chunks if there is room, anything else is unmapped.
+    pub fn recycle(mut self) {
+        if self.mapping() != Mapping::Dual || !self.accepts_code() {
+            return;
+        }
+        self.free = vec![Span {
+            start: 0,
+            len: self.len(),
+        }];
+        self.live_runs = 0;
+        if let Ok(mut recycled) = RECYCLED.lock() {
+            if recycled.len() < RECYCLE_MAX {
+                recycled.push(self);
+            }
+        }
+    }
+
+    /// A recycled chunk of exactly `len` bytes that takes code, if there is one.
+    fn reuse(len: usize) -> Option<Chunk> {
+        let mut recycled = RECYCLED.lock().ok()?;
+        recycled.retain(Chunk::accepts_code);
+        let i = recycled.iter().position(|c| c.len() == len)?;
+        Some(recycled.swap_remove(i))
     }
 
     pub fn len(&self) -> usize {
@@ -280,12 +324,6 @@ mod dual {
         FORK_EPOCH.load(Ordering::SeqCst)
     }
 
-    /// For tests: what a `fork` does to this process's chunks.
-    #[cfg(test)]
-    pub fn pretend_fork() {
-        before_fork();
-    }
-
     pub fn map(len: usize) -> std::io::Result<Memory> {
         let mut watching = Ok(());
         WATCH_FORKS.call_once(|| {
@@ -329,6 +367,3 @@ mod dual {
         ))
     }
 }
-
-#[cfg(all(test, target_os = "linux", target_arch = "x86_64"))]
-pub(super) use dual::pretend_fork;

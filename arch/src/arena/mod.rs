@@ -206,6 +206,12 @@ pub struct ArenaStats {
     pub runs_reclaimed: u64,
 }
 
+impl Drop for CodeArena {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
 impl Default for CodeArena {
     fn default() -> Self {
         CodeArena::new(DEFAULT_LIMIT)
@@ -592,10 +598,12 @@ impl CodeArena {
         }
     }
 
-    /// Drops all code and returns all memory to the OS (unmaps every chunk). Every handle
-    /// becomes stale; the caller must make sure no code of this arena is running.
+    /// Drops all code and gives its memory back: unmaps every chunk, except that up to two
+    /// [`Mapping::Dual`] chunks stay mapped, process-wide, for the next arena to reuse
+    /// (see `chunk.rs`). Every handle becomes stale; the caller must make sure no code of
+    /// this arena is running. Dropping the arena does the same.
     pub fn clear(&mut self) {
-        self.chunks.clear();
+        self.chunks.drain(..).flatten().for_each(Chunk::recycle);
         self.runs.clear();
         self.free_run_slots.clear();
         self.pieces.clear();
