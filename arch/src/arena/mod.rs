@@ -50,9 +50,11 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 mod chunk;
+mod error;
 
 use chunk::Chunk;
 pub use chunk::Mapping;
+pub use error::ArenaError;
 
 /// Default size limit of a [`CodeArena`]: 64 MiB of code pages.
 pub const DEFAULT_LIMIT: usize = 64 << 20;
@@ -94,50 +96,6 @@ pub struct CodeHandle {
     /// holds the same stamp.
     stamp: u64,
 }
-
-/// Why an [`install`](CodeArena::install) failed. A failed install changes nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ArenaError {
-    /// The batch needs `needed` bytes of code pages, but only `limit - used` are left.
-    Full {
-        /// The arena's size limit in bytes.
-        limit: usize,
-        /// Bytes of code pages already in use.
-        used: usize,
-        /// Bytes of code memory the batch needs (its pieces, aligned, rounded up to the
-        /// arena's unit: pages with `Protect`, 64-byte lines with `Dual`).
-        needed: usize,
-    },
-    /// The operating system refused to map memory for code.
-    Map(String),
-    /// The operating system refused to change a page protection.
-    Protect(String),
-}
-
-impl fmt::Display for ArenaError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ArenaError::Full {
-                limit,
-                used,
-                needed,
-            } => write!(
-                f,
-                "code arena full: the batch needs {needed} bytes of code pages, \
-                 but {used} of the {limit}-byte limit are already in use"
-            ),
-            ArenaError::Map(e) => write!(f, "code arena: could not map memory for code: {e}"),
-            ArenaError::Protect(e) => {
-                write!(
-                    f,
-                    "code arena: could not change the protection of code pages: {e}"
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for ArenaError {}
 
 /// A run: the pages of one installed batch.
 #[derive(Debug, Clone, Copy)]
