@@ -5,6 +5,8 @@ use crate::jit::depth::descend;
 
 /// Infers specialization `i` with the result types the set has now.
 pub(super) fn infer(set: &mut Set<'_>, i: usize) -> Result<(TFunction, Option<String>), Stop> {
+    #[cfg(test)]
+    INFERENCES.with(|n| n.set(n.get() + 1));
     let functions = set.functions;
     let key = set.specs[i].key.clone();
     let name = functions.name(key.func);
@@ -61,6 +63,12 @@ pub(super) fn infer(set: &mut Set<'_>, i: usize) -> Result<(TFunction, Option<St
         },
         pending,
     ))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many bodies this thread has inferred (tests count rounds with it).
+    pub(super) static INFERENCES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// The inference of one specialization's body.

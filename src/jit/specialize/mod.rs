@@ -4,11 +4,12 @@
 //!
 //! Calls are specialized too: a call's key is the callee and its argument types, and
 //! its result type comes from a compiled specialization or from inferring that one as
-//! well. Result types start at `Never` and the set is inferred again until none changes
-//! (recursion and mutual recursion); a result type can only go from `Never` to a machine
-//! type, so this takes at most one round per specialization. A round infers again only
-//! the specializations that read a result type which has changed since (a function that
-//! calls nothing in the set is inferred once).
+//! well: a new callee is inferred when its first call is met, so its caller reads its
+//! result type, and a call graph without cycles is inferred once per specialization.
+//! Within a cycle (recursion, mutual recursion) a result type starts at `Never` and the
+//! set is inferred again until none changes; a result type can only go from `Never` to
+//! a machine type, so this takes at most one round per specialization. A round infers
+//! again only the specializations that read a result type which has changed since.
 //!
 //! What compiled code cannot prove it leaves through a deopt, and the interpreter reruns
 //! the call from its start (the language is pure), so leaving early is always exact. The
@@ -44,6 +45,7 @@ use super::ir::{
     Ty,
 };
 use crate::builtins::Builtin;
+use crate::jit::depth::{NEW_STACK, RED_ZONE};
 use crate::resolve::{FuncId, RBody, RExpr, RKind, Resolved};
 use crate::syntax::ast::{BinaryOp, Span, TypeName, UnaryOp};
 use crate::value::Value;
@@ -92,37 +94,20 @@ pub fn specialize(root: &SpecKey, functions: &dyn Functions) -> Result<Vec<TFunc
         functions,
         specs: Vec::new(),
         index: FxHashMap::default(),
+        changes: 0,
     };
     set.add(root.clone(), None);
     loop {
-        let mut changed = false;
-        // Specializations found during a round are inferred in the same round.
+        let changes = set.changes;
+        // Specializations found during a round were inferred when they were found.
         let mut i = 0;
         while i < set.specs.len() {
-            if set.up_to_date(i) {
-                i += 1;
-                continue;
+            if !set.up_to_date(i) {
+                set.update(i).map_err(refuse)?;
             }
-            set.specs[i].reads.clear();
-            let (function, pending) = match infer(&mut set, i) {
-                Ok(done) => done,
-                Err(Stop::Spec(reason)) => return Err(refuse(set.blame(i, reason))),
-                Err(Stop::Root(reason)) => return Err(refuse(reason)),
-            };
-            let old = set.specs[i].ret;
-            if function.ret != old {
-                if old != Ty::Never {
-                    let reason = format!("returns {} and {}", old.name(), function.ret.name());
-                    return Err(refuse(set.blame(i, reason)));
-                }
-                set.specs[i].ret = function.ret;
-                changed = true;
-            }
-            set.specs[i].function = Some(function);
-            set.specs[i].pending = pending;
             i += 1;
         }
-        if !changed {
+        if set.changes == changes {
             break;
         }
     }
@@ -163,6 +148,8 @@ struct Set<'f> {
     functions: &'f dyn Functions,
     specs: Vec<Spec>,
     index: FxHashMap<SpecKey, usize>,
+    /// How many result types have changed so far.
+    changes: usize,
 }
 
 /// Why inference stopped.
@@ -184,6 +171,29 @@ impl Set<'_> {
             pending: None,
             reads: Vec::new(),
         });
+    }
+
+    /// Infers specialization `i` with the result types the set has now and keeps the
+    /// inference; `Err` is the root's reason for giving up.
+    fn update(&mut self, i: usize) -> Result<(), String> {
+        self.specs[i].reads.clear();
+        let (function, pending) = match infer(self, i) {
+            Ok(done) => done,
+            Err(Stop::Spec(reason)) => return Err(self.blame(i, reason)),
+            Err(Stop::Root(reason)) => return Err(reason),
+        };
+        let old = self.specs[i].ret;
+        if function.ret != old {
+            if old != Ty::Never {
+                let reason = format!("returns {} and {}", old.name(), function.ret.name());
+                return Err(self.blame(i, reason));
+            }
+            self.specs[i].ret = function.ret;
+            self.changes += 1;
+        }
+        self.specs[i].function = Some(function);
+        self.specs[i].pending = pending;
+        Ok(())
     }
 
     /// Whether specialization `i` was inferred with the result types the set has now.
@@ -215,10 +225,15 @@ impl Set<'_> {
                 "calls too many specializations (more than {MAX_SPECIALIZATIONS})"
             )));
         }
+        // Inferred now, so that the caller reads its result type: a call graph without
+        // cycles is inferred once per specialization. Within a cycle the callee reads
+        // its caller's `Never` and a later round infers it again.
         let new = self.specs.len();
-        self.specs[caller].reads.push((new, Ty::Never));
         self.add(key.clone(), Some(caller));
-        Ok(Ty::Never)
+        stacker::maybe_grow(RED_ZONE, NEW_STACK, || self.update(new)).map_err(Stop::Root)?;
+        let ty = self.specs[new].ret;
+        self.specs[caller].reads.push((new, ty));
+        Ok(ty)
     }
 
     /// "calls f(int), which calls " for a call made by specialization `caller`.

@@ -513,6 +513,41 @@ fn unreached_callees_are_left_out() {
     assert_eq!(keys, ["f(int)", "h(int)"]);
 }
 
+/// How many bodies `specialize` infers for `name(args)`.
+fn inferences(t: &Table, name: &str, args: &[Ty]) -> usize {
+    let before = infer::INFERENCES.with(|n| n.get());
+    t.ok(name, args);
+    infer::INFERENCES.with(|n| n.get()) - before
+}
+
+#[test]
+fn a_call_graph_without_cycles_is_inferred_once_per_specialization() {
+    let mut src = String::new();
+    for i in 0..20 {
+        src.push_str(&format!(
+            "FUNCTION f{i}(n) => f{}(n) + f{}(n + 1)\n",
+            i + 1,
+            i + 1
+        ));
+    }
+    src.push_str("FUNCTION f20(n) => IF n > 0 { 1.5 } ELSE { 2.5 }\n");
+    src.push_str(
+        "FUNCTION g(n) => h(n) + k(n) * h(n)\nFUNCTION h(n) => k(n)\nFUNCTION k(n) => n\n",
+    );
+    let t = Table::new(&src);
+    assert_eq!(inferences(&t, "f0", &[Int]), 21);
+    assert_eq!(t.ok("f0", &[Int])[0].ret, Float);
+    assert_eq!(inferences(&t, "g", &[Int]), 3);
+    // A cycle is inferred again once its result types are known.
+    let fib = Table::new("FUNCTION fib(n) => IF n < 2 { n } ELSE { fib(n - 1) + fib(n - 2) }");
+    assert_eq!(inferences(&fib, "fib", &[Int]), 2);
+    let even = Table::new(
+        "FUNCTION even(n) => IF n == 0 { true } ELSE { odd(n - 1) }
+         FUNCTION odd(n) => IF n == 0 { false } ELSE { even(n - 1) }",
+    );
+    assert_eq!(inferences(&even, "even", &[Int]), 3);
+}
+
 #[test]
 fn too_many_specializations_are_refused() {
     let mut src = String::new();
