@@ -38,14 +38,34 @@ impl Engine {
         #[cfg(feature = "jit")]
         {
             let (specializations, entries, fallbacks) = self.jit.counts();
+            let sum = self.jit.summary(&self.listed());
             JitStats {
                 specializations,
                 entries,
                 fallbacks,
+                hot_functions: sum.hot,
+                hot_functions_compiled: sum.hot_compiled,
+                interpreted_calls: sum.interpreted,
             }
         }
         #[cfg(not(feature = "jit"))]
         JitStats::default()
+    }
+
+    /// Every defined function with its calls, as the JIT's status lists them.
+    #[cfg(feature = "jit")]
+    fn listed(&self) -> Vec<crate::jit::Listed<'_>> {
+        self.functions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                f.as_ref().map(|f| crate::jit::Listed {
+                    id: f.id,
+                    name: &f.name,
+                    calls: self.profiles[i].calls,
+                })
+            })
+            .collect()
     }
 
     /// Compiles the function `name` for the types of `args` now (if the JIT can), as
@@ -125,19 +145,7 @@ impl Engine {
             } else if let Some(name) = self.jit.backend() {
                 let _ = writeln!(out, "JIT backend: {name}");
             }
-            let listed: Vec<crate::jit::Listed<'_>> = self
-                .functions
-                .iter()
-                .enumerate()
-                .filter_map(|(i, f)| {
-                    f.as_ref().map(|f| crate::jit::Listed {
-                        id: f.id,
-                        name: &f.name,
-                        calls: self.profiles[i].calls,
-                    })
-                })
-                .collect();
-            self.jit.status(&mut out, &listed);
+            self.jit.status(&mut out, &self.listed());
         }
         out
     }
@@ -174,6 +182,7 @@ impl Engine {
 /// assert_eq!(engine.jit_stats(), JitStats::default());
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JitStats {
     /// Live compiled specializations.
     pub specializations: usize,
@@ -181,4 +190,34 @@ pub struct JitStats {
     pub entries: u64,
     /// Of those, calls that deoptimized and finished in the interpreter.
     pub fallbacks: u64,
+    /// Defined functions that became hot (the interpreter offered them to the JIT).
+    pub hot_functions: usize,
+    /// Of those, functions that were compiled and never refused: for no argument
+    /// types, and not after deoptimizing too often.
+    pub hot_functions_compiled: usize,
+    /// Calls of hot functions, after they became hot, that ran in the interpreter
+    /// without entering compiled code: no code for their argument types (refused, or
+    /// waiting to be offered again).
+    pub interpreted_calls: u64,
+}
+
+impl JitStats {
+    /// Hot functions compiled, as a share of hot functions (1 when none is hot).
+    pub fn compile_success_rate(&self) -> f64 {
+        match self.hot_functions {
+            0 => 1.0,
+            hot => self.hot_functions_compiled as f64 / hot as f64,
+        }
+    }
+
+    /// Calls of hot functions that ran in the interpreter (deoptimized, or never
+    /// entered compiled code), as a share of all calls of hot functions from the
+    /// interpreter and the host (0 when there are none).
+    pub fn fallback_rate(&self) -> f64 {
+        let interpreted = self.fallbacks + self.interpreted_calls;
+        match self.entries + self.interpreted_calls {
+            0 => 0.0,
+            all => interpreted as f64 / all as f64,
+        }
+    }
 }

@@ -31,12 +31,8 @@ impl Jit {
             state.other = Some(why.clone());
             return Err(why);
         }
-        self.totals.attempted += 1;
         match self.compile(program, key.clone()) {
-            Ok(id) => {
-                self.totals.succeeded += 1;
-                Ok(id)
-            }
+            Ok(id) => Ok(id),
             Err(why) => {
                 self.refuse(key.func.0, key.args, why.clone());
                 Err(why)
@@ -171,7 +167,9 @@ impl Jit {
                 self.undefined_callees.push(id);
             }
             self.by_key.insert(spec.key.clone(), id);
-            self.state(spec.key.func.0).specs.push(id);
+            let state = self.state(spec.key.func.0);
+            state.specs.push(id);
+            state.compiled = true;
             self.specs.push(Some(spec));
             self.typed_entries.push(0);
             self.totals.compiled += 1;
@@ -306,9 +304,7 @@ impl Jit {
             return Ok(());
         }
         let key = Self::key_of(func, args).map_err(str::to_string)?;
-        self.totals.attempted += 1;
         self.compile(&program, key)?;
-        self.totals.succeeded += 1;
         Ok(())
     }
 }

@@ -99,13 +99,18 @@ struct FuncState {
     other: Option<String>,
     /// Consecutive calls that fell back to the interpreter.
     fallback_streak: u32,
+    /// Its calls before it first became hot (`None`: it has not).
+    hot_after: Option<u64>,
+    /// Calls from the interpreter that entered its compiled code (dropped code included).
+    entered: u64,
+    /// Whether code was ever compiled for it (as a callee in a batch included).
+    compiled: bool,
+    /// Why code compiled for it was dropped.
+    dropped: Vec<status::Dropped>,
 }
 
 #[derive(Default, Clone, Copy)]
 struct Totals {
-    /// Compiles asked for (one per function and argument types) and those that succeeded.
-    attempted: u64,
-    succeeded: u64,
     /// Specializations compiled, callees compiled in the same batch included.
     compiled: u64,
     entries: u64,
@@ -215,7 +220,7 @@ impl Jit {
         // function (a program alternating definitions and calls stays linear).
         drop.extend(std::mem::take(&mut self.undefined_callees));
         for id in drop {
-            self.discard(id);
+            self.discard(id, status::Cause::Definition);
         }
         if let Some(state) = self.funcs.get_mut(func.0 as usize) {
             *state = FuncState::default();
@@ -252,15 +257,17 @@ impl Jit {
         &mut self.funcs[i]
     }
 
-    fn discard(&mut self, id: u32) {
-        let mut work = vec![id];
-        while let Some(id) = work.pop() {
+    /// Drops spec `id` for `cause`, and every spec whose code calls it.
+    fn discard(&mut self, id: u32, cause: status::Cause) {
+        let mut work = vec![(id, cause)];
+        while let Some((id, cause)) = work.pop() {
             let Some(spec) = self.specs.get_mut(id as usize).and_then(Option::take) else {
                 continue;
             };
             self.by_key.remove(&spec.key);
             if let Some(state) = self.funcs.get_mut(spec.key.func.0 as usize) {
                 state.specs.retain(|&s| s != id);
+                status::Dropped::record(&mut state.dropped, &spec.key.args, cause);
             }
             self.arena.release(spec.handle);
             if let Some(Ok(native)) = spec.native {
@@ -269,7 +276,8 @@ impl Jit {
             }
             self.totals.discarded += 1;
             self.generation = next_generation();
-            work.extend(spec.callers);
+            let callee = status::Cause::Callee(spec.key);
+            work.extend(spec.callers.into_iter().map(|c| (c, callee.clone())));
         }
     }
 
@@ -399,8 +407,10 @@ impl Jit {
             )
         };
         spec.entries += 1;
+        let (ret, func) = (spec.ret, spec.key.func.0);
         self.totals.entries += 1;
-        if status == STATUS_OK && spec.ret != Ty::Never {
+        self.state(func).entered += 1;
+        if status == STATUS_OK && ret != Ty::Never {
             return Ok(result);
         }
         Err(Some(ctx.deopt_site))
@@ -454,8 +464,8 @@ impl Jit {
         if total >= DEOPT_LIMIT && often {
             let key = spec.key.clone();
             let why = format!("deoptimized {total} times (last: {})", reason.name());
-            self.refuse(key.func.0, key.args, why);
-            self.discard(id);
+            self.refuse(key.func.0, key.args, why.clone());
+            self.discard(id, status::Cause::Deopts(why));
         }
     }
 
@@ -499,6 +509,12 @@ impl Tier for Jit {
         args: &[Value],
         depth: u32,
     ) -> Option<Value> {
+        let state = self.state(func);
+        if state.hot_after.is_none() {
+            // This call is counted already.
+            let calls = program.profiles.get(func as usize).map_or(1, |p| p.calls);
+            state.hot_after = Some(calls.saturating_sub(1));
+        }
         let id = match self.find(func, args) {
             Some(id) => id,
             None => {

@@ -13,6 +13,58 @@ pub struct Listed<'a> {
     pub calls: u64,
 }
 
+/// Why compiled code was dropped.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Cause {
+    /// Its own guards failed too often (the text says how often and which).
+    Deopts(String),
+    /// Code it calls was dropped.
+    Callee(SpecKey),
+    /// A function was defined while it called an undefined one, or the function it
+    /// calls was redefined.
+    Definition,
+}
+
+/// Code of one specialization dropped for one cause, and how many times.
+pub(super) struct Dropped {
+    args: Vec<Ty>,
+    cause: Cause,
+    times: u64,
+}
+
+/// Causes kept per function (the oldest go first).
+const DROPPED_KEPT: usize = 8;
+
+impl Dropped {
+    pub(super) fn record(list: &mut Vec<Dropped>, args: &[Ty], cause: Cause) {
+        match list.iter_mut().find(|d| d.args == args && d.cause == cause) {
+            Some(d) => d.times += 1,
+            None => {
+                if list.len() == DROPPED_KEPT {
+                    list.remove(0);
+                }
+                list.push(Dropped {
+                    args: args.to_vec(),
+                    cause,
+                    times: 1,
+                });
+            }
+        }
+    }
+}
+
+/// What the totals say about the functions that became hot.
+#[derive(Default)]
+pub struct Summary {
+    /// Defined functions that became hot, and those of them that were compiled and
+    /// never refused (for no argument types, and not after deopts).
+    pub hot: usize,
+    pub hot_compiled: usize,
+    /// Calls of hot functions, after they became hot, that ran in the interpreter
+    /// without entering compiled code (no code for their types: refused, or waiting).
+    pub interpreted: u64,
+}
+
 fn types(args: &[Ty]) -> String {
     args.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
 }
@@ -30,7 +82,7 @@ fn percent(part: u64, whole: u64) -> String {
 }
 
 impl Jit {
-    /// Compiled specializations, calls that entered them, and calls that fell back.
+    /// Compiled specializations, calls that entered them, and calls that deoptimized.
     pub fn counts(&self) -> (usize, u64, u64) {
         (
             self.by_key.len(),
@@ -56,6 +108,24 @@ impl Jit {
             .unwrap_or_default()
             .iter()
             .filter_map(|&i| self.specs[i as usize].as_ref())
+    }
+
+    /// Functions that became hot, and calls of them that did not enter compiled code.
+    pub fn summary(&self, functions: &[Listed<'_>]) -> Summary {
+        let mut sum = Summary::default();
+        for f in functions {
+            let Some(state) = self.funcs.get(f.id.0 as usize) else {
+                continue;
+            };
+            let Some(before) = state.hot_after else {
+                continue;
+            };
+            sum.hot += 1;
+            let refused = !state.refused.is_empty() || state.other.is_some();
+            sum.hot_compiled += (state.compiled && !refused) as usize;
+            sum.interpreted += f.calls.saturating_sub(before).saturating_sub(state.entered);
+        }
+        sum
     }
 
     /// Writes the per-function lines and the totals.
@@ -102,23 +172,51 @@ impl Jit {
                 if let Some(why) = &state.other {
                     let _ = writeln!(out, "    not compiled for some calls: {why}");
                 }
+                for d in &state.dropped {
+                    let cause = match &d.cause {
+                        Cause::Deopts(why) => why.clone(),
+                        Cause::Callee(key) => {
+                            let name = functions
+                                .iter()
+                                .find(|g| g.id == key.func)
+                                .map_or("(a function since redefined)", |g| g.name);
+                            format!("calls {}, whose code was dropped", signature(name, key))
+                        }
+                        Cause::Definition => "a function it calls was defined".to_string(),
+                    };
+                    let times = if d.times == 1 {
+                        String::new()
+                    } else {
+                        format!(" {} times", d.times)
+                    };
+                    let _ = writeln!(
+                        out,
+                        "    {}({}) code dropped{times}: {cause}",
+                        f.name,
+                        types(&d.args)
+                    );
+                }
             }
         }
         let t = &self.totals;
+        let sum = self.summary(functions);
+        let entries = self.total_entries();
         let _ = writeln!(
             out,
-            "totals: {} specializations live ({} compiled, {} discarded); {} of {} compiles succeeded \
-             (compile success rate {}); {} calls entered compiled code, {} finished in the interpreter \
-             (fallback rate {})",
+            "totals: {} specializations live ({} compiled, {} discarded); {} functions became hot, \
+             {} of them compiled (compile success rate {}); {} calls entered compiled code, {} of them \
+             finished in the interpreter after a deopt; {} calls of hot functions ran in the interpreter \
+             without entering (fallback rate {})",
             self.by_key.len(),
             t.compiled,
             t.discarded,
-            t.succeeded,
-            t.attempted,
-            percent(t.succeeded, t.attempted),
-            self.total_entries(),
+            sum.hot,
+            sum.hot_compiled,
+            percent(sum.hot_compiled as u64, sum.hot as u64),
+            entries,
             t.fallbacks,
-            percent(t.fallbacks, self.total_entries())
+            sum.interpreted,
+            percent(t.fallbacks + sum.interpreted, entries + sum.interpreted)
         );
     }
 }
