@@ -105,7 +105,7 @@ impl Builtin {
             },
             Builtin::Pow => Ok(Float(number(&args[0])?.powf(number(&args[1])?))),
             Builtin::Len => match &args[0] {
-                Value::Str(s) => Ok(Int(s.chars().count() as i64)),
+                Value::Str(s) => Ok(Int(s.char_count() as i64)),
                 other => Err(self.type_error("a string", other)),
             },
         }

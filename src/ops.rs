@@ -52,10 +52,7 @@ pub fn arith(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, Error> {
             if bytes > MAX_STRING_BYTES {
                 return Err(string_too_long(bytes));
             }
-            let mut s = String::with_capacity(bytes);
-            s.push_str(x);
-            s.push_str(y);
-            Ok(Value::from(s))
+            Ok(Value::Str(crate::value::Text::concat(x, y)))
         }
         _ => Err(operand_error(op, a, b)),
     }
@@ -240,7 +237,7 @@ pub fn cast(v: &Value, target: TypeName) -> Result<Value, Error> {
         },
         (_, TypeName::Str) => Ok(match v {
             Str(_) => v.clone(),
-            other => Value::from(other.to_string()),
+            other => Value::Str(crate::value::Text::display(other)),
         }),
         _ => fail(),
     }

@@ -2,7 +2,8 @@
 
 use crate::error::{Error, ErrorKind};
 use std::fmt;
-use std::sync::Arc;
+use std::mem::MaybeUninit;
+use triomphe::{Arc, HeaderSlice, HeaderWithLength, ThinArc, UniqueArc};
 
 /// A PL-GRIZZLY value.
 ///
@@ -37,17 +38,19 @@ pub enum Value {
     Str(Text),
 }
 
-/// An immutable, shared string. One pointer wide (the length lives behind it), so
-/// that a [`Value`] is 16 bytes: registers move and copy half as much as with `Arc<str>`.
+/// An immutable, shared string: one pointer wide, so that a [`Value`] is 16 bytes, and
+/// one allocation holding the reference count, the byte length, the character count
+/// (so that `len` is O(1)) and the bytes.
 ///
 /// ```
 /// use grizzly::{Text, Value};
 /// let t = Text::from(String::from("héllo"));
 /// assert_eq!(t.len(), 6, "derefs to str");
+/// assert_eq!(t.char_count(), 5);
 /// assert_eq!(Value::Str(t), Value::str("héllo"));
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Text(Arc<String>);
+#[derive(Clone)]
+pub struct Text(ThinArc<usize, u8>);
 
 impl Text {
     /// The string.
@@ -57,14 +60,100 @@ impl Text {
     /// assert_eq!(t.as_str(), "abc");
     /// ```
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        // SAFETY: the bytes were copied from `str`s (see the constructors), whole.
+        unsafe { std::str::from_utf8_unchecked(&self.0.slice) }
+    }
+
+    /// Its length in characters (Unicode scalar values), as `len` counts them.
+    ///
+    /// ```
+    /// assert_eq!(grizzly::Text::from("día").char_count(), 3);
+    /// ```
+    pub fn char_count(&self) -> usize {
+        self.0.header.header
+    }
+
+    /// What `value` displays as (one allocation: the text is formatted into a buffer
+    /// the thread keeps).
+    ///
+    /// ```
+    /// assert_eq!(grizzly::Text::display(&-12).as_str(), "-12");
+    /// ```
+    pub fn display(value: &dyn fmt::Display) -> Text {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut buf) => {
+                use fmt::Write;
+                buf.clear();
+                let _ = write!(buf, "{value}");
+                let text = Text::from(buf.as_str());
+                // Do not keep a huge buffer for ever.
+                if buf.capacity() > 4096 {
+                    *buf = String::new();
+                }
+                text
+            }
+            // Formatting `value` formatted a text itself: no buffer to share.
+            Err(_) => Text::from(value.to_string()),
+        })
+    }
+
+    /// `a` followed by `b`, in one allocation.
+    ///
+    /// ```
+    /// let t = grizzly::Text::concat(&"ab".into(), &"çd".into());
+    /// assert_eq!((t.as_str(), t.char_count()), ("abçd", 4));
+    /// ```
+    pub fn concat(a: &Text, b: &Text) -> Text {
+        let len = a.len() + b.len();
+        let header = HeaderWithLength::new(a.char_count() + b.char_count(), len);
+        let mut text = UniqueArc::<HeaderSlice<_, [MaybeUninit<u8>]>>::from_header_and_uninit_slice(
+            header, len,
+        );
+        let dst = text.slice.as_mut_ptr().cast::<u8>();
+        // SAFETY: `dst` has room for `len` = `a.len() + b.len()` bytes, fresh (no overlap).
+        unsafe {
+            std::ptr::copy_nonoverlapping(a.as_ptr(), dst, a.len());
+            std::ptr::copy_nonoverlapping(b.as_ptr(), dst.add(a.len()), b.len());
+        }
+        // SAFETY: all `len` bytes were written above.
+        let text = unsafe { text.assume_init_slice_with_header() };
+        Text(Arc::into_thin(text.shareable()))
     }
 }
 
 impl std::ops::Deref for Text {
     type Target = str;
     fn deref(&self) -> &str {
-        self.0.as_str()
+        self.as_str()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
     }
 }
 
@@ -82,13 +171,16 @@ impl fmt::Display for Text {
 
 impl From<&str> for Text {
     fn from(s: &str) -> Text {
-        Text(Arc::new(s.to_string()))
+        Text(ThinArc::from_header_and_slice(
+            s.chars().count(),
+            s.as_bytes(),
+        ))
     }
 }
 
 impl From<String> for Text {
     fn from(s: String) -> Text {
-        Text(Arc::new(s))
+        Text::from(s.as_str())
     }
 }
 
@@ -379,5 +471,47 @@ mod tests {
         assert_eq!(err.message(), "type error: expected bool, got null");
         let err = String::try_from(&Value::Int(1)).unwrap_err();
         assert_eq!(err.message(), "type error: expected string, got int");
+    }
+
+    #[test]
+    fn texts_compare_hash_and_count_by_their_characters() {
+        use std::collections::hash_map::DefaultHasher;
+        use std::hash::{Hash, Hasher};
+        // Ordered by the string, not by the character count kept beside it.
+        assert!(Text::from("aa") < Text::from("b"));
+        assert!(Text::from("b") > Text::from("ab"));
+        let hash = |t: &Text| {
+            let mut h = DefaultHasher::new();
+            t.hash(&mut h);
+            h.finish()
+        };
+        let (a, b) = (
+            Text::from("héllo"),
+            Text::concat(&"hé".into(), &"llo".into()),
+        );
+        assert_eq!(a, b);
+        assert_eq!(hash(&a), hash(&b));
+        let long = Text::concat(&"wörld ".into(), &Text::from("ñ".repeat(5000)));
+        assert_eq!((long.len(), long.char_count()), (7 + 10_000, 5006));
+        let empty = Text::concat(&"".into(), &"".into());
+        assert_eq!((empty.as_str(), empty.char_count()), ("", 0));
+        assert_eq!(Text::concat(&empty, &"x".into()).as_str(), "x");
+    }
+
+    #[test]
+    fn display_formats_any_length() {
+        assert_eq!(Text::display(&1.5).as_str(), "1.5");
+        let huge = Text::display(&1e300);
+        assert_eq!(huge.as_str(), 1e300.to_string());
+        assert_eq!(huge.char_count(), huge.len());
+        assert_eq!(Text::display(&"ü").char_count(), 1);
+        // A value whose display makes a text itself.
+        struct Nested;
+        impl fmt::Display for Nested {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&Text::display(&42))
+            }
+        }
+        assert_eq!(Text::display(&Nested).as_str(), "42");
     }
 }
