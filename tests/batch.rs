@@ -31,9 +31,10 @@ fn columns_run_in_compiled_code_row_after_row() {
 #[test]
 fn a_deoptimizing_row_runs_in_the_interpreter_and_the_batch_goes_on() {
     let mut e = engine(JitMode::On);
-    // Compiled, TRY is its first operand: an overflow deoptimizes, and the
-    // interpreter's CATCH gives -1.
-    define(&mut e, "FUNCTION f(x) => TRY x * 3 CATCH -1");
+    // Compiled, TRY is its first operand: its handler uses a string, which compiled
+    // code does not hold yet, so an overflow deoptimizes and the interpreter's CATCH
+    // gives -1.
+    define(&mut e, "FUNCTION f(x) => TRY x * 3 CATCH len(\"abcd\") - 5");
     let f = e.typed::<(i64,), i64>("f").unwrap();
     let mut xs: Vec<i64> = (0..1000).collect();
     for i in [0, 17, 500, 999] {
@@ -193,7 +194,8 @@ fn rare_deopts_through_handles_keep_the_code() {
     // 20 deopts in 20,000 entries: far under one in DEOPT_RATIO, so the code stays
     // (it would be discarded after DEOPT_LIMIT deopts if typed entries went uncounted).
     let mut e = engine(JitMode::On);
-    define(&mut e, "FUNCTION f(x) => TRY x * 3 CATCH -1");
+    // The handler deoptimizes (see above).
+    define(&mut e, "FUNCTION f(x) => TRY x * 3 CATCH len(\"abcd\") - 5");
     let f = e.typed::<(i64,), i64>("f").unwrap();
     let xs: Vec<i64> = (0..10_000)
         .map(|i| if i % 1000 == 999 { i64::MAX } else { i })

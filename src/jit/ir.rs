@@ -57,6 +57,21 @@ pub enum DeoptReason {
 }
 
 impl DeoptReason {
+    /// Whether the interpreter raises a runtime error where a guard of this reason
+    /// fails, so that an enclosing `TRY` or `??` catches it in compiled code. A depth
+    /// limit reached in compiled code still deoptimizes (the interpreter reruns the
+    /// call and catches it), as do the reasons that are not errors.
+    pub fn is_error(self) -> bool {
+        match self {
+            DeoptReason::Overflow
+            | DeoptReason::DivisionByZero
+            | DeoptReason::Cast
+            | DeoptReason::Type
+            | DeoptReason::Call => true,
+            DeoptReason::Depth | DeoptReason::HostStack | DeoptReason::TypeChange => false,
+        }
+    }
+
     pub const ALL: [DeoptReason; 8] = [
         DeoptReason::Overflow,
         DeoptReason::DivisionByZero,
@@ -168,6 +183,11 @@ pub enum TKind {
     /// The arguments' types equal the specialization's argument types.
     SelfTail(Vec<TExpr>),
     If(Box<TExpr>, Box<TBody>, Box<TBody>),
+    /// `TRY a CATCH b`, and `a ?? b` (a typed `a` is never null): the value of `a`,
+    /// unless it raises an error (a guard of a reason that [`DeoptReason::is_error`]
+    /// fails in its own code); then `b`. Both have the node's type, or are `Never`.
+    /// Errors raised by callees still deoptimize.
+    Try(Box<TExpr>, Box<TExpr>),
     /// Always leaves compiled code; the interpreter reruns the call and raises the error.
     Deopt(DeoptReason),
 }
@@ -237,7 +257,8 @@ impl Facts {
                 TKind::Arith(_, a, b)
                 | TKind::Compare(_, a, b)
                 | TKind::And(a, b)
-                | TKind::Or(a, b) => {
+                | TKind::Or(a, b)
+                | TKind::Try(a, b) => {
                     stack.push(a);
                     stack.push(b);
                 }
@@ -310,7 +331,11 @@ fn take_children(kind: &mut TKind, out: &mut Vec<TExpr>) {
         out.push(b.result);
     };
     match std::mem::replace(kind, TKind::Deopt(DeoptReason::Type)) {
-        TKind::Arith(_, a, b) | TKind::Compare(_, a, b) | TKind::And(a, b) | TKind::Or(a, b) => {
+        TKind::Arith(_, a, b)
+        | TKind::Compare(_, a, b)
+        | TKind::And(a, b)
+        | TKind::Or(a, b)
+        | TKind::Try(a, b) => {
             out.push(*a);
             out.push(*b);
         }

@@ -111,9 +111,9 @@ pub fn agree_each(jit: &mut Engine, defs: &str, exprs: &[&str]) -> Vec<(Outcome,
 
 /// Asserts that every expression entered compiled code, and that each one that gave a
 /// value got it from compiled code (no fallback): the comparison with the interpreter
-/// then really compared compiled results. (A `TRY` whose operand fails gets its value
-/// from the interpreter, after the fallback: for an expression that names `try`, only
-/// its entry is checked.)
+/// then really compared compiled results. (A `TRY` whose operand's error comes from a
+/// callee, or whose handler is not compiled, gets its value from the interpreter after
+/// a fallback: for an expression that names `try`, only its entry is checked.)
 pub fn assert_compiled_values(exprs: &[&str], results: &[(Outcome, JitStats)]) {
     for (src, (out, stats)) in exprs.iter().zip(results) {
         assert!(stats.entries >= 1, "`{src}` never entered compiled code");

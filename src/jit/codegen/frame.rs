@@ -46,6 +46,17 @@ impl Frame {
         })
     }
 
+    /// The spill slots free now (to restore them on another path).
+    pub(super) fn free_spills(&self) -> Vec<u32> {
+        self.free_spills.clone()
+    }
+
+    /// Slots free on a path that starts where [`Frame::free_spills`] was asked (slots
+    /// made since and not in the list are left unused).
+    pub(super) fn set_free_spills(&mut self, free: Vec<u32>) {
+        self.free_spills = free;
+    }
+
     pub(super) fn free_spill(&mut self, slot: u32) {
         debug_assert!(!self.free_spills.contains(&slot), "spill slot freed twice");
         self.free_spills.push(slot);

@@ -96,6 +96,7 @@ impl<R: Reg> RegSet<R> {
 
 /// The free registers of both classes, and the join registers: where each branch of a
 /// value `IF` leaves its result (the first allocatable register of each class).
+#[derive(Clone)]
 pub(super) struct Regs {
     pub(super) gprs: RegSet<Gpr>,
     pub(super) fprs: RegSet<Fpr>,

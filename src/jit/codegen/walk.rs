@@ -265,6 +265,10 @@ impl<M: MacroAssembler> Gen<'_, M> {
                     self.push(Val::Gpr(r), e.ty);
                 }
             }
+            TKind::Try(a, b) => {
+                self.note(e.span);
+                return self.try_(a, b, e.ty);
+            }
             TKind::Deopt(reason) => {
                 self.note(e.span);
                 let l = self.deopt(*reason);
@@ -274,6 +278,77 @@ impl<M: MacroAssembler> Gen<'_, M> {
             }
         }
         Ok(())
+    }
+
+    /// `TRY a CATCH b`: the guards of errors in `a`'s own code jump to a handler that
+    /// computes `b`. The handler starts from the state before `a`: the same value
+    /// stack (no registers), the same free registers and spill slots, and the homes
+    /// stale with their frame words current (written back before `a`, which cannot
+    /// write parameters: it holds no self tail call).
+    fn try_(&mut self, a: &TExpr, b: &TExpr, ty: Ty) -> R {
+        self.spill_all();
+        self.write_back_homes();
+        let (depth, regs, spills) = (
+            self.stack.len(),
+            self.regs.clone(),
+            self.frame.free_spills(),
+        );
+        let (handler, done) = (self.m.new_label(), self.m.new_label());
+        self.begin_handler(handler);
+        let a_done = self.expr(a);
+        let caught = self.end_handler();
+        a_done?;
+        if !caught {
+            // Nothing in `a`'s code raises: `b` is never needed.
+            if a.ty == Ty::Never && ty != Ty::Never {
+                // `a` always leaves; stand in for the value that never comes.
+                let v = self.pop()?;
+                self.release(v.val);
+                let dummy = if ty == Ty::Float {
+                    Val::FImm(0.0)
+                } else {
+                    Val::Imm(0)
+                };
+                self.push(dummy, ty);
+            }
+            return Ok(());
+        }
+        self.move_to_join(ty)?;
+        let after_a = self.homes.state();
+        self.m.jump(done);
+        self.m.bind(handler);
+        self.stack.truncate(depth);
+        self.regs = regs;
+        self.frame.set_free_spills(spills);
+        self.homes.set_state(HomeState {
+            stale: false,
+            dirty: false,
+        });
+        self.clobber_homes();
+        self.expr(b)?;
+        self.move_to_join(ty)?;
+        let joined = self.homes.state().join(after_a);
+        self.homes.set_state(joined);
+        self.m.bind(done);
+        self.push_join(ty);
+        Ok(())
+    }
+
+    /// Pushes the join register of `ty` (claimed), where both paths left the value.
+    fn push_join(&mut self, ty: Ty) {
+        match ty {
+            Ty::Never => self.push(Val::Imm(0), Ty::Never),
+            Ty::Float => {
+                let r = self.regs.join_fpr;
+                self.regs.fprs.claim(r);
+                self.push(Val::Fpr(r), Ty::Float);
+            }
+            _ => {
+                let r = self.regs.join_gpr;
+                self.regs.gprs.claim(r);
+                self.push(Val::Gpr(r), ty);
+            }
+        }
     }
 
     /// Moves a branch's result into the join register (every register is free at the

@@ -84,6 +84,15 @@ struct Infer<'c, 'f> {
     depth: u32,
 }
 
+/// See [`Infer::save`].
+struct Saved {
+    specs: usize,
+    reads: usize,
+    slots: Vec<Ty>,
+    pending: Option<String>,
+    exact: bool,
+}
+
 /// A node's operands, or the replacement of the node when one is `Never`.
 enum Operands {
     All(Vec<TExpr>),
@@ -146,10 +155,7 @@ impl Infer<'_, '_> {
             RKind::Unary(op, a) => self.unary(*op, a, span),
             RKind::Binary(op, a, b) => match op {
                 BinaryOp::And | BinaryOp::Or => self.logic(*op == BinaryOp::And, a, b, span),
-                BinaryOp::Coalesce => {
-                    self.exact = false;
-                    self.expr(a, false)
-                }
+                BinaryOp::Coalesce => self.attempt(a, b, span),
                 BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
                     self.arith(*op, a, b, span)
                 }
@@ -169,10 +175,7 @@ impl Infer<'_, '_> {
                 ..
             } => self.call(*callee, args, *self_tail, span),
             RKind::If(c, t, f) => self.if_(c, t, f, tail, span),
-            RKind::Try(a, _) => {
-                self.exact = false;
-                self.expr(a, false)
-            }
+            RKind::Try(a, b) => self.attempt(a, b, span),
             RKind::Fail(_) => Err(Stop::Spec("reads an unbound variable".to_string())),
         }
     }
@@ -212,6 +215,7 @@ impl Infer<'_, '_> {
                 TKind::Call { callee, .. } => {
                     format!("the call {}", describe(callee, self.set.functions))
                 }
+                TKind::Try(..) => "a TRY".to_string(),
                 _ => "an IF".to_string(),
             };
             self.pending = Some(format!(
@@ -219,6 +223,47 @@ impl Infer<'_, '_> {
             ));
         }
         never
+    }
+
+    /// `TRY a CATCH b` and `a ?? b` (a typed value is never null): a [`TKind::Try`]
+    /// when `b` compiles to `a`'s type. Otherwise `a` alone, and the interpreter
+    /// computes `b` after a deopt (the call is then inexact); inferring `b` is undone.
+    fn attempt(&mut self, a: &RExpr, b: &RExpr, span: Span) -> Result<TExpr, Stop> {
+        let a = self.expr(a, false)?;
+        let saved = self.save();
+        match self.expr(b, false) {
+            Ok(b) if a.ty == b.ty || a.ty == Ty::Never || b.ty == Ty::Never => {
+                let ty = if a.ty == Ty::Never { b.ty } else { a.ty };
+                Ok(node(TKind::Try(Box::new(a), Box::new(b)), ty, span))
+            }
+            _ => {
+                self.restore(saved);
+                self.exact = false;
+                Ok(a)
+            }
+        }
+    }
+
+    /// What inferring an expression may change, to undo it.
+    fn save(&self) -> Saved {
+        Saved {
+            specs: self.set.specs.len(),
+            reads: self.set.specs[self.current].reads.len(),
+            slots: self.slots.clone(),
+            pending: self.pending.clone(),
+            exact: self.exact,
+        }
+    }
+
+    fn restore(&mut self, saved: Saved) {
+        // Specializations found since were called from the undone expression only.
+        for spec in self.set.specs.drain(saved.specs..) {
+            self.set.index.remove(&spec.key);
+        }
+        self.set.specs[self.current].reads.truncate(saved.reads);
+        self.slots = saved.slots;
+        self.pending = saved.pending;
+        self.exact = saved.exact;
     }
 
     fn unary(&mut self, op: UnaryOp, a: &RExpr, span: Span) -> Result<TExpr, Stop> {
@@ -589,7 +634,7 @@ fn safe(e: &TExpr, budget: &mut u32) -> bool {
         TKind::Not(a) => safe(a, budget),
         TKind::Neg(a) => e.ty == Ty::Float && safe(a, budget),
         TKind::Arith(_, a, b) => e.ty == Ty::Float && safe(a, budget) && safe(b, budget),
-        TKind::Compare(_, a, b) | TKind::And(a, b) | TKind::Or(a, b) => {
+        TKind::Compare(_, a, b) | TKind::And(a, b) | TKind::Or(a, b) | TKind::Try(a, b) => {
             safe(a, budget) && safe(b, budget)
         }
         TKind::Convert(c, a) => *c != Convert::FloatToInt && safe(a, budget),

@@ -18,9 +18,11 @@
 //!   undefined function or with the wrong argument count, a call whose argument types fail
 //!   the callee's annotations, a self tail call with other argument types) become
 //!   [`TKind::Deopt`], of type `Never`.
-//! - `a ?? b` and `TRY a CATCH b` are `a`: compiled values are never null, and when `a`
-//!   raises an error, compiled code deoptimizes and the interpreter computes `b`. `b` is
-//!   not looked at.
+//! - `TRY a CATCH b` and `a ?? b` (compiled values are never null) are a
+//!   [`TKind::Try`] when `b` has `a`'s type: an error raised by `a`'s own code runs `b`
+//!   in compiled code; an error raised in a callee deoptimizes, and the interpreter
+//!   reruns the call. When `b` has another type or cannot be compiled, they are `a`, and
+//!   compiled code deoptimizes when `a` raises.
 //! - `a AND b` with a `Never` or non-bool `b` is `IF a { b or a deopt } ELSE { false }`
 //!   (`OR` likewise): exact, since `b` only runs when `a` is true.
 //! - `==` / `!=` of a bool and a number is a constant when both operands can neither fail

@@ -139,6 +139,7 @@ fn show(e: &TExpr, t: &Table) -> String {
             show_body(a, t),
             show_body(b, t)
         ),
+        TKind::Try(a, b) => format!("(try:{ty} {} {})", show(a, t), show(b, t)),
         TKind::Deopt(r) => format!("(deopt {r:?})"),
     }
 }
@@ -298,7 +299,7 @@ fn strings_and_null_are_refused() {
     ] {
         assert_eq!(refused(src, "f", &[Int]), reason, "{src}");
     }
-    // The fallback of TRY and ?? is the interpreter's: it is not looked at.
+    // A fallback of TRY and ?? that does not compile is the interpreter's.
     let (body, f) = one(
         "FUNCTION f(n) => (TRY n + 1 CATCH \"x\") + (n ?? null)",
         "f",
@@ -306,6 +307,39 @@ fn strings_and_null_are_refused() {
     );
     assert_eq!(body, "{(add:int (add:int $0 1) $0)}");
     assert_eq!(f.ret, Int);
+}
+
+#[test]
+fn try_and_coalesce_catch_in_compiled_code() {
+    let (body, f) = one("FUNCTION f(a, b) => TRY a / b CATCH 0", "f", &[Int, Int]);
+    assert_eq!(body, "{(try:int (div:int $0 $1) 0)}");
+    assert!(f.exact);
+    let (body, f) = one("FUNCTION f(x) => (x AS int) ?? -1", "f", &[Float]);
+    assert_eq!(body, "{(try:int (f2i $0) -1)}");
+    assert!(f.exact);
+    // A statically certain error goes to the handler: the node has the handler's type.
+    let (body, f) = one("FUNCTION f(x) => TRY x + true CATCH 2.5", "f", &[Int]);
+    assert_eq!(body, "{(try:float (deopt Type) 2.5)}");
+    assert_eq!(f.ret, Float);
+    // A handler of another type, or one that cannot compile, is left to the
+    // interpreter, and what inferring it found is forgotten.
+    let src = "FUNCTION f(a, b) => TRY a / b CATCH g(a)
+               FUNCTION g(n) => IF n > 0 { 0.5 } ELSE { len(\"s\") }
+               FUNCTION h(a, b) => TRY a / b CATCH k(a) + 1
+               FUNCTION k(n) => n * 2";
+    let t = Table::new(src);
+    let fs = t.ok("f", &[Int, Int]);
+    assert_eq!(fs.len(), 1);
+    assert_eq!(show_fn(&t, &fs[0]), "{(div:int $0 $1)}");
+    assert!(!fs[0].exact);
+    let fs = t.ok("h", &[Int, Int]);
+    let keys: Vec<String> = fs.iter().map(|f| describe(&f.key, &t)).collect();
+    assert_eq!(keys, ["h(int, int)", "k(int)"]);
+    assert_eq!(
+        show_fn(&t, &fs[0]),
+        "{(try:int (div:int $0 $1) (add:int (call k(int) $0):int 1))}"
+    );
+    assert!(fs[0].exact);
 }
 
 #[test]
