@@ -35,7 +35,7 @@ pub fn name() -> Result<&'static str, String> {
     Err(unsupported())
 }
 
-/// The host's trampoline (see [`Backend::trampoline`](crate::Backend::trampoline)).
+/// The host's trampoline (see [`crate::Backend::trampoline`]).
 pub fn trampoline() -> Result<Vec<u8>, EmitError> {
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     return Host::trampoline();
@@ -43,7 +43,7 @@ pub fn trampoline() -> Result<Vec<u8>, EmitError> {
     Err(EmitError(unsupported()))
 }
 
-/// The host's direct entry (see [`Backend::direct_entry`](crate::Backend::direct_entry)).
+/// The host's direct entry (see [`crate::Backend::direct_entry`]).
 pub fn direct_entry() -> Result<Vec<u8>, EmitError> {
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     return Host::direct_entry();
@@ -52,7 +52,7 @@ pub fn direct_entry() -> Result<Vec<u8>, EmitError> {
 }
 
 /// The host's batch entry for `nargs` arguments (see
-/// [`Backend::batch_entry`](crate::Backend::batch_entry)).
+/// [`crate::Backend::batch_entry`]).
 pub fn batch_entry(nargs: usize) -> Result<Vec<u8>, EmitError> {
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     return Host::batch_entry(nargs);
