@@ -124,14 +124,54 @@ fn handlers_in_loops_with_calls_and_floats() {
 }
 
 #[test]
-fn an_error_from_a_callee_still_gives_the_interpreters_result() {
-    // Errors raised in a callee's code deoptimize (the interpreter reruns the call and
-    // its TRY catches them): the result is exact either way.
+fn errors_raised_frames_down_unwind_to_the_compiled_handler() {
     let defs = "FUNCTION inv(x) => 100 / x
-                FUNCTION safe(x) => TRY inv(x) CATCH -1";
-    let mut e = eager();
-    let out = agree(&mut e, defs, &["safe(5)", "safe(0)"]);
+                FUNCTION safe(x) => TRY inv(x) CATCH -1
+                FUNCTION deep(n, x) => IF n == 0 { inv(x) } ELSE { deep(n - 1, x) + 1 }
+                FUNCTION guarded(n, x) => (deep(n, x) * 2) ?? -7
+                FUNCTION both(x) => TRY inv(x) + inv(x - 1) CATCH inv(x + 1)
+                FUNCTION outer(x) => TRY guarded(3, x) + inv(x - 2) CATCH 5
+                FUNCTION spin(i, n, acc) => IF i >= n { acc } ELSE { spin(i + 1, n, acc + guarded(i % 5, i % 3)) }";
+    let out = caught_in_compiled_code(
+        defs,
+        &[
+            "safe(5)",
+            "safe(0)",
+            "guarded(4, 0)",
+            "guarded(4, 5)",
+            "guarded(0, 0)",
+            "both(1)",
+            "both(0)",
+            "both(2)",
+            "outer(0)",
+            "outer(2)",
+            "outer(3)",
+            "spin(0, 3000, 0)",
+        ],
+    );
     assert_eq!(out[1], Outcome::Value("-1".into(), int(-1)));
+    assert_eq!(out[2], Outcome::Value("-7".into(), int(-7)));
+}
+
+#[test]
+fn after_an_unwind_the_depth_limit_is_where_it_was() {
+    // Each call of `probe` fails 40 frames down, is caught, then recurses to just
+    // under the limit: with a depth budget not given back by the unwind, the second
+    // recursion would hit the limit (and deoptimize: `caught_in_compiled_code` fails).
+    let defs = "FUNCTION down(n) => IF n == 0 { 1 / 0 } ELSE { down(n - 1) + 1 }
+                FUNCTION count(n) => IF n == 0 { 0 } ELSE { count(n - 1) + 1 }
+                FUNCTION probe(k) => (TRY down(40) CATCH 0) + (TRY down(40) CATCH 0) + count(k)
+                FUNCTION many(i, acc) => IF i == 0 { acc } ELSE { many(i - 1, acc + probe(90)) }";
+    let mut e = Engine::builder().jit(JitMode::Eager).max_depth(100).build();
+    let results = agree_each(&mut e, defs, &["many(50, 0)", "probe(98)", "probe(99)"]);
+    for (src, (out, stats)) in ["many(50, 0)", "probe(98)"].iter().zip(&results) {
+        assert_eq!(stats.fallbacks, 0, "`{src}` = {out:?} fell back");
+    }
+    // One level too deep: the interpreter's error, exactly.
+    assert!(matches!(
+        &results[2].0,
+        Outcome::Error(ErrorKind::StackOverflow, _)
+    ));
 }
 
 #[test]
@@ -154,4 +194,51 @@ fn typed_handles_and_batches_catch_in_compiled_code() {
     let stats = e.jit_stats();
     assert_eq!(stats.fallbacks, 0, "{}", e.jit_status());
     assert!(stats.entries >= 1000, "{}", e.jit_status());
+}
+
+#[test]
+fn a_deopt_under_a_handler_leaves_no_handler_for_the_next_entry() {
+    // `f`'s handler is registered when the depth limit deoptimizes inside it (the
+    // interpreter reruns `f` and its TRY catches the stack overflow). The next entry,
+    // through the same typed context, raises with no handler: it must deoptimize and
+    // report the error, not jump to `f`'s dead frame.
+    let mut e = Engine::builder().jit(JitMode::Eager).max_depth(100).build();
+    define(
+        &mut e,
+        "FUNCTION rec(n) => IF n == 0 { 0 } ELSE { rec(n - 1) + 1 }
+         FUNCTION f(n) => (TRY rec(n) CATCH -1) + 0
+         FUNCTION inv(x) => 100 / x
+         FUNCTION g(x) => inv(x) + 0",
+    );
+    let f = e.typed::<(i64,), i64>("f").unwrap();
+    let g = e.typed::<(i64,), i64>("g").unwrap();
+    for _ in 0..3 {
+        assert_eq!(f.call(&mut e, (10,)).unwrap(), 10);
+        assert_eq!(f.call(&mut e, (500,)).unwrap(), -1);
+        let err = g.call(&mut e, (0,)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::DivisionByZero);
+        assert_eq!(g.call(&mut e, (4,)).unwrap(), 25);
+        let batch = f.call_batch(&mut e, (&[500, 3, 500][..],)).unwrap();
+        assert_eq!(batch, vec![-1, 3, -1]);
+        assert!(g.call_batch(&mut e, (&[1, 0][..],)).is_err());
+    }
+}
+
+#[test]
+fn an_uncompiled_handler_between_keeps_the_error_from_outer_handlers() {
+    // `inner`'s handler uses a string (not compiled yet): its errors deoptimize, so
+    // that the interpreter's `inner` catches them, never `outer`'s compiled handler.
+    let defs = "FUNCTION inv(x) => 100 / x
+                FUNCTION inner(x) => TRY inv(x) CATCH len(\"ab\")
+                FUNCTION inner2(x) => TRY 100 / x CATCH len(\"ab\")
+                FUNCTION outer(x) => TRY inner(x) * 10 CATCH -1
+                FUNCTION outer2(x) => TRY inner2(x) * 10 CATCH -1";
+    let mut e = eager();
+    let out = agree(
+        &mut e,
+        defs,
+        &["outer(0)", "outer2(0)", "outer(4)", "outer2(5)"],
+    );
+    assert_eq!(out[0], Outcome::Value("20".into(), int(20)));
+    assert_eq!(out[1], Outcome::Value("20".into(), int(20)));
 }

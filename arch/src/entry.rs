@@ -10,6 +10,13 @@
 
 use crate::{ctx, EmitError, Isa, BATCH_ARGS, STATUS_DEOPT, STATUS_OK};
 
+/// No compiled `TRY` handler is active when Rust enters (a context is reused, and a
+/// deopt may have left a handler of an earlier entry in it).
+fn clear_handler<I: Isa>(a: &mut I) {
+    a.move_imm(I::SCRATCH, 0);
+    a.store_word(I::CTX, ctx::HANDLER, I::SCRATCH);
+}
+
 /// The trampoline ([`crate::Trampoline`]): `entry`, `args`, `nargs`, `ctx`, `result`.
 pub(crate) fn trampoline<I: Isa>(mut a: I) -> Result<Vec<u8>, EmitError> {
     let [entry, args, nargs, context, result, _] = I::ARGS;
@@ -21,6 +28,7 @@ pub(crate) fn trampoline<I: Isa>(mut a: I) -> Result<Vec<u8>, EmitError> {
     a.load_word(I::DEPTH, I::CTX, ctx::DEPTH_BUDGET);
     a.save_sp_to_ctx();
     a.store_label_to_ctx(landing);
+    clear_handler(&mut a);
     // The outgoing area: `nargs` words copied from `args` (the context's register
     // is free now, and counts them).
     let (i, word) = (context, I::SCRATCH);
@@ -58,6 +66,7 @@ pub(crate) fn direct_entry<I: Isa>(mut a: I) -> Result<Vec<u8>, EmitError> {
     a.load_word(I::DEPTH, I::CTX, ctx::DEPTH_BUDGET);
     a.save_sp_to_ctx();
     a.store_label_to_ctx(landing);
+    clear_handler(&mut a);
     for (i, &w) in words.iter().enumerate() {
         a.store_word(I::SP, 8 * i as i32, w);
     }
@@ -99,6 +108,7 @@ pub(crate) fn batch_entry<I: Isa>(mut a: I, nargs: usize) -> Result<Vec<u8>, Emi
     }
     a.save_sp_to_ctx();
     a.store_label_to_ctx(landing);
+    clear_handler(&mut a);
     // Neither is the result register; compiled code clobbers both.
     let (row, word) = (I::SCRATCH2, I::ARGS[1]);
     a.bind(next);

@@ -140,6 +140,12 @@ pub struct JitContext {
     pub landing: usize,
     /// Set by a deopt exit: the site's number as the code generator chose it.
     pub deopt_site: u64,
+    /// The innermost compiled `TRY` handler that calls may raise an error to: its
+    /// address (0: none; the entry stubs clear it), and the stack and frame pointers of
+    /// its function's frame.
+    pub handler: usize,
+    pub handler_sp: usize,
+    pub handler_fp: usize,
 }
 
 /// Offsets of [`JitContext`]'s fields, for the backends.
@@ -149,6 +155,9 @@ pub mod ctx {
     pub const SAVED_SP: i32 = 16;
     pub const LANDING: i32 = 24;
     pub const DEOPT_SITE: i32 = 32;
+    pub const HANDLER: i32 = 40;
+    pub const HANDLER_SP: i32 = 48;
+    pub const HANDLER_FP: i32 = 56;
 }
 
 /// Status the trampoline returns.

@@ -9,9 +9,13 @@
 
 use crate::frame::{Addr, FrameBase, FrameState, Reg};
 use crate::{
-    Cond, Convention, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, Mem, Src, BATCH_ARGS,
+    ctx, Cond, Convention, EmitError, FSrc, FloatOp, Fpr, Gpr, Helper, IntOp, Mem, Src, BATCH_ARGS,
     DIRECT_ARGS, NO_DEOPT,
 };
+
+/// The context's fields that describe the active `TRY` handler, in the order the
+/// frame words of [`MacroAssembler::handler_enter`] keep them.
+const HANDLER_FIELDS: [i32; 3] = [ctx::HANDLER, ctx::HANDLER_SP, ctx::HANDLER_FP];
 
 /// An architecture's facts and the instructions the shared conventions use.
 pub trait Isa {
@@ -89,6 +93,14 @@ pub trait Isa {
     fn call_indirect(&mut self, slot: *const usize);
     /// Calls a label of this code.
     fn call_local(&mut self, target: Self::Label);
+    /// `dst` = the address of `label`.
+    fn label_address(&mut self, dst: Reg, label: Self::Label);
+    /// `dst` = the stack pointer.
+    fn read_sp(&mut self, dst: Reg);
+    fn jump_if_zero(&mut self, reg: Reg, target: Self::Label);
+    /// Compiled code's convention: continues at the context's `handler`, with the
+    /// stack and frame pointers of its frame (`handler_sp`, `handler_fp`).
+    fn unwind_to_handler(&mut self);
     /// Takes one from the depth budget, jumping to `exceeded` when it was 0.
     fn depth_decrement(&mut self, exceeded: Self::Label);
     fn depth_increment(&mut self);
@@ -273,6 +285,62 @@ pub trait MacroAssembler: Isa {
             Convention::Native { .. } => self.epilogue(site),
             Convention::Batch { .. } => self.batch_exit(site),
         }
+    }
+
+    /// Binds `label` to the exit of an error (a guard whose failure the interpreter
+    /// reports as a runtime error): when a caller's compiled `TRY` handler is active
+    /// (the context's `handler`), its frames are dropped and the handler runs;
+    /// otherwise, and outside compiled code's convention, it deoptimizes as
+    /// [`MacroAssembler::deopt_exit`] does.
+    fn raise_exit(&mut self, label: Self::Label, site: u64) {
+        if self.frame_state().convention() != Convention::Jit {
+            return self.deopt_exit(label, site);
+        }
+        self.bind(label);
+        let uncaught = self.new_label();
+        self.load_word(Self::SCRATCH, Self::CTX, ctx::HANDLER);
+        self.jump_if_zero(Self::SCRATCH, uncaught);
+        self.unwind_to_handler();
+        self.bind(uncaught);
+        self.exit_to_landing(site);
+    }
+
+    /// Makes `landing` (bound by [`MacroAssembler::handler_landing`]) the handler of
+    /// errors raised by the calls made until [`MacroAssembler::handler_leave`]: saves
+    /// the context's handler, its frame and the depth budget in the frame words
+    /// `saved`, and puts this frame's in their place.
+    fn handler_enter(&mut self, landing: Self::Label, saved: [Mem; 4]) {
+        self.frame_state()
+            .jit_only("a handler of errors raised by calls");
+        let s = Self::SCRATCH;
+        for (i, field) in HANDLER_FIELDS.into_iter().enumerate() {
+            self.load_word(s, Self::CTX, field);
+            self.store_frame(saved[i], s);
+        }
+        self.store_frame(saved[3], Self::DEPTH);
+        self.label_address(s, landing);
+        self.store_word(Self::CTX, ctx::HANDLER, s);
+        self.read_sp(s);
+        self.store_word(Self::CTX, ctx::HANDLER_SP, s);
+        self.store_word(Self::CTX, ctx::HANDLER_FP, Self::FP);
+    }
+
+    /// Puts back the handler that [`MacroAssembler::handler_enter`] saved.
+    fn handler_leave(&mut self, saved: [Mem; 4]) {
+        let s = Self::SCRATCH;
+        for (i, field) in HANDLER_FIELDS.into_iter().enumerate() {
+            self.load_src(s, Src::Mem(saved[i]));
+            self.store_word(Self::CTX, field, s);
+        }
+    }
+
+    /// Binds the handler's `landing`, reached from an error in a callee (the stack and
+    /// frame pointers already this frame's) or in the function's own code: restores
+    /// the depth budget and the enclosing handler.
+    fn handler_landing(&mut self, landing: Self::Label, saved: [Mem; 4]) {
+        self.bind(landing);
+        self.load_src(Self::DEPTH, Src::Mem(saved[3]));
+        self.handler_leave(saved);
     }
 
     /// Returns the result in `RETS[0]`: a batch function stores it and goes on with

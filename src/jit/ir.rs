@@ -54,6 +54,10 @@ pub enum DeoptReason {
     /// A loop (a self tail call) passes arguments of other types than it was entered
     /// with: the interpreter goes on with them, as another specialization would.
     TypeChange,
+    /// An error was raised under a `TRY` or `??` whose handler is not compiled: the
+    /// interpreter reruns the call and computes the handler (the error must not reach
+    /// a compiled handler further up).
+    Handler,
 }
 
 impl DeoptReason {
@@ -68,11 +72,14 @@ impl DeoptReason {
             | DeoptReason::Cast
             | DeoptReason::Type
             | DeoptReason::Call => true,
-            DeoptReason::Depth | DeoptReason::HostStack | DeoptReason::TypeChange => false,
+            DeoptReason::Depth
+            | DeoptReason::HostStack
+            | DeoptReason::TypeChange
+            | DeoptReason::Handler => false,
         }
     }
 
-    pub const ALL: [DeoptReason; 8] = [
+    pub const ALL: [DeoptReason; 9] = [
         DeoptReason::Overflow,
         DeoptReason::DivisionByZero,
         DeoptReason::Depth,
@@ -81,6 +88,7 @@ impl DeoptReason {
         DeoptReason::Type,
         DeoptReason::Call,
         DeoptReason::TypeChange,
+        DeoptReason::Handler,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -92,6 +100,7 @@ impl DeoptReason {
             DeoptReason::Type => "type error",
             DeoptReason::Call => "bad call",
             DeoptReason::TypeChange => "argument types changed",
+            DeoptReason::Handler => "handler not compiled",
         }
     }
 }
@@ -185,8 +194,8 @@ pub enum TKind {
     If(Box<TExpr>, Box<TBody>, Box<TBody>),
     /// `TRY a CATCH b`, and `a ?? b` (a typed `a` is never null): the value of `a`,
     /// unless it raises an error (a guard of a reason that [`DeoptReason::is_error`]
-    /// fails in its own code); then `b`. Both have the node's type, or are `Never`.
-    /// Errors raised by callees still deoptimize.
+    /// fails, in its own code or in a callee's); then `b`. Both have the node's type,
+    /// or are `Never`; `b` is `Deopt(Handler)` when the handler is not compiled.
     Try(Box<TExpr>, Box<TExpr>),
     /// Always leaves compiled code; the interpreter reruns the call and raises the error.
     Deopt(DeoptReason),

@@ -149,6 +149,24 @@ impl Isa for Aarch64Masm {
     fn call_local(&mut self, target: DynamicLabel) {
         asm!(self.ops; bl =>target);
     }
+    fn label_address(&mut self, dst: Reg, label: DynamicLabel) {
+        asm!(self.ops; adr X(dst), =>label);
+    }
+    fn read_sp(&mut self, dst: Reg) {
+        asm!(self.ops; mov XSP(dst), sp);
+    }
+    fn jump_if_zero(&mut self, reg: Reg, target: DynamicLabel) {
+        asm!(self.ops; cbz X(reg), =>target);
+    }
+    fn unwind_to_handler(&mut self) {
+        asm!(self.ops
+            ; ldr x16, [x28, #ctx::HANDLER_SP as u32]
+            ; mov sp, x16
+            ; ldr x29, [x28, #ctx::HANDLER_FP as u32]
+            ; ldr x16, [x28, #ctx::HANDLER as u32]
+            ; br x16
+        );
+    }
     fn depth_decrement(&mut self, exceeded: DynamicLabel) {
         // `lo` (carry clear) is a borrow: the budget was 0.
         asm!(self.ops; subs x27, x27, #1; b.lo =>exceeded);

@@ -133,6 +133,22 @@ impl Isa for X64Masm {
     fn call_local(&mut self, target: DynamicLabel) {
         asm!(self.ops; call =>target);
     }
+    fn label_address(&mut self, dst: Reg, label: DynamicLabel) {
+        asm!(self.ops; lea Rq(dst), [=>label]);
+    }
+    fn read_sp(&mut self, dst: Reg) {
+        asm!(self.ops; mov Rq(dst), rsp);
+    }
+    fn jump_if_zero(&mut self, reg: Reg, target: DynamicLabel) {
+        asm!(self.ops; test Rq(reg), Rq(reg); jz =>target);
+    }
+    fn unwind_to_handler(&mut self) {
+        asm!(self.ops
+            ; mov rsp, QWORD [r15 + ctx::HANDLER_SP]
+            ; mov rbp, QWORD [r15 + ctx::HANDLER_FP]
+            ; jmp QWORD [r15 + ctx::HANDLER]
+        );
+    }
     fn depth_decrement(&mut self, exceeded: DynamicLabel) {
         asm!(self.ops; sub r14, 1; jb =>exceeded);
     }

@@ -1,5 +1,6 @@
-//! Deopt exits: one per reason, shared by every guard of that reason; and the
-//! handlers of the `TRY`s being compiled, where guards of errors go instead.
+//! Deopt exits: one per reason, shared by every guard of that reason (an error's exit
+//! goes to a caller's compiled `TRY` handler when one is active); and the handlers of
+//! the `TRY`s being compiled, where guards of errors go instead.
 
 use super::{site, Gen};
 use crate::jit::ir::DeoptReason;
@@ -52,7 +53,13 @@ impl<M: MacroAssembler> Gen<'_, M> {
     /// Emits the exits, after the body.
     pub(super) fn bind_exits(&mut self) {
         for (reason, label) in std::mem::take(&mut self.exits.labels) {
-            self.m.deopt_exit(label, site(self.spec, reason));
+            let site = site(self.spec, reason);
+            if reason.is_error() {
+                // A caller's compiled TRY may catch it.
+                self.m.raise_exit(label, site);
+            } else {
+                self.m.deopt_exit(label, site);
+            }
         }
     }
 }

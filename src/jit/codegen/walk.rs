@@ -5,7 +5,7 @@ use super::stack::Val;
 use super::{cond_of, divisibility, Gen, R};
 use crate::jit::depth::descend;
 use crate::jit::ir::{CmpOp, DeoptReason, TBody, TExpr, TKind, Ty};
-use grizzly_arch::{EmitError, FSrc, MacroAssembler, Src};
+use grizzly_arch::{EmitError, FSrc, MacroAssembler, Mem, Src};
 
 impl<M: MacroAssembler> Gen<'_, M> {
     pub(super) fn body(&mut self, b: &TBody, tail: bool) -> R {
@@ -281,25 +281,36 @@ impl<M: MacroAssembler> Gen<'_, M> {
     }
 
     /// `TRY a CATCH b`: the guards of errors in `a`'s own code jump to a handler that
-    /// computes `b`. The handler starts from the state before `a`: the same value
-    /// stack (no registers), the same free registers and spill slots, and the homes
-    /// stale with their frame words current (written back before `a`, which cannot
-    /// write parameters: it holds no self tail call).
+    /// computes `b`; when `a` calls, the handler is also registered in the context for
+    /// the callees' errors (`handler_enter`), which drop their frames to reach it. The
+    /// handler starts from the state before `a`: the same value stack (no registers),
+    /// the same free registers and spill slots, and the homes stale with their frame
+    /// words current (written back before `a`, which cannot write parameters: it holds
+    /// no self tail call, and calls write them back).
     fn try_(&mut self, a: &TExpr, b: &TExpr, ty: Ty) -> R {
         self.spill_all();
         self.write_back_homes();
+        let saved = if calls(a) {
+            let s = [(); 4].map(|_| Mem::Local(self.frame.spill_slot()));
+            Some(s)
+        } else {
+            None
+        };
         let (depth, regs, spills) = (
             self.stack.len(),
             self.regs.clone(),
             self.frame.free_spills(),
         );
         let (handler, done) = (self.m.new_label(), self.m.new_label());
+        if let Some(saved) = saved {
+            self.m.handler_enter(handler, saved);
+        }
         self.begin_handler(handler);
         let a_done = self.expr(a);
-        let caught = self.end_handler();
+        let caught = self.end_handler() || saved.is_some();
         a_done?;
         if !caught {
-            // Nothing in `a`'s code raises: `b` is never needed.
+            // Nothing in `a` raises: `b` is never needed.
             if a.ty == Ty::Never && ty != Ty::Never {
                 // `a` always leaves; stand in for the value that never comes.
                 let v = self.pop()?;
@@ -313,10 +324,18 @@ impl<M: MacroAssembler> Gen<'_, M> {
             }
             return Ok(());
         }
+        if let Some(saved) = saved {
+            if a.ty != Ty::Never {
+                self.m.handler_leave(saved);
+            }
+        }
         self.move_to_join(ty)?;
         let after_a = self.homes.state();
         self.m.jump(done);
-        self.m.bind(handler);
+        match saved {
+            Some(saved) => self.m.handler_landing(handler, saved),
+            None => self.m.bind(handler),
+        }
         self.stack.truncate(depth);
         self.regs = regs;
         self.frame.set_free_spills(spills);
@@ -331,6 +350,13 @@ impl<M: MacroAssembler> Gen<'_, M> {
         self.homes.set_state(joined);
         self.m.bind(done);
         self.push_join(ty);
+        if let Some(saved) = saved {
+            for m in saved {
+                if let Mem::Local(slot) = m {
+                    self.frame.free_spill(slot);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -372,4 +398,37 @@ impl<M: MacroAssembler> Gen<'_, M> {
         }
         Ok(())
     }
+}
+
+/// Whether `e` calls a compiled function (walked iteratively: trees can be deep).
+fn calls(e: &TExpr) -> bool {
+    let mut work = vec![e];
+    while let Some(e) = work.pop() {
+        match &e.kind {
+            TKind::Call { .. } => return true,
+            TKind::Int(_)
+            | TKind::Float(_)
+            | TKind::Bool(_)
+            | TKind::Local(_)
+            | TKind::Deopt(_) => {}
+            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => work.push(a),
+            TKind::Arith(_, a, b)
+            | TKind::Compare(_, a, b)
+            | TKind::And(a, b)
+            | TKind::Or(a, b)
+            | TKind::Try(a, b) => {
+                work.push(a);
+                work.push(b);
+            }
+            TKind::Math(_, args) | TKind::SelfTail(args) => work.extend(args),
+            TKind::If(c, t, f) => {
+                work.push(c);
+                for body in [t, f] {
+                    work.extend(body.lets.iter().map(|(_, v)| v));
+                    work.push(&body.result);
+                }
+            }
+        }
+    }
+    false
 }

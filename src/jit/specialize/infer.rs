@@ -226,10 +226,16 @@ impl Infer<'_, '_> {
     }
 
     /// `TRY a CATCH b` and `a ?? b` (a typed value is never null): a [`TKind::Try`]
-    /// when `b` compiles to `a`'s type. Otherwise `a` alone, and the interpreter
-    /// computes `b` after a deopt (the call is then inexact); inferring `b` is undone.
+    /// when `b` compiles to `a`'s type. Otherwise the handler deoptimizes
+    /// (`Deopt(Handler)`, so that `a`'s errors reach no compiled handler further up),
+    /// the interpreter computes `b` (the call is then inexact), and inferring `b` is
+    /// undone.
     fn attempt(&mut self, a: &RExpr, b: &RExpr, span: Span) -> Result<TExpr, Stop> {
         let a = self.expr(a, false)?;
+        if cannot_fail(&a) {
+            // Nothing to catch: the handler is never needed.
+            return Ok(a);
+        }
         let saved = self.save();
         match self.expr(b, false) {
             Ok(b) if a.ty == b.ty || a.ty == Ty::Never || b.ty == Ty::Never => {
@@ -239,7 +245,12 @@ impl Infer<'_, '_> {
             _ => {
                 self.restore(saved);
                 self.exact = false;
-                Ok(a)
+                if a.ty == Ty::Never {
+                    // `a` always leaves: leaving at once is exact.
+                    return Ok(deopt(DeoptReason::Handler, span));
+                }
+                let (ty, b) = (a.ty, deopt(DeoptReason::Handler, span));
+                Ok(node(TKind::Try(Box::new(a), Box::new(b)), ty, span))
             }
         }
     }

@@ -305,7 +305,10 @@ fn strings_and_null_are_refused() {
         "f",
         &[Int],
     );
-    assert_eq!(body, "{(add:int (add:int $0 1) $0)}");
+    assert_eq!(
+        body,
+        "{(add:int (try:int (add:int $0 1) (deopt Handler)) $0)}"
+    );
     assert_eq!(f.ret, Int);
 }
 
@@ -330,7 +333,10 @@ fn try_and_coalesce_catch_in_compiled_code() {
     let t = Table::new(src);
     let fs = t.ok("f", &[Int, Int]);
     assert_eq!(fs.len(), 1);
-    assert_eq!(show_fn(&t, &fs[0]), "{(div:int $0 $1)}");
+    assert_eq!(
+        show_fn(&t, &fs[0]),
+        "{(try:int (div:int $0 $1) (deopt Handler))}"
+    );
     assert!(!fs[0].exact);
     let fs = t.ok("h", &[Int, Int]);
     let keys: Vec<String> = fs.iter().map(|f| describe(&f.key, &t)).collect();
