@@ -41,6 +41,7 @@
 //!   refused callee refuses its callers.
 
 mod infer;
+mod nodes;
 
 use super::ir::{
     ArithOp, CmpOp, Convert, DeoptReason, Facts, MathOp, SpecKey, TBody, TExpr, TFunction, TKind,
