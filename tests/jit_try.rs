@@ -198,28 +198,28 @@ fn typed_handles_and_batches_catch_in_compiled_code() {
 
 #[test]
 fn a_deopt_under_a_handler_leaves_no_handler_for_the_next_entry() {
-    // `f`'s handler is registered when the depth limit deoptimizes inside it (the
-    // interpreter reruns `f` and its TRY catches the stack overflow). The next entry,
+    // `f`'s handler is registered when a loop in `mix` deoptimizes inside it (its
+    // argument types change: not an error, the interpreter reruns `f`). The next entry,
     // through the same typed context, raises with no handler: it must deoptimize and
     // report the error, not jump to `f`'s dead frame.
     let mut e = Engine::builder().jit(JitMode::Eager).max_depth(100).build();
     define(
         &mut e,
-        "FUNCTION rec(n) => IF n == 0 { 0 } ELSE { rec(n - 1) + 1 }
-         FUNCTION f(n) => (TRY rec(n) CATCH -1) + 0
+        "FUNCTION mix(i, x) => IF i == 0 { x AS int } ELSE { mix(i - 1, x * 0.5) }
+         FUNCTION f(n) => (TRY mix(n, 8) CATCH -1) + 0
          FUNCTION inv(x) => 100 / x
          FUNCTION g(x) => inv(x) + 0",
     );
     let f = e.typed::<(i64,), i64>("f").unwrap();
     let g = e.typed::<(i64,), i64>("g").unwrap();
     for _ in 0..3 {
-        assert_eq!(f.call(&mut e, (10,)).unwrap(), 10);
-        assert_eq!(f.call(&mut e, (500,)).unwrap(), -1);
+        assert_eq!(f.call(&mut e, (0,)).unwrap(), 8);
+        assert_eq!(f.call(&mut e, (3,)).unwrap(), 1);
         let err = g.call(&mut e, (0,)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::DivisionByZero);
         assert_eq!(g.call(&mut e, (4,)).unwrap(), 25);
-        let batch = f.call_batch(&mut e, (&[500, 3, 500][..],)).unwrap();
-        assert_eq!(batch, vec![-1, 3, -1]);
+        let batch = f.call_batch(&mut e, (&[3, 0, 2][..],)).unwrap();
+        assert_eq!(batch, vec![1, 8, 2]);
         assert!(g.call_batch(&mut e, (&[1, 0][..],)).is_err());
     }
 }
@@ -241,4 +241,24 @@ fn an_uncompiled_handler_between_keeps_the_error_from_outer_handlers() {
     );
     assert_eq!(out[0], Outcome::Value("20".into(), int(20)));
     assert_eq!(out[1], Outcome::Value("20".into(), int(20)));
+}
+
+#[test]
+fn the_depth_limit_is_caught_in_compiled_code() {
+    let defs = "FUNCTION deep(n) => IF n == 0 { 0 } ELSE { deep(n - 1) + 1 }
+                FUNCTION safe(n) => TRY deep(n) CATCH -1
+                FUNCTION rows(i, acc) => IF i == 0 { acc } ELSE { rows(i - 1, acc + safe(i * 7 % 150)) }";
+    let mut e = Engine::builder().jit(JitMode::Eager).max_depth(100).build();
+    let exprs = [
+        "safe(50)",
+        "safe(98)",
+        "safe(99)",
+        "safe(500)",
+        "rows(300, 0)",
+    ];
+    let results = agree_each(&mut e, defs, &exprs);
+    for (src, (out, stats)) in exprs.iter().zip(&results) {
+        assert_eq!(stats.fallbacks, 0, "`{src}` = {out:?} fell back");
+    }
+    assert_eq!(results[2].0, Outcome::Value("-1".into(), int(-1)));
 }

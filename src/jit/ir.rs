@@ -62,20 +62,18 @@ pub enum DeoptReason {
 
 impl DeoptReason {
     /// Whether the interpreter raises a runtime error where a guard of this reason
-    /// fails, so that an enclosing `TRY` or `??` catches it in compiled code. A depth
-    /// limit reached in compiled code still deoptimizes (the interpreter reruns the
-    /// call and catches it), as do the reasons that are not errors.
+    /// fails, so that an enclosing `TRY` or `??` catches it in compiled code. (The
+    /// depth budget is exact: compiled code runs out of it at the call where the
+    /// interpreter raises `stack overflow`.)
     pub fn is_error(self) -> bool {
         match self {
             DeoptReason::Overflow
             | DeoptReason::DivisionByZero
+            | DeoptReason::Depth
             | DeoptReason::Cast
             | DeoptReason::Type
             | DeoptReason::Call => true,
-            DeoptReason::Depth
-            | DeoptReason::HostStack
-            | DeoptReason::TypeChange
-            | DeoptReason::Handler => false,
+            DeoptReason::HostStack | DeoptReason::TypeChange | DeoptReason::Handler => false,
         }
     }
 
