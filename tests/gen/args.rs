@@ -86,7 +86,7 @@ pub const SPECIAL: [f64; 6] = [
     f64::NEG_INFINITY,
 ];
 
-const STRINGS: [&str; 6] = ["", "5", "-3", "abc", "2.5", "true"];
+const STRINGS: [&str; 8] = ["", "5", "-3", "abc", "2.5", "true", "ñandú", "a\"b\\c\n"];
 
 /// A value of type `t`, edge-biased.
 pub fn of(g: &mut Gen, t: Ty) -> Value {

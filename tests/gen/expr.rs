@@ -63,7 +63,13 @@ const INT_DIVISORS: [i64; 10] = [2, 4, 8, -1, 1, 1 << 62, -4, i64::MIN, 3, 0];
 const FLOAT_DIVISORS: [f64; 6] = [2.0, 0.0, -0.0, 0.5, f64::INFINITY, 3.0];
 /// The id of a function no program defines.
 pub const UNDEFINED: usize = 99;
-const STRINGS: [&str; 3] = ["", "7", "grizzly"];
+const STRINGS: [&str; 5] = [
+    "",
+    "7",
+    "grizzly",
+    "héllo wörld ∑",
+    "tab\t\"q\" \\ new\nline",
+];
 
 pub fn bx(e: Expr) -> Box<Expr> {
     Box::new(e)
