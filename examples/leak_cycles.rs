@@ -27,6 +27,8 @@ FUNCTION half(x: float) => x / 2 + sq(x)
 FUNCTION shout(s) => s + \"!\" + (len(s) AS string)
 FUNCTION safe(a, b) => TRY quot(a, b) CATCH -1
 FUNCTION uses_later(x) => later(x) * 2
+FUNCTION maybe(x) => IF x % 3 == 0 { null } ELSE { \"v\" + (x AS string) }
+FUNCTION deep_safe(n) => TRY down(n) + quot(n, n % 4) CATCH -2
 ";
 
 /// Expressions run each cycle: calls of compiled code, and deopts of every kind.
@@ -40,6 +42,8 @@ TRY down(100000) CATCH down(300)
 IF ev(301) { 1 } ELSE { 2 }
 len(shout(\"cycle \" + (k AS string)))
 TRY uses_later(k) CATCH 3
+len(maybe(k) ?? \"none\") + len(maybe(k + 1) ?? \"ñ\") + (IF maybe(k) == null { 1 } ELSE { 0 })
+deep_safe(k) + deep_safe(k * 10 + 4) + deep_safe(50000)
 ";
 
 fn engine(cycle: u64) -> Engine {

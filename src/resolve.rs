@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// Index of a function name in the engine's function table. Ids are handed out for
 /// every name that is called or defined, so a call can refer to a function that is
 /// defined later (or never: then the call raises `unknown function`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FuncId(pub u32);
 
 /// A local variable: a parameter (slots `0..params`) or a `LET`.

@@ -28,7 +28,7 @@ impl Ty {
 
 /// The key of a specialization: a function and the types of the arguments it is
 /// entered with (before parameter annotations convert them).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SpecKey {
     pub func: FuncId,
     pub args: Vec<Ty>,

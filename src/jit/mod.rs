@@ -220,7 +220,7 @@ impl Jit {
         // function (a program alternating definitions and calls stays linear).
         drop.extend(std::mem::take(&mut self.undefined_callees));
         for id in drop {
-            self.discard(id, status::Cause::Definition);
+            self.discard(id, status::Cause::definition());
         }
         if let Some(state) = self.funcs.get_mut(func.0 as usize) {
             *state = FuncState::default();
@@ -276,7 +276,7 @@ impl Jit {
             }
             self.totals.discarded += 1;
             self.generation = next_generation();
-            let callee = status::Cause::Callee(spec.key);
+            let callee = status::Cause::callee(spec.key);
             work.extend(spec.callers.into_iter().map(|c| (c, callee.clone())));
         }
     }
@@ -465,7 +465,7 @@ impl Jit {
             let key = spec.key.clone();
             let why = format!("deoptimized {total} times (last: {})", reason.name());
             self.refuse(key.func.0, key.args, why.clone());
-            self.discard(id, status::Cause::Deopts(why));
+            self.discard(id, status::Cause::deopts(why));
         }
     }
 

@@ -13,16 +13,42 @@ pub struct Listed<'a> {
     pub calls: u64,
 }
 
-/// Why compiled code was dropped.
+/// Why compiled code was dropped. (A struct whose fields are all set, rather than an
+/// enum with payloads: comparing such enums compiles to conditional moves that read a
+/// variant's absent payload, which valgrind reports.)
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum Cause {
-    /// Its own guards failed too often (the text says how often and which).
-    Deopts(String),
+pub(super) struct Cause {
+    kind: CauseKind,
+    /// `Deopts`: how often and which.
+    text: String,
+    /// `Callee`: the callee's key.
+    callee: SpecKey,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum CauseKind {
+    /// Its own guards failed too often.
+    Deopts,
     /// Code it calls was dropped.
-    Callee(SpecKey),
+    Callee,
     /// A function was defined while it called an undefined one, or the function it
     /// calls was redefined.
     Definition,
+}
+
+impl Cause {
+    fn new(kind: CauseKind, text: String, callee: SpecKey) -> Cause {
+        Cause { kind, text, callee }
+    }
+    pub(super) fn deopts(why: String) -> Cause {
+        Cause::new(CauseKind::Deopts, why, SpecKey::default())
+    }
+    pub(super) fn callee(key: SpecKey) -> Cause {
+        Cause::new(CauseKind::Callee, String::new(), key)
+    }
+    pub(super) fn definition() -> Cause {
+        Cause::new(CauseKind::Definition, String::new(), SpecKey::default())
+    }
 }
 
 /// Code of one specialization dropped for one cause, and how many times.
@@ -173,16 +199,17 @@ impl Jit {
                     let _ = writeln!(out, "    not compiled for some calls: {why}");
                 }
                 for d in &state.dropped {
-                    let cause = match &d.cause {
-                        Cause::Deopts(why) => why.clone(),
-                        Cause::Callee(key) => {
+                    let cause = match d.cause.kind {
+                        CauseKind::Deopts => d.cause.text.clone(),
+                        CauseKind::Callee => {
+                            let key = &d.cause.callee;
                             let name = functions
                                 .iter()
                                 .find(|g| g.id == key.func)
                                 .map_or("(a function since redefined)", |g| g.name);
                             format!("calls {}, whose code was dropped", signature(name, key))
                         }
-                        Cause::Definition => "a function it calls was defined".to_string(),
+                        CauseKind::Definition => "a function it calls was defined".to_string(),
                     };
                     let times = if d.times == 1 {
                         String::new()
