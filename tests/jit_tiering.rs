@@ -456,3 +456,29 @@ fn a_callee_defined_after_its_caller_was_compiled() {
     let stats = e.jit_stats();
     assert!(stats.entries - stats.fallbacks > 10, "{stats:?}");
 }
+
+#[test]
+fn entries_with_few_and_many_arguments_pass_every_word() {
+    // Up to eight arguments enter through a buffer on the stack, more through a vector.
+    let params: Vec<String> = (0..12).map(|i| format!("p{i}")).collect();
+    let weighted: Vec<String> = (0..12).map(|i| format!("p{i} * {}", i + 1)).collect();
+    let mut defs = String::new();
+    for n in [1, 7, 8, 9, 12] {
+        defs.push_str(&format!(
+            "FUNCTION w{n}({}) => {}\n",
+            params[..n].join(", "),
+            weighted[..n].join(" + ")
+        ));
+    }
+    let mut exprs = Vec::new();
+    for n in [1, 7, 8, 9, 12] {
+        let args: Vec<String> = (0..n).map(|i| format!("{}", 3 * i as i64 - 7)).collect();
+        exprs.push(format!("w{n}({})", args.join(", ")));
+        let floats: Vec<String> = (0..n).map(|i| format!("{}.5", i)).collect();
+        exprs.push(format!("w{n}({})", floats.join(", ")));
+    }
+    let exprs: Vec<&str> = exprs.iter().map(String::as_str).collect();
+    let mut e = eager();
+    let out = agree_each(&mut e, &defs, &exprs);
+    assert_compiled_values(&exprs, &out);
+}

@@ -39,6 +39,9 @@ pub const MAX_SPECS: usize = 4;
 pub const DEOPT_LIMIT: u64 = 16;
 /// ...if also more than one in this many calls entering compiled code fall back.
 pub const DEOPT_RATIO: u64 = 32;
+/// Arguments of an entry from the interpreter passed in a buffer on the stack (more
+/// go in a vector).
+const FEW_ARGS: usize = 8;
 
 /// One compiled specialization.
 struct Spec {
@@ -150,7 +153,6 @@ pub struct Jit {
     /// By function id.
     funcs: Vec<FuncState>,
     totals: Totals,
-    args: Vec<u64>,
     /// Changes whenever a specialization is discarded (and at `clear`, after which
     /// spec ids restart, and when typed handles must stop entering compiled code):
     /// a typed handle whose cached code has the current generation needs no
@@ -184,7 +186,6 @@ impl Jit {
             by_key: FxHashMap::default(),
             funcs: Vec::new(),
             totals: Totals::default(),
-            args: Vec::new(),
             generation: next_generation(),
             ctx: JitContext::default(),
             typed_entries: Vec::new(),
@@ -334,20 +335,32 @@ impl Jit {
         args: &[Value],
         depth: u32,
     ) -> Option<Value> {
-        let mut words = std::mem::take(&mut self.args);
-        words.clear();
-        words.extend(args.iter().map(|a| match a {
+        let word = |a: &Value| match a {
             Value::Int(i) => *i as u64,
             Value::Float(f) => f.to_bits(),
             Value::Bool(b) => *b as u64,
             _ => 0,
-        }));
+        };
+        // Few arguments (nearly every call) go in a buffer on the stack.
+        let mut few = [0u64; FEW_ARGS];
+        let mut many = Vec::new();
+        let words: &[u64] = match few.get_mut(..args.len()) {
+            Some(buf) => {
+                for (w, a) in buf.iter_mut().zip(args) {
+                    *w = word(a);
+                }
+                buf
+            }
+            None => {
+                many.extend(args.iter().map(word));
+                &many
+            }
+        };
         let spec = self.specs[id as usize].as_ref()?;
         let (ret, func) = (spec.ret, spec.key.func.0);
         // SAFETY: `words` are `args`, whose types are spec `id`'s argument types
         // (`find` matched them, or `compile_new` compiled it for them).
-        let result = unsafe { self.run_words(id, &words, program.max_depth, depth) };
-        self.args = words;
+        let result = unsafe { self.run_words(id, words, program.max_depth, depth) };
         let bits = match result {
             Ok(bits) => bits,
             Err(site) => {
@@ -357,7 +370,9 @@ impl Jit {
                 return None;
             }
         };
-        self.state(func).fallback_streak = 0;
+        if let Some(state) = self.funcs.get_mut(func as usize) {
+            state.fallback_streak = 0;
+        }
         Some(match (bits, ret) {
             (bits, Ty::Int) => Value::Int(bits as i64),
             (bits, Ty::Float) => Value::Float(f64::from_bits(bits)),
@@ -409,7 +424,10 @@ impl Jit {
         spec.entries += 1;
         let (ret, func) = (spec.ret, spec.key.func.0);
         self.totals.entries += 1;
-        self.state(func).entered += 1;
+        // A live specialization's function has its state (`compile` made it).
+        if let Some(state) = self.funcs.get_mut(func as usize) {
+            state.entered += 1;
+        }
         if status == STATUS_OK && ret != Ty::Never {
             return Ok(result);
         }
