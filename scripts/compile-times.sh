@@ -6,11 +6,8 @@
 #   scripts/compile-times.sh path/to/grizzly # another build (to compare)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-}
-if [ -z "$bin" ]; then
-    cargo build --quiet --release
-    bin=target/release/grizzly
-fi
+. scripts/binary.sh
+grizzly_binary "${1:-}"
 rounds=${ROUNDS:-5}
 for r in $(seq "$rounds"); do
     for p in examples/bench/*.grz; do

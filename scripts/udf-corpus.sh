@@ -11,12 +11,8 @@
 # table it lists every refusal reason seen, with the number of functions refused for it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-}
-if [ -z "$bin" ]; then
-    cargo build --quiet --release
-    bin=target/release/grizzly
-fi
-[ -x "$bin" ] || { echo "udf-corpus: $bin is not an executable" >&2; exit 2; }
+. scripts/binary.sh
+grizzly_binary "${1:-}"
 rounds=${ROUNDS:-3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

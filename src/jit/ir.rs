@@ -244,45 +244,63 @@ impl Facts {
     /// Walks the body once (iteratively: bodies can be deep).
     pub fn of(body: &TBody) -> Facts {
         let mut facts = Facts::default();
-        let mut stack: Vec<&TExpr> = Vec::new();
-        fn push<'a>(b: &'a TBody, stack: &mut Vec<&'a TExpr>) {
-            stack.extend(b.lets.iter().map(|(_, v)| v));
-            stack.push(&b.result);
-        }
-        push(body, &mut stack);
+        let mut stack: Vec<&TExpr> = body.exprs().collect();
         while let Some(e) = stack.pop() {
             match &e.kind {
                 TKind::Call { callee, args } => {
                     facts.callees.push(callee.clone());
                     facts.max_call_args = facts.max_call_args.max(args.len());
-                    stack.extend(args);
                 }
-                TKind::SelfTail(args) => {
-                    facts.self_tail = true;
-                    stack.extend(args);
-                }
-                TKind::Arith(_, a, b)
-                | TKind::Compare(_, a, b)
-                | TKind::And(a, b)
-                | TKind::Or(a, b)
-                | TKind::Try(a, b) => {
-                    stack.push(a);
-                    stack.push(b);
-                }
-                TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => stack.push(a),
-                TKind::Math(_, args) => stack.extend(args),
-                TKind::If(c, t, f) => {
-                    stack.push(c);
-                    push(t, &mut stack);
-                    push(f, &mut stack);
-                }
+                TKind::SelfTail(_) => facts.self_tail = true,
                 TKind::Deopt(reason) => facts.bad_call |= *reason == DeoptReason::Call,
-                TKind::Int(_) | TKind::Float(_) | TKind::Bool(_) | TKind::Local(_) => {}
+                _ => {}
             }
+            e.push_children(&mut stack);
         }
         facts.callees.sort();
         facts.callees.dedup();
         facts
+    }
+}
+
+impl TBody {
+    /// Its `LET` values and its result, in order.
+    pub fn exprs(&self) -> impl Iterator<Item = &TExpr> {
+        self.lets
+            .iter()
+            .map(|(_, v)| v)
+            .chain(std::iter::once(&self.result))
+    }
+}
+
+impl TExpr {
+    /// Pushes the node's operands (and its bodies' expressions) onto `out`: for walks
+    /// that keep their own stack, since trees can be deep.
+    pub fn push_children<'a>(&'a self, out: &mut Vec<&'a TExpr>) {
+        match &self.kind {
+            TKind::Int(_)
+            | TKind::Float(_)
+            | TKind::Bool(_)
+            | TKind::Local(_)
+            | TKind::Deopt(_) => {}
+            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => out.push(a),
+            TKind::Arith(_, a, b)
+            | TKind::Compare(_, a, b)
+            | TKind::And(a, b)
+            | TKind::Or(a, b)
+            | TKind::Try(a, b) => {
+                out.push(a);
+                out.push(b);
+            }
+            TKind::Math(_, args) | TKind::Call { args, .. } | TKind::SelfTail(args) => {
+                out.extend(args)
+            }
+            TKind::If(c, t, f) => {
+                out.push(c);
+                out.extend(t.exprs());
+                out.extend(f.exprs());
+            }
+        }
     }
 }
 

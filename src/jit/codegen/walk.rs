@@ -404,31 +404,10 @@ impl<M: MacroAssembler> Gen<'_, M> {
 fn calls(e: &TExpr) -> bool {
     let mut work = vec![e];
     while let Some(e) = work.pop() {
-        match &e.kind {
-            TKind::Call { .. } => return true,
-            TKind::Int(_)
-            | TKind::Float(_)
-            | TKind::Bool(_)
-            | TKind::Local(_)
-            | TKind::Deopt(_) => {}
-            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => work.push(a),
-            TKind::Arith(_, a, b)
-            | TKind::Compare(_, a, b)
-            | TKind::And(a, b)
-            | TKind::Or(a, b)
-            | TKind::Try(a, b) => {
-                work.push(a);
-                work.push(b);
-            }
-            TKind::Math(_, args) | TKind::SelfTail(args) => work.extend(args),
-            TKind::If(c, t, f) => {
-                work.push(c);
-                for body in [t, f] {
-                    work.extend(body.lets.iter().map(|(_, v)| v));
-                    work.push(&body.result);
-                }
-            }
+        if matches!(e.kind, TKind::Call { .. }) {
+            return true;
         }
+        e.push_children(&mut work);
     }
     false
 }
