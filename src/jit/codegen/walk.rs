@@ -255,15 +255,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 let joined = self.homes.state().join(after_then);
                 self.homes.set_state(joined);
                 self.m.bind(done);
-                if e.ty == Ty::Float {
-                    let r = self.regs.join_fpr;
-                    self.regs.fprs.claim(r);
-                    self.push(Val::Fpr(r), Ty::Float);
-                } else {
-                    let r = self.regs.join_gpr;
-                    self.regs.gprs.claim(r);
-                    self.push(Val::Gpr(r), e.ty);
-                }
+                self.push_join(e.ty);
             }
             TKind::Try(a, b) => {
                 self.note(e.span);
@@ -360,20 +352,18 @@ impl<M: MacroAssembler> Gen<'_, M> {
         Ok(())
     }
 
-    /// Pushes the join register of `ty` (claimed), where both paths left the value.
+    /// Pushes the join register of `ty` (claimed), where both paths of an `IF` or a
+    /// `TRY` left the value.
     fn push_join(&mut self, ty: Ty) {
-        match ty {
-            Ty::Never => self.push(Val::Imm(0), Ty::Never),
-            Ty::Float => {
-                let r = self.regs.join_fpr;
-                self.regs.fprs.claim(r);
-                self.push(Val::Fpr(r), Ty::Float);
-            }
-            _ => {
-                let r = self.regs.join_gpr;
-                self.regs.gprs.claim(r);
-                self.push(Val::Gpr(r), ty);
-            }
+        if ty == Ty::Float {
+            let r = self.regs.join_fpr;
+            self.regs.fprs.claim(r);
+            self.push(Val::Fpr(r), Ty::Float);
+        } else {
+            // (A `Never` join is never reached: its register stands for nothing.)
+            let r = self.regs.join_gpr;
+            self.regs.gprs.claim(r);
+            self.push(Val::Gpr(r), ty);
         }
     }
 
