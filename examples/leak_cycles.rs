@@ -2,7 +2,8 @@
 //! the JIT, for a leak and memory-error checker (`.ci/leaks` runs it under valgrind):
 //! define functions, compile them (eager mode, `jit_compile`), call them from programs
 //! and from the host, make compiled code deoptimize (integer overflow, division by
-//! zero, the depth limit, the host stack of a small thread), call them through typed
+//! zero, the depth limit, the host stack of a small thread) and raise errors caught by
+//! compiled handlers, with strings and nulls live in compiled frames, call them through typed
 //! handles (native and batch functions, entry stubs), redefine functions
 //! (`CREATE OR REPLACE`), fill a small code arena, `jit_clear()`, and drop and rebuild
 //! engines now and then. Errors are rendered as the command line would. Prints a
@@ -29,6 +30,12 @@ FUNCTION safe(a, b) => TRY quot(a, b) CATCH -1
 FUNCTION uses_later(x) => later(x) * 2
 FUNCTION maybe(x) => IF x % 3 == 0 { null } ELSE { \"v\" + (x AS string) }
 FUNCTION deep_safe(n) => TRY down(n) + quot(n, n % 4) CATCH -2
+FUNCTION build(n) => IF n == 0 { \"\" } ELSE { build(n - 1) + \"ab\" }
+FUNCTION tag_all(i, acc) => IF i == 0 { acc } ELSE { tag_all(i - 1, acc + (maybe(i) ?? \"-\")) }
+FUNCTION parse_or(s) => TRY (s AS int) * 2 CATCH -1
+FUNCTION deep_str(n, s) => IF n == 0 { s AS int } ELSE { len(s) + deep_str(n - 1, s + \"x\") }
+FUNCTION catch_str(n) => TRY deep_str(n, \"a\") CATCH -7
+FUNCTION mixed(n) => IF n % 2 == 0 { n } ELSE { n * 0.5 }
 ";
 
 /// Expressions run each cycle: calls of compiled code, and deopts of every kind.
@@ -44,6 +51,12 @@ len(shout(\"cycle \" + (k AS string)))
 TRY uses_later(k) CATCH 3
 len(maybe(k) ?? \"none\") + len(maybe(k + 1) ?? \"ñ\") + (IF maybe(k) == null { 1 } ELSE { 0 })
 deep_safe(k) + deep_safe(k * 10 + 4) + deep_safe(50000)
+len(build(100)) + len(tag_all(200, \"\"))
+TRY len(build(5000)) CATCH -4
+parse_or(\"12\") + parse_or(\"x\" + (k AS string))
+catch_str(50) + catch_str(k % 5)
+mixed(k) + mixed(k + 1)
+build(k % 3) ?? \"none\"
 ";
 
 fn engine(cycle: u64) -> Engine {

@@ -151,7 +151,6 @@ pub fn order(op: BinaryOp, a: &Value, b: &Value) -> Result<bool, Error> {
 }
 
 /// Any comparison operator.
-#[cfg(test)]
 pub fn compare(op: BinaryOp, a: &Value, b: &Value) -> Result<bool, Error> {
     match op {
         BinaryOp::Eq => Ok(equal(a, b)),

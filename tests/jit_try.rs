@@ -226,13 +226,15 @@ fn a_deopt_under_a_handler_leaves_no_handler_for_the_next_entry() {
 
 #[test]
 fn an_uncompiled_handler_between_keeps_the_error_from_outer_handlers() {
-    // `inner`'s handler uses a string (not compiled yet): its errors deoptimize, so
+    // `inner`'s handler is not compiled: its errors deoptimize, so
     // that the interpreter's `inner` catches them, never `outer`'s compiled handler.
     let defs = "FUNCTION inv(x) => 100 / x
-                FUNCTION inner(x) => TRY inv(x) CATCH len(\"ab\")
-                FUNCTION inner2(x) => TRY 100 / x CATCH len(\"ab\")
+                FUNCTION inner(x) => TRY inv(x) CATCH slow(0, 2)
+                FUNCTION inner2(x) => TRY 100 / x CATCH slow(0, 2)
                 FUNCTION outer(x) => TRY inner(x) * 10 CATCH -1
                 FUNCTION outer2(x) => TRY inner2(x) * 10 CATCH -1";
+    let defs = format!("{defs}\n{}", uncompiled_slow());
+    let defs = defs.as_str();
     let mut e = eager();
     let out = agree(
         &mut e,

@@ -37,7 +37,7 @@ mod masm;
 pub mod x64;
 
 pub use frame::Reg;
-pub use masm::{Isa, MacroAssembler};
+pub use masm::{HelperArg, Isa, MacroAssembler, HANDLER_WORDS};
 
 #[cfg(all(test, any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod masm_tests;
@@ -146,6 +146,13 @@ pub struct JitContext {
     pub handler: usize,
     pub handler_sp: usize,
     pub handler_fp: usize,
+    /// The value stack of generic values (see `grizzly`'s `jit/values.rs`): its first
+    /// free slot and its end. Compiled code reads only the top, to save it when a
+    /// handler is entered; helpers move both.
+    pub values_top: usize,
+    pub values_end: usize,
+    /// Where a function returning a generic value leaves it for its caller.
+    pub value_ret: usize,
 }
 
 /// Offsets of [`JitContext`]'s fields, for the backends.
@@ -158,6 +165,7 @@ pub mod ctx {
     pub const HANDLER: i32 = 40;
     pub const HANDLER_SP: i32 = 48;
     pub const HANDLER_FP: i32 = 56;
+    pub const VALUES_TOP: i32 = 64;
 }
 
 /// Status the trampoline returns.

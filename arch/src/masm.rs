@@ -17,6 +17,23 @@ use crate::{
 /// frame words of [`MacroAssembler::handler_enter`] keep them.
 const HANDLER_FIELDS: [i32; 3] = [ctx::HANDLER, ctx::HANDLER_SP, ctx::HANDLER_FP];
 
+/// Frame words [`MacroAssembler::handler_enter`] saves: the context's handler fields,
+/// the depth budget and the top of the value stack (`JitContext::values_top`) at entry,
+/// where the landing's caller releases the values of the frames dropped.
+pub const HANDLER_WORDS: usize = 5;
+
+/// An argument of a Rust helper call ([`MacroAssembler::call_helper`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HelperArg {
+    /// The [`crate::JitContext`].
+    Ctx,
+    Imm(i64),
+    /// A frame word.
+    Word(Mem),
+    /// A frame word (holding an address) plus a displacement.
+    Address(Mem, i32),
+}
+
 /// An architecture's facts and the instructions the shared conventions use.
 pub trait Isa {
     type Label: Copy;
@@ -98,6 +115,12 @@ pub trait Isa {
     /// `dst` = the stack pointer.
     fn read_sp(&mut self, dst: Reg);
     fn jump_if_zero(&mut self, reg: Reg, target: Self::Label);
+    fn jump_if_not_zero(&mut self, reg: Reg, target: Self::Label);
+    /// `reg += value`.
+    fn add_imm(&mut self, reg: Reg, value: i32);
+    /// Calls the Rust function at `address` (C ABI; its arguments already in
+    /// [`Isa::ARGS`]). Clobbers every caller-saved register.
+    fn call_address(&mut self, address: usize);
     /// Compiled code's convention: continues at the context's `handler`, with the
     /// stack and frame pointers of its frame (`handler_sp`, `handler_fp`).
     fn unwind_to_handler(&mut self);
@@ -309,7 +332,7 @@ pub trait MacroAssembler: Isa {
     /// errors raised by the calls made until [`MacroAssembler::handler_leave`]: saves
     /// the context's handler, its frame and the depth budget in the frame words
     /// `saved`, and puts this frame's in their place.
-    fn handler_enter(&mut self, landing: Self::Label, saved: [Mem; 4]) {
+    fn handler_enter(&mut self, landing: Self::Label, saved: [Mem; HANDLER_WORDS]) {
         self.frame_state()
             .jit_only("a handler of errors raised by calls");
         let s = Self::SCRATCH;
@@ -318,6 +341,8 @@ pub trait MacroAssembler: Isa {
             self.store_frame(saved[i], s);
         }
         self.store_frame(saved[3], Self::DEPTH);
+        self.load_word(s, Self::CTX, ctx::VALUES_TOP);
+        self.store_frame(saved[4], s);
         self.label_address(s, landing);
         self.store_word(Self::CTX, ctx::HANDLER, s);
         self.read_sp(s);
@@ -326,7 +351,7 @@ pub trait MacroAssembler: Isa {
     }
 
     /// Puts back the handler that [`MacroAssembler::handler_enter`] saved.
-    fn handler_leave(&mut self, saved: [Mem; 4]) {
+    fn handler_leave(&mut self, saved: [Mem; HANDLER_WORDS]) {
         let s = Self::SCRATCH;
         for (i, field) in HANDLER_FIELDS.into_iter().enumerate() {
             self.load_src(s, Src::Mem(saved[i]));
@@ -337,10 +362,33 @@ pub trait MacroAssembler: Isa {
     /// Binds the handler's `landing`, reached from an error in a callee (the stack and
     /// frame pointers already this frame's) or in the function's own code: restores
     /// the depth budget and the enclosing handler.
-    fn handler_landing(&mut self, landing: Self::Label, saved: [Mem; 4]) {
+    fn handler_landing(&mut self, landing: Self::Label, saved: [Mem; HANDLER_WORDS]) {
         self.bind(landing);
         self.load_src(Self::DEPTH, Src::Mem(saved[3]));
         self.handler_leave(saved);
+    }
+
+    /// Calls the Rust function at `address` (C ABI) with `args` (at most six) in the
+    /// argument registers; its results are in [`Isa::RETS`]. The arguments are read
+    /// from the frame or are constants: no register of the code generator's is read,
+    /// and every caller-saved register is clobbered (the caller spills first).
+    fn call_helper(&mut self, address: usize, args: &[HelperArg]) -> Result<(), EmitError> {
+        if args.len() > Self::ARGS.len() {
+            return Err(EmitError("a helper call of more than six arguments".into()));
+        }
+        for (&arg, &r) in args.iter().zip(Self::ARGS.iter()) {
+            match arg {
+                HelperArg::Ctx => self.move_reg(r, Self::CTX),
+                HelperArg::Imm(v) => self.move_imm(r, v),
+                HelperArg::Word(m) => self.load_src(r, Src::Mem(m)),
+                HelperArg::Address(m, d) => {
+                    self.load_src(r, Src::Mem(m));
+                    self.add_imm(r, d);
+                }
+            }
+        }
+        self.call_address(address);
+        Ok(())
     }
 
     /// Returns the result in `RETS[0]`: a batch function stores it and goes on with

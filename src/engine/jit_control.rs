@@ -77,8 +77,11 @@ impl Engine {
     /// engine.run("FUNCTION f(x) => x / 2").unwrap();
     /// engine.jit_compile("f", &[Value::Float(1.0)]).unwrap();
     /// assert_eq!(engine.jit_specializations("f"), 1);
-    /// let err = engine.jit_compile("f", &[Value::str("text")]).unwrap_err();
-    /// assert_eq!(err.kind(), grizzly::ErrorKind::Usage);
+    /// // A string gets a generic specialization.
+    /// engine.jit_compile("f", &[Value::str("text")]).unwrap();
+    /// assert_eq!(engine.jit_specializations("f"), 2);
+    /// let err = engine.jit_compile("f", &[]).unwrap_err();
+    /// assert_eq!(err.kind(), grizzly::ErrorKind::WrongArgumentCount);
     /// ```
     pub fn jit_compile(&mut self, name: &str, args: &[Value]) -> Result<()> {
         let f = Arc::clone(self.defined(name)?.1);

@@ -79,6 +79,9 @@ impl Jit {
             .zip(&slots)
             .map(|(f, slot)| (&f.key, &**slot as *const usize))
             .collect();
+        if tfs.iter().any(|f| f.facts.value_slots > 0) {
+            self.attach_values();
+        }
         let link = Link {
             batch: &batch,
             jit: self,
@@ -128,6 +131,7 @@ impl Jit {
                 code_bytes: e.code.len(),
                 compile_us: times[i] + shared,
                 spans: e.spans,
+                constants: e.constants,
                 deopts: Default::default(),
                 entries: 0,
                 fallbacks: 0,

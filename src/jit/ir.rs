@@ -2,17 +2,23 @@
 //! specialization (a function and the types of its arguments). The code generator
 //! walks it; every node it cannot prove safe carries its guard explicitly.
 
+use crate::builtins::Builtin;
 use crate::resolve::{FuncId, Slot};
-use crate::syntax::ast::Span;
+use crate::syntax::ast::{BinaryOp, Span, TypeName};
+use crate::value::Value;
 
 /// A machine type. `Never` is the type of a node that always deoptimizes: it joins
 /// with any other type (an `IF` whose one branch always fails has the other's type).
+/// `Value` is a generic value (a string, `null`, or a value whose type the pass cannot
+/// know), held whole in a slot of the value stack (`jit/values.rs`) and operated on by
+/// the interpreter's own functions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Ty {
     Int,
     Float,
     Bool,
     Never,
+    Value,
 }
 
 impl Ty {
@@ -22,6 +28,7 @@ impl Ty {
             Ty::Float => "float",
             Ty::Bool => "bool",
             Ty::Never => "never",
+            Ty::Value => "value",
         }
     }
 }
@@ -58,6 +65,11 @@ pub enum DeoptReason {
     /// interpreter reruns the call and computes the handler (the error must not reach
     /// a compiled handler further up).
     Handler,
+    /// An operation on generic values raised an error (the interpreter's function
+    /// computing it returned one).
+    Raised,
+    /// The value stack of generic values ran out (the interpreter needs none).
+    ValueStack,
 }
 
 impl DeoptReason {
@@ -72,12 +84,16 @@ impl DeoptReason {
             | DeoptReason::Depth
             | DeoptReason::Cast
             | DeoptReason::Type
-            | DeoptReason::Call => true,
-            DeoptReason::HostStack | DeoptReason::TypeChange | DeoptReason::Handler => false,
+            | DeoptReason::Call
+            | DeoptReason::Raised => true,
+            DeoptReason::HostStack
+            | DeoptReason::TypeChange
+            | DeoptReason::Handler
+            | DeoptReason::ValueStack => false,
         }
     }
 
-    pub const ALL: [DeoptReason; 9] = [
+    pub const ALL: [DeoptReason; 11] = [
         DeoptReason::Overflow,
         DeoptReason::DivisionByZero,
         DeoptReason::Depth,
@@ -87,6 +103,8 @@ impl DeoptReason {
         DeoptReason::Call,
         DeoptReason::TypeChange,
         DeoptReason::Handler,
+        DeoptReason::Raised,
+        DeoptReason::ValueStack,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -99,6 +117,8 @@ impl DeoptReason {
             DeoptReason::Call => "bad call",
             DeoptReason::TypeChange => "argument types changed",
             DeoptReason::Handler => "handler not compiled",
+            DeoptReason::Raised => "runtime error",
+            DeoptReason::ValueStack => "value stack limit",
         }
     }
 }
@@ -154,6 +174,30 @@ pub enum MathOp {
     Pow,
 }
 
+/// Operations on generic values: each is computed by the function the interpreter
+/// uses (`ops.rs`, `builtins.rs`), so the two tiers share their semantics. Operands
+/// are `Value`s; the result is a `Value` or, where the operation always gives one
+/// type when it succeeds, that machine type (noted per operation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GenericOp {
+    /// `+ - * / %` (a `Value`); comparisons (a `Bool`).
+    Binary(BinaryOp),
+    Neg,
+    /// A `Bool`.
+    Not,
+    /// The condition of an `IF`, or an operand of `AND` / `OR`: a `Bool`, and an
+    /// error for any other value.
+    Truth,
+    Cast(TypeName),
+    /// `len` gives an `Int`; the others a `Value`.
+    Builtin(Builtin),
+    /// A parameter or `RETURNS` annotation (`ops::annotate`).
+    Annotate(TypeName),
+    /// The left operand of `??`: raises (to the `??`'s handler) when it is `null`,
+    /// and is otherwise the operand itself.
+    NotNull,
+}
+
 #[derive(Clone, Debug)]
 pub struct TExpr {
     pub kind: TKind,
@@ -197,6 +241,12 @@ pub enum TKind {
     Try(Box<TExpr>, Box<TExpr>),
     /// Always leaves compiled code; the interpreter reruns the call and raises the error.
     Deopt(DeoptReason),
+    /// A generic constant (a string or `null`).
+    Const(Value),
+    /// A value of a machine type as a generic value.
+    Box(Box<TExpr>),
+    /// An operation on generic values (see [`GenericOp`]).
+    Generic(GenericOp, Vec<TExpr>),
 }
 
 #[derive(Clone, Debug)]
@@ -212,10 +262,15 @@ pub struct TFunction {
     /// The parameters' types inside the body: the argument types after annotations
     /// converted them (an int passed to `x: float` is a float).
     pub params: Vec<Ty>,
+    /// The parameters' types on entry, after annotations: `params`, except where a loop
+    /// made a parameter generic (`Value` in `params`): boxed on entry from this type.
+    pub entry: Vec<Ty>,
     /// Per slot (parameters first, then `LET`s); `Never` for a slot never bound.
     pub slots: Vec<Ty>,
     /// The result type, after a `RETURNS` annotation converted it.
     pub ret: Ty,
+    /// Generic parameters with an annotation, checked on entry (by position).
+    pub checks: Vec<(usize, TypeName)>,
     /// Whether a value this body's call gives is a `ret`, deopt or not: false when a
     /// deopt may send the interpreter down a path of other types (the alternative of
     /// a `TRY` or `??`, a loop that changes its argument types). Callees not counted.
@@ -238,14 +293,29 @@ pub struct Facts {
     /// Whether it holds a call that deoptimizes because its callee is undefined or has
     /// another arity.
     pub bad_call: bool,
+    /// Slots of the value stack the code needs (0: it uses no generic value): one per
+    /// generic node and per generic argument of a self tail call, plus the parameters.
+    pub value_slots: u32,
 }
 
 impl Facts {
     /// Walks the body once (iteratively: bodies can be deep).
-    pub fn of(body: &TBody) -> Facts {
+    pub fn of(body: &TBody, params: &[Ty]) -> Facts {
         let mut facts = Facts::default();
         let mut stack: Vec<&TExpr> = body.exprs().collect();
+        let generic = params.iter().filter(|&&t| t == Ty::Value).count();
+        let mut values = generic as u64;
         while let Some(e) = stack.pop() {
+            if e.ty == Ty::Value {
+                values += 1;
+            }
+            match &e.kind {
+                TKind::SelfTail(args) => {
+                    values += args.iter().filter(|a| a.ty == Ty::Value).count() as u64;
+                }
+                TKind::Generic(..) => values += 1,
+                _ => {}
+            }
             match &e.kind {
                 TKind::Call { callee, args } => {
                     facts.callees.push(callee.clone());
@@ -259,6 +329,8 @@ impl Facts {
         }
         facts.callees.sort();
         facts.callees.dedup();
+        // Past `u32`, code generation refuses (it counts the slots it takes).
+        facts.value_slots = values.min(u32::MAX as u64) as u32;
         facts
     }
 }
@@ -282,8 +354,9 @@ impl TExpr {
             | TKind::Float(_)
             | TKind::Bool(_)
             | TKind::Local(_)
-            | TKind::Deopt(_) => {}
-            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => out.push(a),
+            | TKind::Deopt(_)
+            | TKind::Const(_) => {}
+            TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) | TKind::Box(a) => out.push(a),
             TKind::Arith(_, a, b)
             | TKind::Compare(_, a, b)
             | TKind::And(a, b)
@@ -292,9 +365,10 @@ impl TExpr {
                 out.push(a);
                 out.push(b);
             }
-            TKind::Math(_, args) | TKind::Call { args, .. } | TKind::SelfTail(args) => {
-                out.extend(args)
-            }
+            TKind::Math(_, args)
+            | TKind::Call { args, .. }
+            | TKind::SelfTail(args)
+            | TKind::Generic(_, args) => out.extend(args),
             TKind::If(c, t, f) => {
                 out.push(c);
                 out.extend(t.exprs());
@@ -325,6 +399,7 @@ impl Drop for TExpr {
                     | TKind::Bool(_)
                     | TKind::Local(_)
                     | TKind::Deopt(_)
+                    | TKind::Const(_)
             )
         };
         if leaf(&self.kind) {
@@ -364,13 +439,21 @@ fn take_children(kind: &mut TKind, out: &mut Vec<TExpr>) {
             out.push(*a);
             out.push(*b);
         }
-        TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) => out.push(*a),
-        TKind::Math(_, args) | TKind::Call { args, .. } | TKind::SelfTail(args) => out.extend(args),
+        TKind::Neg(a) | TKind::Not(a) | TKind::Convert(_, a) | TKind::Box(a) => out.push(*a),
+        TKind::Math(_, args)
+        | TKind::Call { args, .. }
+        | TKind::SelfTail(args)
+        | TKind::Generic(_, args) => out.extend(args),
         TKind::If(c, t, f) => {
             out.push(*c);
             body(*t, out);
             body(*f, out);
         }
-        TKind::Int(_) | TKind::Float(_) | TKind::Bool(_) | TKind::Local(_) | TKind::Deopt(_) => {}
+        TKind::Int(_)
+        | TKind::Float(_)
+        | TKind::Bool(_)
+        | TKind::Local(_)
+        | TKind::Deopt(_)
+        | TKind::Const(_) => {}
     }
 }

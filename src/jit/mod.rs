@@ -18,6 +18,7 @@ pub mod specialize;
 mod stack;
 mod status;
 mod typed;
+mod values;
 
 pub use status::Listed;
 pub use typed::TypedEntry;
@@ -57,6 +58,10 @@ struct Spec {
     code_bytes: usize,
     compile_us: f64,
     spans: Vec<(u32, Span)>,
+    /// The generic constants its code reads in place (at their boxes' addresses):
+    /// kept, never read, as long as the code is.
+    #[allow(dead_code, clippy::vec_box)]
+    constants: Vec<Box<Value>>,
     deopts: [u64; DeoptReason::ALL.len()],
     /// Calls from the interpreter that entered here, and those that deoptimized.
     entries: u64,
@@ -167,6 +172,8 @@ pub struct Jit {
     undefined_callees: Vec<u32>,
     /// Functions with a refusal that names a callee (forgotten at any definition).
     callee_refusals: Vec<u32>,
+    /// The stack of generic values, made by the first compile that uses them.
+    values: Option<values::ValueStack>,
 }
 
 // SAFETY: the raw pointers in `Spec` point into the arena this `Jit` owns; nothing is
@@ -191,9 +198,30 @@ impl Jit {
             typed_entries: Vec::new(),
             undefined_callees: Vec::new(),
             callee_refusals: Vec::new(),
+            values: None,
         }
     }
 
+    /// Makes the value stack, unless there is one, and points the context at it.
+    fn attach_values(&mut self) {
+        let stack = self.values.get_or_insert_with(values::ValueStack::new);
+        stack.attach(&mut self.ctx);
+    }
+}
+
+/// After compiled code running with `ctx` was left: drops the generic values it left
+/// on the stack (a deopt, or an error nothing compiled caught, leaves its frames).
+#[inline]
+fn release_values(values: &mut Option<values::ValueStack>, ctx: &mut JitContext) {
+    if let Some(stack) = values {
+        let base = stack.base();
+        if ctx.values_top != base {
+            stack.release_to(ctx, base);
+        }
+    }
+}
+
+impl Jit {
     /// Drops all code and statistics, and returns the memory.
     pub fn clear(&mut self) {
         self.specs.clear();
@@ -292,6 +320,7 @@ impl Jit {
                         (Ty::Int, Value::Int(_))
                             | (Ty::Float, Value::Float(_))
                             | (Ty::Bool, Value::Bool(_))
+                            | (Ty::Value, Value::Str(_) | Value::Null)
                     )
                 })
             })
@@ -312,14 +341,14 @@ impl Jit {
     }
 
     fn key_of(func: u32, args: &[Value]) -> Result<SpecKey, &'static str> {
+        // (Every value has a key now; the `Result` stays for values that may not.)
         let mut types = Vec::with_capacity(args.len());
         for a in args {
             types.push(match a {
                 Value::Int(_) => Ty::Int,
                 Value::Float(_) => Ty::Float,
                 Value::Bool(_) => Ty::Bool,
-                Value::Str(_) => return Err("called with a string"),
-                Value::Null => return Err("called with null"),
+                Value::Str(_) | Value::Null => Ty::Value,
             });
         }
         Ok(SpecKey {
@@ -335,11 +364,13 @@ impl Jit {
         args: &[Value],
         depth: u32,
     ) -> Option<Value> {
+        // A generic argument is passed by its address (the callee clones it): `args`
+        // outlives the call.
         let word = |a: &Value| match a {
             Value::Int(i) => *i as u64,
             Value::Float(f) => f.to_bits(),
             Value::Bool(b) => *b as u64,
-            _ => 0,
+            Value::Str(_) | Value::Null => a as *const Value as u64,
         };
         // Few arguments (nearly every call) go in a buffer on the stack.
         let mut few = [0u64; FEW_ARGS];
@@ -376,6 +407,7 @@ impl Jit {
         Some(match (bits, ret) {
             (bits, Ty::Int) => Value::Int(bits as i64),
             (bits, Ty::Float) => Value::Float(f64::from_bits(bits)),
+            (_, Ty::Value) => self.values.as_mut()?.take_ret(),
             (bits, _) => Value::Bool(bits != 0),
         })
     }
@@ -403,6 +435,9 @@ impl Jit {
         let mut ctx = JitContext {
             stack_limit: stack_limit(),
             depth_budget: max_depth.saturating_sub(depth) as u64,
+            values_top: self.ctx.values_top,
+            values_end: self.ctx.values_end,
+            value_ret: self.ctx.value_ret,
             ..JitContext::default()
         };
         let mut result = 0u64;
@@ -423,6 +458,7 @@ impl Jit {
         };
         spec.entries += 1;
         let (ret, func) = (spec.ret, spec.key.func.0);
+        release_values(&mut self.values, &mut ctx);
         self.totals.entries += 1;
         // A live specialization's function has its state (`compile` made it).
         if let Some(state) = self.funcs.get_mut(func as usize) {

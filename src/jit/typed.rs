@@ -71,6 +71,7 @@ impl Jit {
             Ty::Float => Some(ValueType::Float),
             Ty::Bool => Some(ValueType::Bool),
             Ty::Never => None,
+            Ty::Value => return Err("returns a generic value".into()),
         };
         let spec = TypedEntry {
             id,
@@ -191,7 +192,10 @@ impl Jit {
         }
         match self.ctx.deopt_site {
             NO_DEOPT => Ok(bits),
-            site => Err(Some(site)),
+            site => {
+                super::release_values(&mut self.values, &mut self.ctx);
+                Err(Some(site))
+            }
         }
     }
 
@@ -300,6 +304,9 @@ impl Jit {
             )
         };
         let deopted = done < rows;
+        if deopted {
+            super::release_values(&mut self.values, &mut self.ctx);
+        }
         let entered = done as u64 + u64::from(deopted);
         if let Some(n) = self.typed_entries.get_mut(entry.id as usize) {
             *n += entered;

@@ -146,3 +146,43 @@ pub fn status_line<'s>(status: &'s str, needle: &str) -> &'s str {
         .find(|l| l.contains(needle))
         .unwrap_or_else(|| panic!("no line with `{needle}` in the status:\n{status}"))
 }
+
+/// The entries and fallbacks `jit status` gives the specialization `spec` (say
+/// `"safe(int) -> int"`).
+pub fn entries_of(status: &str, spec: &str) -> (u64, u64) {
+    let line = status_line(status, spec);
+    let number_before = |text: &str, end: &str| -> u64 {
+        let at = text
+            .find(end)
+            .unwrap_or_else(|| panic!("no `{end}` in `{line}`"));
+        let digits: String = text[..at]
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_digit)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        digits
+            .parse()
+            .unwrap_or_else(|_| panic!("no number before `{end}` in `{line}`"))
+    };
+    (
+        number_before(line, " entries"),
+        number_before(line, " fell back"),
+    )
+}
+
+/// Definitions of `slow(i, n)`, which gives `n` through a chain of calls longer than one
+/// compile infers: a `TRY` or `??` whose handler calls it has a handler that is not
+/// compiled, so that an error under it deoptimizes (what tests of deopts need, now that
+/// compiled code holds every type of value).
+pub fn uncompiled_slow() -> String {
+    const LINKS: usize = 40;
+    let mut defs = String::from("FUNCTION slow(i, n) => c0(n)\n");
+    for i in 0..LINKS {
+        defs.push_str(&format!("FUNCTION c{i}(n) => c{}(n)\n", i + 1));
+    }
+    defs.push_str(&format!("FUNCTION c{LINKS}(n) => n\n"));
+    defs
+}

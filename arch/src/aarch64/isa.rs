@@ -158,6 +158,21 @@ impl Isa for Aarch64Masm {
     fn jump_if_zero(&mut self, reg: Reg, target: DynamicLabel) {
         asm!(self.ops; cbz X(reg), =>target);
     }
+    fn jump_if_not_zero(&mut self, reg: Reg, target: DynamicLabel) {
+        asm!(self.ops; cbnz X(reg), =>target);
+    }
+    fn add_imm(&mut self, reg: Reg, value: i32) {
+        if (0..4096).contains(&value) {
+            asm!(self.ops; add XSP(reg), XSP(reg), #value as u32);
+        } else {
+            self.load_imm(X16, value as i64);
+            asm!(self.ops; add X(reg), X(reg), x16);
+        }
+    }
+    fn call_address(&mut self, address: usize) {
+        self.load_imm(X16, address as i64);
+        asm!(self.ops; blr x16);
+    }
     fn unwind_to_handler(&mut self) {
         asm!(self.ops
             ; ldr x16, [x28, #ctx::HANDLER_SP as u32]

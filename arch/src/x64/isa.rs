@@ -142,6 +142,15 @@ impl Isa for X64Masm {
     fn jump_if_zero(&mut self, reg: Reg, target: DynamicLabel) {
         asm!(self.ops; test Rq(reg), Rq(reg); jz =>target);
     }
+    fn jump_if_not_zero(&mut self, reg: Reg, target: DynamicLabel) {
+        asm!(self.ops; test Rq(reg), Rq(reg); jnz =>target);
+    }
+    fn add_imm(&mut self, reg: Reg, value: i32) {
+        asm!(self.ops; add Rq(reg), value);
+    }
+    fn call_address(&mut self, address: usize) {
+        asm!(self.ops; mov rax, QWORD address as i64; call rax);
+    }
     fn unwind_to_handler(&mut self) {
         asm!(self.ops
             ; mov rsp, QWORD [r15 + ctx::HANDLER_SP]

@@ -9,7 +9,8 @@ use super::homes::Home;
 use super::stack::Val;
 use super::{Gen, R};
 use crate::jit::ir::{DeoptReason, SpecKey, TExpr, Ty};
-use grizzly_arch::{EmitError, Fpr, Gpr, Helper, MacroAssembler, Mem};
+use crate::jit::values;
+use grizzly_arch::{EmitError, Fpr, Gpr, Helper, HelperArg, MacroAssembler, Mem};
 
 /// What a call calls, with the registers of its operands and result.
 pub(super) enum Callee<L> {
@@ -19,6 +20,22 @@ pub(super) enum Callee<L> {
     Label(L, Gpr),
     /// A Rust helper on the first register (and the second), leaving its result in the first.
     Helper(Helper, Fpr, Option<Fpr>),
+    /// A Rust function at an address, on integer arguments; its results are left in
+    /// the return registers.
+    Rust(usize, Vec<HArg>),
+}
+
+/// An argument of a [`Callee::Rust`], read once the call has spilled the value stack.
+pub(super) enum HArg {
+    Ctx,
+    Imm(i64),
+    /// A frame word.
+    Word(Mem),
+    /// The address of a slot of the value frame.
+    Value(u32),
+    /// The value stack's entry this far below the top (0: the top): a machine value's
+    /// bits, or a generic value's address.
+    Entry(usize),
 }
 
 impl<M: MacroAssembler> Gen<'_, M> {
@@ -36,14 +53,51 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 match callee {
                     Callee::Slot(slot, dst) => self.m.call_slot(slot, dst),
                     Callee::Label(label, dst) => self.m.call_label(label, dst),
-                    Callee::Helper(..) => unreachable!(),
+                    Callee::Helper(..) | Callee::Rust(..) => unreachable!(),
                 }
                 self.m.depth_leave();
             }
             Callee::Helper(helper, dst, rhs) => self.m.float_call(helper, dst, rhs),
+            Callee::Rust(address, args) => {
+                let mut words = Vec::with_capacity(args.len());
+                for a in args {
+                    words.push(self.helper_arg(a)?);
+                }
+                self.m.call_helper(address, &words)?;
+            }
         }
         self.clobber_homes();
         Ok(())
+    }
+
+    /// A helper argument, once the value stack holds no registers.
+    fn helper_arg(&self, a: HArg) -> R<HelperArg> {
+        Ok(match a {
+            HArg::Ctx => HelperArg::Ctx,
+            HArg::Imm(i) => HelperArg::Imm(i),
+            HArg::Word(m) => HelperArg::Word(m),
+            HArg::Value(k) => self.value_address(k)?,
+            HArg::Entry(d) => {
+                let e = self
+                    .stack
+                    .len()
+                    .checked_sub(d + 1)
+                    .and_then(|i| self.stack.get(i))
+                    .ok_or_else(|| EmitError("value stack underflow".into()))?;
+                match e.val {
+                    Val::Imm(i) => HelperArg::Imm(i),
+                    Val::FImm(f) => HelperArg::Imm(f.to_bits() as i64),
+                    // Homes were written back: the frame word is current.
+                    Val::Slot(s) => HelperArg::Word(self.frame.slot(s)),
+                    Val::Spill(s) => HelperArg::Word(Mem::Local(s)),
+                    Val::V(k) | Val::VLocal(k) => self.value_address(k)?,
+                    Val::VConst(p) => HelperArg::Imm(p as i64),
+                    Val::Gpr(_) | Val::Fpr(_) => {
+                        return Err(EmitError("a register operand at a helper call".into()))
+                    }
+                }
+            }
+        })
     }
 
     /// A call of a compiled specialization: arguments in the outgoing words.
@@ -68,6 +122,10 @@ impl<M: MacroAssembler> Gen<'_, M> {
             None => self.call_out(Callee::Label(self.entry, dst))?,
             Some(slot) => self.call_out(Callee::Slot(slot, dst))?,
         }
+        if ty == Ty::Value {
+            self.regs.gprs.free(dst);
+            return self.take_result();
+        }
         if ty == Ty::Float {
             let f = self.fpr()?;
             self.m.bits_to_float(f, dst);
@@ -79,15 +137,48 @@ impl<M: MacroAssembler> Gen<'_, M> {
         Ok(())
     }
 
+    /// A self tail call's generic arguments (the entries from `first` up) become their
+    /// parameters' values: each is made a slot of its own (cloning a `LET`'s, a
+    /// parameter's or a constant), then swapped into the parameter's slot. Done first,
+    /// before any home is written, since each is a helper call; the old values end up
+    /// in the argument slots, dropped when those are next written or at return.
+    fn pass_generic_args(&mut self, first: usize) -> R {
+        let generic: Vec<usize> = (first..self.stack.len())
+            .filter(|&i| self.stack[i].ty == Ty::Value)
+            .collect();
+        for &i in &generic {
+            if !matches!(self.stack[i].val, Val::V(_)) {
+                let k = self.value_slot()?;
+                let below_top = self.stack.len() - 1 - i;
+                let args = vec![HArg::Value(k), HArg::Entry(below_top)];
+                self.call_out(Callee::Rust(values::grz_clone as *const () as usize, args))?;
+                self.stack[i].val = Val::V(k);
+            }
+        }
+        for &i in &generic {
+            let (Val::V(k), Some(Some(Val::VLocal(p)))) =
+                (self.stack[i].val, self.value_params.get(i - first).copied())
+            else {
+                return Err(EmitError(
+                    "a generic argument of a parameter without a slot".into(),
+                ));
+            };
+            let args = vec![HArg::Value(p), HArg::Value(k)];
+            self.call_out(Callee::Rust(values::grz_swap as *const () as usize, args))?;
+        }
+        Ok(())
+    }
+
     /// A self tail call: the arguments become the parameters (in their homes, or
     /// their frame words), and the body restarts at the loop head.
     pub(super) fn self_tail(&mut self, args: &[TExpr]) -> R {
         for a in args {
             self.expr(a)?;
         }
-        // Every argument must be read before any parameter is overwritten.
         let n = args.len();
         let first = self.stack.len() - n;
+        self.pass_generic_args(first)?;
+        // Every argument must be read before any parameter is overwritten.
         let params = self.frame.params();
         for i in first..self.stack.len() {
             if let Val::Slot(s) = self.stack[i].val {
@@ -115,7 +206,8 @@ impl<M: MacroAssembler> Gen<'_, M> {
         }
         for i in (0..n).rev() {
             let top = self.stack[self.stack.len() - 1];
-            if matches!(top.val, Val::Slot(s) if s as usize == i) {
+            if top.ty == Ty::Value || matches!(top.val, Val::Slot(s) if s as usize == i) {
+                // (A generic argument is in its parameter's slot already.)
                 self.pop()?;
                 continue;
             }
@@ -162,8 +254,14 @@ mod tests {
             ("frame.rs", include_str!("frame.rs")),
             ("exits.rs", include_str!("exits.rs")),
             ("regs.rs", include_str!("regs.rs")),
+            ("generic.rs", include_str!("generic.rs")),
         ];
-        let calls = [".call_slot(", ".call_label(", ".float_call("];
+        let calls = [
+            ".call_slot(",
+            ".call_label(",
+            ".float_call(",
+            ".call_helper(",
+        ];
         for (name, text) in files {
             for c in calls {
                 assert!(

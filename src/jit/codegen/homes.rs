@@ -112,7 +112,11 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 break;
             }
             let r = &mut self.regs;
-            let home = if self.f.params[i] == Ty::Float {
+            let home = if self.f.params[i] == Ty::Value {
+                // A generic parameter lives in the value stack (its frame word only
+                // brought the caller's value in).
+                None
+            } else if self.f.params[i] == Ty::Float {
                 (r.fprs.len() > MIN_TEMPS)
                     .then(|| r.fprs.take_highest(r.join_fpr).map(Home::F))
                     .flatten()

@@ -22,6 +22,7 @@ mod arith;
 mod calls;
 mod exits;
 mod frame;
+mod generic;
 mod homes;
 mod regs;
 mod stack;
@@ -46,6 +47,10 @@ pub trait Linkage {
 /// One specialization's machine code and what the JIT records about it.
 pub struct Emitted {
     pub code: Vec<u8>,
+    /// The generic constants the code reads in place: they must live as long as it.
+    /// (Boxed: the code holds each one's address, which must not move as more come.)
+    #[allow(clippy::vec_box)]
+    pub constants: Vec<Box<crate::value::Value>>,
     /// Code offsets where each source expression's template begins.
     pub spans: Vec<(u32, Span)>,
 }
@@ -86,6 +91,12 @@ struct Gen<'a, M: MacroAssembler> {
     spans: Vec<(u32, Span)>,
     /// Levels of the walk's recursion (see `jit/depth.rs`).
     depth: u32,
+    /// The value frame, if the function uses generic values (see `generic.rs`).
+    values: Option<generic::ValueFrame>,
+    /// Per slot (parameters first, then `LET`s): where a generic one's value is.
+    value_params: Vec<Option<stack::Val>>,
+    #[allow(clippy::vec_box)]
+    constants: Vec<Box<crate::value::Value>>,
 }
 
 /// Most arguments a compiled function takes or passes.
@@ -106,14 +117,20 @@ pub fn generate<M: MacroAssembler>(
         // Arguments live on the host stack, which is checked per frame, not per word.
         return Err(EmitError(format!("more than {MAX_PARAMS} arguments")));
     }
+    if convention != Convention::Jit && f.facts.value_slots > 0 {
+        return Err(EmitError(
+            "generic values need compiled code's convention".into(),
+        ));
+    }
     // One pass: the backend patches the frame's size in once the code is done.
     emit(masm(), f, spec, link, convention)
 }
 
-/// Whether a body calls nothing but Rust helpers (self tail calls are jumps): what a
+/// Whether a body calls nothing but Rust helpers (self tail calls are jumps) and
+/// uses no generic value (whose helpers need the context): what a
 /// [`Convention::Native`] function may hold.
 pub fn is_leaf(f: &TFunction) -> bool {
-    f.facts.callees.is_empty()
+    f.facts.callees.is_empty() && f.facts.value_slots == 0
 }
 
 fn emit<M: MacroAssembler>(
@@ -144,11 +161,15 @@ fn emit<M: MacroAssembler>(
         homes: Homes::none(params),
         spans: Vec::with_capacity(32),
         depth: 0,
+        values: None,
+        value_params: vec![None; f.slots.len().max(params)],
+        constants: Vec::new(),
     };
     g.m.bind(entry);
     let stack_deopt = g.deopt(DeoptReason::HostStack);
     g.m.prologue(stack_deopt);
     g.convert_params()?;
+    g.enter_values()?;
     if f.facts.self_tail {
         g.assign_homes();
         g.enter_loop();
@@ -160,6 +181,7 @@ fn emit<M: MacroAssembler>(
     let code = g.m.finish()?;
     Ok(Emitted {
         code,
+        constants: g.constants,
         spans: g.spans,
     })
 }
@@ -207,7 +229,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
 
     /// Parameter annotations: an int passed to a float parameter becomes a float.
     fn convert_params(&mut self) -> R {
-        for (i, (&arg, &param)) in self.f.key.args.iter().zip(&self.f.params).enumerate() {
+        for (i, (&arg, &param)) in self.f.key.args.iter().zip(&self.f.entry).enumerate() {
             if arg == Ty::Int && param == Ty::Float {
                 let x = self.fpr()?;
                 self.m.int_to_float(x, Src::Mem(Mem::Param(i as u32)));

@@ -20,6 +20,13 @@ pub(super) enum Val {
     Fpr(Fpr),
     /// A local word holding a spilled temporary.
     Spill(u32),
+    /// A generic value in a slot of the value frame that this entry alone uses (a
+    /// node's result, see `generic.rs`).
+    V(u32),
+    /// A generic value in a slot that belongs to a `LET` or a parameter (read only).
+    VLocal(u32),
+    /// A generic constant at this address (read only).
+    VConst(usize),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -133,6 +140,9 @@ impl<M: MacroAssembler> Gen<'_, M> {
             Val::Gpr(r) => Src::Reg(r),
             Val::Spill(s) => Src::Mem(Mem::Local(s)),
             Val::Fpr(_) => return refuse("float operand used as an integer"),
+            Val::V(_) | Val::VLocal(_) | Val::VConst(_) => {
+                return refuse("a generic value used as an integer")
+            }
         })
     }
 
@@ -156,6 +166,9 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 FSrc::Reg(r)
             }
             Val::Imm(_) | Val::Gpr(_) => return refuse("integer operand used as a float"),
+            Val::V(_) | Val::VLocal(_) | Val::VConst(_) => {
+                return refuse("a generic value used as a float")
+            }
         })
     }
 
@@ -235,6 +248,12 @@ impl<M: MacroAssembler> Gen<'_, M> {
     pub(super) fn pop_to(&mut self, dst: Mem) -> R {
         let e = self.pop()?;
         match e.val {
+            // A generic value is passed by its address.
+            v @ (Val::V(_) | Val::VLocal(_) | Val::VConst(_)) => {
+                let r = self.value_into(v)?;
+                self.m.store(dst, Src::Reg(r));
+                self.regs.gprs.free(r);
+            }
             Val::Fpr(r) => {
                 self.m.fstore(dst, r);
                 self.regs.fprs.free(r);

@@ -5,12 +5,25 @@ use super::stack::Val;
 use super::{cond_of, divisibility, Gen, R};
 use crate::jit::depth::descend;
 use crate::jit::ir::{CmpOp, DeoptReason, TBody, TExpr, TKind, Ty};
-use grizzly_arch::{EmitError, FSrc, MacroAssembler, Mem, Src};
+use grizzly_arch::{EmitError, FSrc, MacroAssembler, Mem, Src, HANDLER_WORDS};
 
 impl<M: MacroAssembler> Gen<'_, M> {
     pub(super) fn body(&mut self, b: &TBody, tail: bool) -> R {
         for (slot, e) in &b.lets {
             self.expr(e)?;
+            if e.ty == Ty::Value {
+                // The `LET` names its value's slot (read only from now on).
+                let v = match self.pop()?.val {
+                    Val::V(k) => Val::VLocal(k),
+                    v => v,
+                };
+                let at = self
+                    .value_params
+                    .get_mut(*slot as usize)
+                    .ok_or_else(|| EmitError("a LET slot out of range".into()))?;
+                *at = Some(v);
+                continue;
+            }
             let dst = self.frame.slot(*slot);
             self.pop_to(dst)?;
         }
@@ -63,8 +76,17 @@ impl<M: MacroAssembler> Gen<'_, M> {
     }
 
     fn ret(&mut self) -> R {
+        let ty = self
+            .stack
+            .last()
+            .map(|e| e.ty)
+            .ok_or_else(|| EmitError("value stack underflow".into()))?;
+        self.leave_values(ty)?;
         let e = self.pop()?;
-        if e.ty == Ty::Float {
+        if e.ty == Ty::Value {
+            // The value is in the context's `value_ret`.
+            self.m.ret(Src::Imm(0));
+        } else if e.ty == Ty::Float {
             let r = match e.val {
                 Val::Fpr(r) => r,
                 _ => {
@@ -171,7 +193,26 @@ impl<M: MacroAssembler> Gen<'_, M> {
             TKind::Int(v) => self.push(Val::Imm(*v), Ty::Int),
             TKind::Bool(b) => self.push(Val::Imm(*b as i64), Ty::Bool),
             TKind::Float(f) => self.push(Val::FImm(*f), Ty::Float),
+            TKind::Local(s) if e.ty == Ty::Value => {
+                let v = self
+                    .value_params
+                    .get(*s as usize)
+                    .copied()
+                    .flatten()
+                    .ok_or_else(|| EmitError("a generic local without a value".into()))?;
+                self.push(v, Ty::Value);
+            }
             TKind::Local(s) => self.push(Val::Slot(*s), e.ty),
+            TKind::Const(v) => self.constant(v),
+            TKind::Box(a) => {
+                self.expr(a)?;
+                self.note(e.span);
+                return self.box_(a.ty);
+            }
+            TKind::Generic(op, args) => {
+                self.note(e.span);
+                return self.generic(*op, args, e.ty);
+            }
             TKind::Arith(op, a, b) => {
                 self.note(e.span);
                 return if e.ty == Ty::Float {
@@ -240,22 +281,23 @@ impl<M: MacroAssembler> Gen<'_, M> {
             TKind::If(c, then, other) => {
                 self.note(e.span);
                 self.spill_all();
+                let join = self.join_slot(e.ty)?;
                 let (else_, done) = (self.m.new_label(), self.m.new_label());
                 let split = self.split(c, false, else_)?;
                 self.body(then, false)?;
-                self.move_to_join(e.ty)?;
+                self.move_to_join(e.ty, join)?;
                 self.end_branch(split);
                 let after_then = self.homes.state();
                 self.m.jump(done);
                 self.m.bind(else_);
                 self.homes.set_state(split);
                 self.body(other, false)?;
-                self.move_to_join(e.ty)?;
+                self.move_to_join(e.ty, join)?;
                 self.end_branch(split);
                 let joined = self.homes.state().join(after_then);
                 self.homes.set_state(joined);
                 self.m.bind(done);
-                self.push_join(e.ty);
+                self.push_join(e.ty, join);
             }
             TKind::Try(a, b) => {
                 self.note(e.span);
@@ -282,8 +324,9 @@ impl<M: MacroAssembler> Gen<'_, M> {
     fn try_(&mut self, a: &TExpr, b: &TExpr, ty: Ty) -> R {
         self.spill_all();
         self.write_back_homes();
+        let join = self.join_slot(ty)?;
         let saved = if calls(a) {
-            let s = [(); 4].map(|_| Mem::Local(self.frame.spill_slot()));
+            let s = [(); HANDLER_WORDS].map(|_| Mem::Local(self.frame.spill_slot()));
             Some(s)
         } else {
             None
@@ -307,10 +350,10 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 // `a` always leaves; stand in for the value that never comes.
                 let v = self.pop()?;
                 self.release(v.val);
-                let dummy = if ty == Ty::Float {
-                    Val::FImm(0.0)
-                } else {
-                    Val::Imm(0)
+                let dummy = match (ty, join) {
+                    (Ty::Float, _) => Val::FImm(0.0),
+                    (_, Some(k)) => Val::V(k),
+                    _ => Val::Imm(0),
                 };
                 self.push(dummy, ty);
             }
@@ -321,7 +364,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 self.m.handler_leave(saved);
             }
         }
-        self.move_to_join(ty)?;
+        self.move_to_join(ty, join)?;
         let after_a = self.homes.state();
         self.m.jump(done);
         match saved {
@@ -336,12 +379,16 @@ impl<M: MacroAssembler> Gen<'_, M> {
             dirty: false,
         });
         self.clobber_homes();
+        if let Some(saved) = saved {
+            // The frames the error dropped leave their generic values behind.
+            self.unwind_values(saved[HANDLER_WORDS - 1])?;
+        }
         self.expr(b)?;
-        self.move_to_join(ty)?;
+        self.move_to_join(ty, join)?;
         let joined = self.homes.state().join(after_a);
         self.homes.set_state(joined);
         self.m.bind(done);
-        self.push_join(ty);
+        self.push_join(ty, join);
         if let Some(saved) = saved {
             for m in saved {
                 if let Mem::Local(slot) = m {
@@ -352,10 +399,20 @@ impl<M: MacroAssembler> Gen<'_, M> {
         Ok(())
     }
 
-    /// Pushes the join register of `ty` (claimed), where both paths of an `IF` or a
-    /// `TRY` left the value.
-    fn push_join(&mut self, ty: Ty) {
-        if ty == Ty::Float {
+    /// The slot where both paths of a generic `IF` or `TRY` leave their value.
+    fn join_slot(&mut self, ty: Ty) -> R<Option<u32>> {
+        match ty {
+            Ty::Value => self.value_slot().map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Pushes the join register of `ty` (claimed), or the join slot of a generic
+    /// value, where both paths of an `IF` or a `TRY` left the value.
+    fn push_join(&mut self, ty: Ty, join: Option<u32>) {
+        if let Some(k) = join {
+            self.push(Val::V(k), Ty::Value);
+        } else if ty == Ty::Float {
             let r = self.regs.join_fpr;
             self.regs.fprs.claim(r);
             self.push(Val::Fpr(r), Ty::Float);
@@ -369,14 +426,16 @@ impl<M: MacroAssembler> Gen<'_, M> {
 
     /// Moves a branch's result into the join register (every register is free at the
     /// end of a branch, the stack below having been spilled).
-    fn move_to_join(&mut self, ty: Ty) -> R {
+    fn move_to_join(&mut self, ty: Ty, join: Option<u32>) -> R {
         if self.stack.last().is_some_and(|e| e.ty == Ty::Never) {
             // The branch always deoptimizes: nothing reaches the join from it.
             let v = self.pop()?;
             self.release(v.val);
             return Ok(());
         }
-        if ty == Ty::Float {
+        if let Some(k) = join {
+            self.move_value_to(k)?;
+        } else if ty == Ty::Float {
             let r = self.pop_fpr()?;
             self.m.fmov(self.regs.join_fpr, FSrc::Reg(r));
             self.regs.fprs.free(r);

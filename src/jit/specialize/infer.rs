@@ -22,7 +22,11 @@ pub(super) fn infer(set: &mut Set<'_>, i: usize) -> Result<(TFunction, Option<St
         )));
     }
     let mut params = Vec::with_capacity(key.args.len());
-    for (p, &arg) in def.params.iter().zip(&key.args) {
+    let mut checks = Vec::new();
+    for (i, (p, &arg)) in def.params.iter().zip(&key.args).enumerate() {
+        if let (Ty::Value, Some(ty)) = (arg, p.ty) {
+            checks.push((i, ty));
+        }
         if arg == Ty::Never {
             return Err(Stop::Spec("an argument type is never".to_string()));
         }
@@ -38,26 +42,50 @@ pub(super) fn infer(set: &mut Set<'_>, i: usize) -> Result<(TFunction, Option<St
             }
         }
     }
-    let mut slots = vec![Ty::Never; def.slots.max(params.len())];
-    slots[..params.len()].copy_from_slice(&params);
-    let mut cx = Infer {
-        set,
-        current: i,
-        returns: def.returns,
-        slots,
-        pending: None,
-        exact: true,
-        depth: 0,
+    let entry = params.clone();
+    // A loop that passes a parameter a value of another type makes the parameter
+    // generic (boxed on entry), and the body is inferred again.
+    let mut generic_params = vec![false; params.len()];
+    let (body, slots, pending, exact) = loop {
+        for (p, &g) in params.iter_mut().zip(&generic_params) {
+            if g {
+                *p = Ty::Value;
+            }
+        }
+        let mut slots = vec![Ty::Never; def.slots.max(params.len())];
+        slots[..params.len()].copy_from_slice(&params);
+        let widened = set.specs[i].ret == Ty::Value;
+        let mut cx = Infer {
+            set: &mut *set,
+            current: i,
+            widened,
+            returns: def.returns,
+            slots,
+            pending: None,
+            exact: true,
+            depth: 0,
+            loop_changes: None,
+        };
+        let saved = cx.save();
+        let body = cx.body(&def.body, true)?;
+        match cx.loop_changes {
+            Some(p) if !generic_params[p] => {
+                // Undo what this inference added to the set, and infer again.
+                cx.restore(saved);
+                generic_params[p] = true;
+            }
+            _ => break (body, cx.slots, cx.pending, cx.exact),
+        }
     };
-    let body = cx.body(&def.body, true)?;
-    let (slots, pending, exact) = (cx.slots, cx.pending, cx.exact);
     let ret = body.result.ty;
     Ok((
         TFunction {
             key,
             params,
+            entry,
             slots,
             ret,
+            checks,
             exact,
             body,
             facts: Facts::default(),
@@ -76,6 +104,9 @@ thread_local! {
 struct Infer<'c, 'f> {
     set: &'c mut Set<'f>,
     current: usize,
+    /// The result is a generic value (results of two types were seen): every value
+    /// returned is boxed.
+    widened: bool,
     returns: Option<TypeName>,
     slots: Vec<Ty>,
     pending: Option<String>,
@@ -83,6 +114,8 @@ struct Infer<'c, 'f> {
     exact: bool,
     /// Levels of recursion (see `jit/depth.rs`).
     depth: u32,
+    /// A parameter a self tail call passes a value of another machine type.
+    loop_changes: Option<usize>,
 }
 
 /// See [`Infer::save`].
@@ -125,11 +158,22 @@ impl Infer<'_, '_> {
 
     /// A value the function returns, checked against `RETURNS` like `ops::annotate`.
     fn returned(&self, e: TExpr) -> TExpr {
-        let Some(ty) = self.returns else { return e };
-        match annotate(e.ty, Some(ty)) {
-            Some((_, None)) => e,
-            Some((_, Some(c))) => convert(c, e),
-            None => deopt(DeoptReason::Type, e.span),
+        let e = match self.returns {
+            None => e,
+            Some(ty) if e.ty == Ty::Value => {
+                let span = e.span;
+                generic(GenericOp::Annotate(ty), vec![e], Ty::Value, span)
+            }
+            Some(ty) => match annotate(e.ty, Some(ty)) {
+                Some((_, None)) => e,
+                Some((_, Some(c))) => convert(c, e),
+                None => deopt(DeoptReason::Type, e.span),
+            },
+        };
+        if self.widened {
+            boxed(e)
+        } else {
+            e
         }
     }
 
@@ -144,8 +188,7 @@ impl Infer<'_, '_> {
                 Value::Int(i) => Ok(node(TKind::Int(*i), Ty::Int, span)),
                 Value::Float(f) => Ok(node(TKind::Float(*f), Ty::Float, span)),
                 Value::Bool(b) => Ok(node(TKind::Bool(*b), Ty::Bool, span)),
-                Value::Str(_) => Err(Stop::Spec("uses strings".to_string())),
-                Value::Null => Err(Stop::Spec("uses null".to_string())),
+                Value::Str(_) | Value::Null => Ok(node(TKind::Const(v.clone()), Ty::Value, span)),
             },
             RKind::Local(slot) => match self.slots.get(*slot as usize) {
                 Some(&ty) if ty != Ty::Never => Ok(node(TKind::Local(*slot), ty, span)),
@@ -156,7 +199,7 @@ impl Infer<'_, '_> {
             RKind::Unary(op, a) => self.unary(*op, a, span),
             RKind::Binary(op, a, b) => match op {
                 BinaryOp::And | BinaryOp::Or => self.logic(*op == BinaryOp::And, a, b, span),
-                BinaryOp::Coalesce => self.attempt(a, b, span),
+                BinaryOp::Coalesce => self.attempt(a, b, true, span),
                 BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
                     self.arith(*op, a, b, span)
                 }
@@ -176,8 +219,9 @@ impl Infer<'_, '_> {
                 ..
             } => self.call(*callee, args, *self_tail, span),
             RKind::If(c, t, f) => self.if_(c, t, f, tail, span),
-            RKind::Try(a, b) => self.attempt(a, b, span),
-            RKind::Fail(_) => Err(Stop::Spec("reads an unbound variable".to_string())),
+            RKind::Try(a, b) => self.attempt(a, b, false, span),
+            // Raises `unknown variable` (which a `TRY` may catch).
+            RKind::Fail(_) => Ok(deopt(DeoptReason::Raised, span)),
         }
     }
 
@@ -226,24 +270,39 @@ impl Infer<'_, '_> {
         never
     }
 
-    /// `TRY a CATCH b` and `a ?? b` (a typed value is never null): a [`TKind::Try`]
-    /// when `b` compiles to `a`'s type. Otherwise the handler deoptimizes
-    /// (`Deopt(Handler)`, so that `a`'s errors reach no compiled handler further up),
-    /// the interpreter computes `b` (the call is then inexact), and inferring `b` is
-    /// undone.
-    fn attempt(&mut self, a: &RExpr, b: &RExpr, span: Span) -> Result<TExpr, Stop> {
-        let a = self.expr(a, false)?;
+    /// `TRY a CATCH b` and `a ?? b` (`coalesce`): a [`TKind::Try`], whose handler `b`
+    /// runs when `a` raises (for `??`, a generic `a` also raises when it is `null`:
+    /// [`GenericOp::NotNull`]; a typed value is never null). When `a` and `b` have two
+    /// machine types, both are boxed. When `b` cannot be compiled, the handler
+    /// deoptimizes (`Deopt(Handler)`, so that `a`'s errors reach no compiled handler
+    /// further up), the interpreter computes `b` (the call is then inexact), and
+    /// inferring `b` is undone.
+    fn attempt(&mut self, a: &RExpr, b: &RExpr, coalesce: bool, span: Span) -> Result<TExpr, Stop> {
+        let mut a = self.expr(a, false)?;
+        if coalesce && a.ty == Ty::Value {
+            let span = a.span;
+            a = node(TKind::Generic(GenericOp::NotNull, vec![a]), Ty::Value, span);
+        }
         if cannot_fail(&a) {
             // Nothing to catch: the handler is never needed.
             return Ok(a);
         }
         let saved = self.save();
         match self.expr(b, false) {
-            Ok(b) if a.ty == b.ty || a.ty == Ty::Never || b.ty == Ty::Never => {
-                let ty = if a.ty == Ty::Never { b.ty } else { a.ty };
+            Ok(b) => {
+                let ty = match (a.ty, b.ty) {
+                    (Ty::Never, t) | (t, Ty::Never) => t,
+                    (x, y) if x == y => x,
+                    _ => Ty::Value,
+                };
+                let (a, b) = if ty == Ty::Value {
+                    (boxed(a), boxed(b))
+                } else {
+                    (a, b)
+                };
                 Ok(node(TKind::Try(Box::new(a), Box::new(b)), ty, span))
             }
-            _ => {
+            Err(_) => {
                 self.restore(saved);
                 self.exact = false;
                 if a.ty == Ty::Never {
@@ -291,6 +350,8 @@ impl Infer<'_, '_> {
                 _ => node(TKind::Neg(Box::new(a)), Ty::Float, span),
             },
             (UnaryOp::Not, Ty::Bool) => node(TKind::Not(Box::new(a)), Ty::Bool, span),
+            (UnaryOp::Neg, Ty::Value) => generic(GenericOp::Neg, vec![a], Ty::Value, span),
+            (UnaryOp::Not, Ty::Value) => generic(GenericOp::Not, vec![a], Ty::Bool, span),
             _ => deopt(DeoptReason::Type, span),
         })
     }
@@ -300,6 +361,9 @@ impl Infer<'_, '_> {
             Ok(pair) => pair,
             Err(never) => return Ok(never),
         };
+        if l.ty == Ty::Value || r.ty == Ty::Value {
+            return Ok(generic(GenericOp::Binary(op), vec![l, r], Ty::Value, span));
+        }
         let op = match op {
             BinaryOp::Add => ArithOp::Add,
             BinaryOp::Sub => ArithOp::Sub,
@@ -321,6 +385,9 @@ impl Infer<'_, '_> {
             Ok(pair) => pair,
             Err(never) => return Ok(never),
         };
+        if l.ty == Ty::Value || r.ty == Ty::Value {
+            return Ok(generic(GenericOp::Binary(op), vec![l, r], Ty::Bool, span));
+        }
         let cmp = match op {
             BinaryOp::Eq => CmpOp::Eq,
             BinaryOp::Ne => CmpOp::Ne,
@@ -344,7 +411,7 @@ impl Infer<'_, '_> {
                 if cannot_fail(&l) && cannot_fail(&r) {
                     node(TKind::Bool(cmp == CmpOp::Ne), Ty::Bool, span)
                 } else {
-                    return Err(Stop::Spec("compares values of different types".to_string()));
+                    generic(GenericOp::Binary(op), vec![l, r], Ty::Bool, span)
                 }
             }
             _ => match numbers(l, r) {
@@ -357,13 +424,13 @@ impl Infer<'_, '_> {
     /// `AND` (`and` true) or `OR`: the left operand must be bool; the right one runs
     /// only when needed, so a right operand that never gives a bool becomes a branch.
     fn logic(&mut self, and: bool, a: &RExpr, b: &RExpr, span: Span) -> Result<TExpr, Stop> {
-        let l = self.expr(a, false)?;
+        let l = truth(self.expr(a, false)?);
         match l.ty {
             Ty::Never => return Ok(l),
             Ty::Bool => {}
             _ => return Ok(deopt(DeoptReason::Type, span)),
         }
-        let r = self.expr(b, false)?;
+        let r = truth(self.expr(b, false)?);
         let r = match r.ty {
             Ty::Bool => {
                 let (l, r) = (Box::new(l), Box::new(r));
@@ -395,12 +462,12 @@ impl Infer<'_, '_> {
     }
 
     fn cast(&mut self, a: &RExpr, target: TypeName, span: Span) -> Result<TExpr, Stop> {
-        if target == TypeName::Str {
-            return Err(Stop::Spec("uses strings".to_string()));
-        }
         let a = self.expr(a, false)?;
         Ok(match (a.ty, target) {
             (Ty::Never, _) => a,
+            (Ty::Value, _) | (_, TypeName::Str) => {
+                generic(GenericOp::Cast(target), vec![a], Ty::Value, span)
+            }
             (Ty::Int, TypeName::Int)
             | (Ty::Float, TypeName::Float)
             | (Ty::Bool, TypeName::Bool) => a,
@@ -417,13 +484,18 @@ impl Infer<'_, '_> {
         if args.len() != b.arity() {
             return Ok(deopt(DeoptReason::Call, span));
         }
-        if b == Builtin::Len {
-            return Err(Stop::Spec("uses strings".to_string()));
-        }
         let args = match self.operands(args)? {
             Operands::Never(e) => return Ok(e),
             Operands::All(v) => v,
         };
+        if b == Builtin::Len || args.iter().any(|a| a.ty == Ty::Value) {
+            let ty = if b == Builtin::Len {
+                Ty::Int
+            } else {
+                Ty::Value
+            };
+            return Ok(generic(GenericOp::Builtin(b), args, ty, span));
+        }
         let math = |op, args, ty| node(TKind::Math(op, args), ty, span);
         let type_error = deopt(DeoptReason::Type, span);
         let mut args = args.into_iter();
@@ -522,7 +594,15 @@ impl Infer<'_, '_> {
             // types would enter another specialization.
             let mut converted = Vec::with_capacity(args.len());
             for ((a, p), &want) in args.into_iter().zip(&def.params).zip(&self.slots) {
+                let a = if want == Ty::Value { boxed(a) } else { a };
                 match annotate(a.ty, p.ty) {
+                    Some((Ty::Value, _)) if want == Ty::Value => converted.push(match p.ty {
+                        Some(ty) => {
+                            let span = a.span;
+                            generic(GenericOp::Annotate(ty), vec![a], Ty::Value, span)
+                        }
+                        None => a,
+                    }),
                     Some((t, conv)) if t == want => converted.push(match conv {
                         Some(c) => {
                             let span = a.span;
@@ -530,7 +610,13 @@ impl Infer<'_, '_> {
                         }
                         None => a,
                     }),
-                    _ => {
+                    other => {
+                        if let (Some((t, _)), None) = (other, self.loop_changes) {
+                            if t != Ty::Never {
+                                // Generic, this parameter takes both.
+                                self.loop_changes = Some(converted.len());
+                            }
+                        }
                         // The interpreter goes on with the other types.
                         self.exact = false;
                         return Ok(deopt(DeoptReason::TypeChange, span));
@@ -551,24 +637,25 @@ impl Infer<'_, '_> {
         tail: bool,
         span: Span,
     ) -> Result<TExpr, Stop> {
-        let cond = self.expr(c, false)?;
+        let cond = truth(self.expr(c, false)?);
         match cond.ty {
             Ty::Never => return Ok(cond),
             Ty::Bool => {}
             _ => return Ok(deopt(DeoptReason::Type, span)),
         }
-        let t = self.body(t, tail)?;
-        let f = self.body(f, tail)?;
+        let mut t = self.body(t, tail)?;
+        let mut f = self.body(f, tail)?;
         let ty = match (t.result.ty, f.result.ty) {
             (a, b) if a == b => a,
             (Ty::Never, b) => b,
             (a, Ty::Never) => a,
-            (a, b) => {
-                return Err(Stop::Spec(format!(
-                    "branches return {} and {}",
-                    a.name(),
-                    b.name()
-                )))
+            // Branches of two types give a generic value.
+            _ => {
+                for b in [&mut t, &mut f] {
+                    let result = std::mem::replace(&mut b.result, deopt(DeoptReason::Type, span));
+                    b.result = boxed(result);
+                }
+                Ty::Value
             }
         };
         Ok(node(

@@ -44,8 +44,8 @@ mod infer;
 mod nodes;
 
 use super::ir::{
-    ArithOp, CmpOp, Convert, DeoptReason, Facts, MathOp, SpecKey, TBody, TExpr, TFunction, TKind,
-    Ty,
+    ArithOp, CmpOp, Convert, DeoptReason, Facts, GenericOp, MathOp, SpecKey, TBody, TExpr,
+    TFunction, TKind, Ty,
 };
 use crate::builtins::Builtin;
 use crate::jit::depth::{NEW_STACK, RED_ZONE};
@@ -117,7 +117,7 @@ pub fn specialize(root: &SpecKey, functions: &dyn Functions) -> Result<Vec<TFunc
     // Every latest inference saw the result types in their final state.
     for spec in &mut set.specs {
         if let Some(f) = &mut spec.function {
-            f.facts = Facts::of(&f.body);
+            f.facts = Facts::of(&f.body, &f.params);
         }
     }
     let reached = set.reached();
@@ -187,11 +187,19 @@ impl Set<'_> {
         };
         let old = self.specs[i].ret;
         if function.ret != old {
-            if old != Ty::Never {
+            if old == Ty::Never {
+                self.specs[i].ret = function.ret;
+            } else if function.ret == Ty::Never || old == Ty::Value {
                 let reason = format!("returns {} and {}", old.name(), function.ret.name());
                 return Err(self.blame(i, reason));
+            } else {
+                // Results of two types: the result is a generic value, and this body is
+                // inferred again to give one (its callers read the change).
+                self.specs[i].ret = Ty::Value;
+                self.specs[i].function = None;
+                self.changes += 1;
+                return Ok(());
             }
-            self.specs[i].ret = function.ret;
             self.changes += 1;
         }
         self.specs[i].function = Some(function);

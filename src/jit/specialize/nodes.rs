@@ -43,6 +43,8 @@ pub(super) fn annotate(t: Ty, ty: Option<TypeName>) -> Option<(Ty, Option<Conver
         return Some((t, None));
     };
     match (t, ty) {
+        // Checked when the value is known (a `GenericOp::Annotate`).
+        (Ty::Value, _) => Some((Ty::Value, None)),
         (Ty::Never, _)
         | (Ty::Int, TypeName::Int | TypeName::Number)
         | (Ty::Float, TypeName::Float | TypeName::Number)
@@ -65,7 +67,17 @@ fn safe(e: &TExpr, budget: &mut u32) -> bool {
     }
     *budget -= 1;
     match &e.kind {
-        TKind::Int(_) | TKind::Float(_) | TKind::Bool(_) | TKind::Local(_) => true,
+        TKind::Int(_) | TKind::Float(_) | TKind::Bool(_) | TKind::Local(_) | TKind::Const(_) => {
+            true
+        }
+        TKind::Box(a) => safe(a, budget),
+        TKind::Generic(op, args) => {
+            let total = matches!(
+                op,
+                GenericOp::Binary(BinaryOp::Eq | BinaryOp::Ne) | GenericOp::Cast(TypeName::Str)
+            );
+            total && args.iter().all(|a| safe(a, budget))
+        }
         TKind::Not(a) => safe(a, budget),
         TKind::Neg(a) => e.ty == Ty::Float && safe(a, budget),
         TKind::Arith(_, a, b) => e.ty == Ty::Float && safe(a, budget) && safe(b, budget),
@@ -81,5 +93,36 @@ fn safe(e: &TExpr, budget: &mut u32) -> bool {
             safe(c, budget) && body(t, budget) && body(f, budget)
         }
         TKind::Call { .. } | TKind::SelfTail(_) | TKind::Deopt(_) => false,
+    }
+}
+
+/// `e` as a generic value (boxed if it has a machine type).
+pub(super) fn boxed(e: TExpr) -> TExpr {
+    match e.ty {
+        Ty::Value | Ty::Never => e,
+        _ => {
+            let span = e.span;
+            node(TKind::Box(Box::new(e)), Ty::Value, span)
+        }
+    }
+}
+
+/// An operation on generic values, its operands boxed.
+pub(super) fn generic(op: GenericOp, args: Vec<TExpr>, ty: Ty, span: Span) -> TExpr {
+    node(
+        TKind::Generic(op, args.into_iter().map(boxed).collect()),
+        ty,
+        span,
+    )
+}
+
+/// A condition or logic operand that must be a bool: a generic one is checked.
+pub(super) fn truth(e: TExpr) -> TExpr {
+    match e.ty {
+        Ty::Value => {
+            let span = e.span;
+            generic(GenericOp::Truth, vec![e], Ty::Bool, span)
+        }
+        _ => e,
     }
 }

@@ -1,0 +1,236 @@
+//! Generic values in compiled code: strings, `null`, results whose type depends on the
+//! row, compiled with the interpreter's own operations and identical to its results.
+#![cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+
+mod jit_common;
+use jit_common::*;
+
+/// Every expression agrees with the interpreter and entered compiled code; those that
+/// give a value got it from compiled code (no fallback).
+fn compiled(defs: &str, exprs: &[&str]) -> Vec<Outcome> {
+    let mut e = eager();
+    let results = agree_each(&mut e, defs, exprs);
+    for (src, (out, stats)) in exprs.iter().zip(&results) {
+        assert!(stats.entries >= 1, "`{src}` never entered compiled code");
+        if let Outcome::Value(..) = out {
+            assert_eq!(stats.fallbacks, 0, "`{src}` = {out:?} fell back: {stats:?}");
+        }
+        assert!(
+            !e.jit_status().contains("not compiled"),
+            "`{src}`: {}",
+            e.jit_status()
+        );
+    }
+    results.into_iter().map(|(o, _)| o).collect()
+}
+
+fn text(s: &str) -> Value {
+    Value::from(s)
+}
+
+#[test]
+fn strings_concatenate_compare_and_cast() {
+    let defs = "FUNCTION greet(name) => \"hello, \" + name + \"!\"
+                FUNCTION longer(a, b) => IF len(a) >= len(b) { a } ELSE { b }
+                FUNCTION order(a, b) => IF a < b { -1 } ELSE { IF a == b { 0 } ELSE { 1 } }
+                FUNCTION show(n) => \"n=\" + (n AS string)
+                FUNCTION parse(s) => (s AS int) * 2
+                FUNCTION fparse(s) => (s AS float) / 4.0
+                FUNCTION flag(s) => s AS bool";
+    let out = compiled(
+        defs,
+        &[
+            "greet(\"bob\")",
+            "greet(\"żółw 🐢\")",
+            "greet(\"tab\\tquote\\\"\")",
+            "longer(\"abc\", \"ab\")",
+            "longer(\"é\", \"ab\")",
+            "order(\"apple\", \"banana\")",
+            "order(\"b\", \"b\")",
+            "order(\"b\", \"a\")",
+            "show(42)",
+            "show(2.5)",
+            "show(true)",
+            "show(null)",
+            "show(\"s\")",
+            "parse(\"21\")",
+            "parse(\"x\")",
+            "fparse(\"1e1\")",
+            "flag(\"true\")",
+            "flag(\"yes\")",
+        ],
+    );
+    assert_eq!(
+        out[0],
+        Outcome::Value("hello, bob!".into(), text("hello, bob!"))
+    );
+    assert_eq!(out[4], Outcome::Value("ab".into(), text("ab")));
+    assert!(
+        matches!(&out[14], Outcome::Error(ErrorKind::Cast, _)),
+        "{:?}",
+        out[14]
+    );
+}
+
+#[test]
+fn nulls_and_coalescing() {
+    let defs = "FUNCTION nz(x) => x ?? 0
+                FUNCTION isnull(x) => x == null
+                FUNCTION pick(a, b) => a ?? b ?? \"none\"
+                FUNCTION plus(x) => x + 1
+                FUNCTION typed(x: int) => x ?? -1
+                FUNCTION opt(n) => IF n > 0 { n } ELSE { null }
+                FUNCTION total(i, acc) => IF i == 0 { acc } ELSE { total(i - 1, acc + (opt(i % 4 - 1) ?? 100)) }";
+    let out = compiled(
+        defs,
+        &[
+            "nz(null)",
+            "nz(5)",
+            "nz(\"s\")",
+            "isnull(null)",
+            "isnull(0)",
+            "pick(null, null)",
+            "pick(null, 2)",
+            "pick(1.5, 2)",
+            "plus(null)",
+            "typed(null)",
+            "typed(7)",
+            "typed(\"x\")",
+            "opt(3)",
+            "opt(-3)",
+            "total(1000, 0)",
+        ],
+    );
+    assert_eq!(out[0], Outcome::Value("0".into(), int(0)));
+    assert_eq!(out[5], Outcome::Value("none".into(), text("none")));
+    assert!(matches!(out[8], Outcome::Error(..)));
+    assert!(matches!(out[11], Outcome::Error(..)));
+}
+
+#[test]
+fn results_whose_type_depends_on_the_row() {
+    let defs = "FUNCTION half(n) => IF n % 2 == 0 { n / 2 } ELSE { n / 2.0 }
+                FUNCTION grade(n) => IF n >= 90 { \"A\" } ELSE { IF n >= 50 { n } ELSE { null } }
+                FUNCTION fact(n) => IF n == 0 { 1 } ELSE { fact(n - 1) * 1.5 }
+                FUNCTION sum(i, acc) => IF i == 0 { acc } ELSE { sum(i - 1, acc + half(i)) }
+                FUNCTION num(x) RETURNS number => x
+                FUNCTION safe(a, b) => TRY a / b CATCH \"undefined\"";
+    let out = compiled(
+        defs,
+        &[
+            "half(4)",
+            "half(5)",
+            "grade(95)",
+            "grade(70)",
+            "grade(10)",
+            "fact(10)",
+            "sum(1000, 0)",
+            "num(3)",
+            "num(2.5)",
+            "num(\"x\")",
+            "safe(6, 3)",
+            "safe(1, 0)",
+        ],
+    );
+    assert_eq!(out[1], Outcome::Value("2.5".into(), Value::Float(2.5)));
+    assert_eq!(
+        out[11],
+        Outcome::Value("undefined".into(), text("undefined"))
+    );
+}
+
+#[test]
+fn loops_over_generic_values_swap_and_keep_their_parameters() {
+    let defs =
+        "FUNCTION rev(s, i, acc) => IF i == 0 { acc } ELSE { rev(s, i - 1, acc + (i AS string)) }
+                FUNCTION swap(n, a, b) => IF n == 0 { a + \"|\" + b } ELSE { swap(n - 1, b, a) }
+                FUNCTION same(n, a) => IF n == 0 { a } ELSE { same(n - 1, a) }
+                FUNCTION both(n, a) => IF n == 0 { a } ELSE { both(n - 1, a + a) }";
+    compiled(
+        defs,
+        &[
+            "rev(\"x\", 50, \"\")",
+            "swap(7, \"a\", \"b\")",
+            "swap(8, \"a\", null)",
+            "same(100, \"kept\")",
+            "both(10, \"ab\")",
+        ],
+    );
+}
+
+#[test]
+fn strings_pass_between_compiled_functions() {
+    let defs = "FUNCTION wrap(s) => \"[\" + s + \"]\"
+                FUNCTION twice(s) => wrap(wrap(s))
+                FUNCTION label(n) => IF n > 0 { \"pos\" } ELSE { IF n < 0 { \"neg\" } ELSE { null } }
+                FUNCTION describe(n) => twice(label(n) ?? \"zero\")
+                FUNCTION count(i, n, acc) => IF i >= n { acc } ELSE { count(i + 1, n, acc + len(describe(i - n / 2))) }";
+    let out = compiled(
+        defs,
+        &[
+            "describe(3)",
+            "describe(-3)",
+            "describe(0)",
+            "count(0, 500, 0)",
+        ],
+    );
+    assert_eq!(out[2], Outcome::Value("[[zero]]".into(), text("[[zero]]")));
+}
+
+#[test]
+fn errors_from_generic_operations_are_caught_in_compiled_code() {
+    let defs = "FUNCTION parse(s) => TRY s AS int CATCH -1
+                FUNCTION deep(s, d) => IF d == 0 { (s AS int) + 0 } ELSE { \"k\" + (deep(s, d - 1) AS string) }
+                FUNCTION outer(s) => TRY deep(s, 5) CATCH \"caught\"
+                FUNCTION rows(i, n, acc) => IF i >= n { acc } ELSE { rows(i + 1, n, acc + parse(IF i % 3 == 0 { \"x\" } ELSE { i AS string })) }";
+    let out = compiled(
+        defs,
+        &[
+            "parse(\"12\")",
+            "parse(\"1x\")",
+            "outer(\"7\")",
+            "outer(\"seven\")",
+            "rows(0, 3000, 0)",
+        ],
+    );
+    assert_eq!(out[3], Outcome::Value("caught".into(), text("caught")));
+    // The hot loop whose TRY fires on every third row stays compiled.
+    let mut e = Engine::builder().jit(JitMode::On).threshold(10).build();
+    agree(&mut e, defs, &["rows(0, 30000, 0)"]);
+    let stats = e.jit_stats();
+    assert_eq!(stats.fallbacks, 0, "{}", e.jit_status());
+    assert_eq!(stats.interpreted_calls, 0, "{}", e.jit_status());
+}
+
+#[test]
+fn deep_recursion_over_strings() {
+    let defs = "FUNCTION build(n) => IF n == 0 { \"\" } ELSE { build(n - 1) + \"x\" }";
+    let mut e = eager();
+    let out = agree(&mut e, defs, &["len(build(3000))", "len(build(20000))"]);
+    assert_eq!(out[0], Outcome::Value("3000".into(), int(3000)));
+    assert!(matches!(
+        out[1],
+        Outcome::Error(ErrorKind::StackOverflow, _)
+    ));
+}
+
+#[test]
+fn generic_arguments_and_results_through_the_api() {
+    let mut e = eager();
+    define(
+        &mut e,
+        "FUNCTION tag(s, n) => s + \"#\" + (n AS string)
+         FUNCTION maybe(n) => IF n > 0 { n } ELSE { null }",
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            call(&mut e, "tag", &[text("id"), int(7)]),
+            Outcome::Value("id#7".into(), text("id#7"))
+        );
+        assert_eq!(
+            call(&mut e, "maybe", &[int(-1)]),
+            Outcome::Value("null".into(), Value::Null)
+        );
+    }
+    assert!(e.jit_stats().entries >= 6, "{}", e.jit_status());
+}
