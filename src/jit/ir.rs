@@ -293,8 +293,10 @@ pub struct Facts {
     /// Whether it holds a call that deoptimizes because its callee is undefined or has
     /// another arity.
     pub bad_call: bool,
-    /// Slots of the value stack the code needs (0: it uses no generic value): one per
-    /// generic node and per generic argument of a self tail call, plus the parameters.
+    /// Slots of the value stack the code needs: one per generic node and per generic
+    /// argument of a self tail call, and, in a loop, per generic parameter (elsewhere
+    /// the callee reads its caller's value in place). Parameter annotations need one
+    /// more each ([`TFunction::checks`]).
     pub value_slots: u32,
 }
 
@@ -303,18 +305,13 @@ impl Facts {
     pub fn of(body: &TBody, params: &[Ty]) -> Facts {
         let mut facts = Facts::default();
         let mut stack: Vec<&TExpr> = body.exprs().collect();
-        let generic = params.iter().filter(|&&t| t == Ty::Value).count();
-        let mut values = generic as u64;
+        let mut values = 0u64;
         while let Some(e) = stack.pop() {
             if e.ty == Ty::Value {
                 values += 1;
             }
-            match &e.kind {
-                TKind::SelfTail(args) => {
-                    values += args.iter().filter(|a| a.ty == Ty::Value).count() as u64;
-                }
-                TKind::Generic(..) => values += 1,
-                _ => {}
+            if let TKind::SelfTail(args) = &e.kind {
+                values += args.iter().filter(|a| a.ty == Ty::Value).count() as u64;
             }
             match &e.kind {
                 TKind::Call { callee, args } => {
@@ -326,6 +323,10 @@ impl Facts {
                 _ => {}
             }
             e.push_children(&mut stack);
+        }
+        if facts.self_tail {
+            // A loop writes its generic parameters: they get slots of their own.
+            values += params.iter().filter(|&&t| t == Ty::Value).count() as u64;
         }
         facts.callees.sort();
         facts.callees.dedup();

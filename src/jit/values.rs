@@ -96,9 +96,11 @@ impl Drop for ValueStack {
 unsafe fn drop_slots(from: *mut Value, to: usize) {
     let mut p = from;
     while (p as usize) < to {
-        // SAFETY: the caller's contract.
+        // SAFETY: the caller's contract. Only a string owns anything.
         unsafe {
-            std::ptr::drop_in_place(p);
+            if let Value::Str(_) = &*p {
+                std::ptr::drop_in_place(p);
+            }
             p = p.add(1);
         }
     }

@@ -92,6 +92,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
                     Val::Spill(s) => HelperArg::Word(Mem::Local(s)),
                     Val::V(k) | Val::VLocal(k) => self.value_address(k)?,
                     Val::VConst(p) => HelperArg::Imm(p as i64),
+                    Val::VParam(i) => HelperArg::Word(Mem::Param(i)),
                     Val::Gpr(_) | Val::Fpr(_) => {
                         return Err(EmitError("a register operand at a helper call".into()))
                     }

@@ -30,19 +30,25 @@ pub(super) struct ValueFrame {
 const SLOT: i32 = std::mem::size_of::<Value>() as i32;
 
 impl<M: MacroAssembler> Gen<'_, M> {
-    /// After the prologue: takes the value frame (when the function uses generic
-    /// values), clones the generic arguments into it and checks their annotations.
+    /// After the prologue: takes the value frame (when the function needs slots),
+    /// clones the generic arguments of a loop into it (other functions read them where
+    /// the caller keeps them) and checks their annotations.
     pub(super) fn enter_values(&mut self) -> R {
         let f = self.f;
-        if f.facts.value_slots == 0 {
+        // Outside a loop a generic argument is read where the caller keeps it.
+        let borrowed = !f.facts.self_tail;
+        for (i, &ty) in f.params.iter().enumerate() {
+            if ty == Ty::Value && borrowed {
+                self.value_params[i] = Some(Val::VParam(i as u32));
+            }
+        }
+        let size = f.facts.value_slots.saturating_add(f.checks.len() as u32);
+        if size == 0 {
             return Ok(());
         }
-        let size = f
-            .facts
-            .value_slots
-            .checked_add(f.params.len() as u32)
-            .filter(|&n| n < (i32::MAX / SLOT) as u32)
-            .ok_or_else(|| EmitError("too many generic values".into()))?;
+        if size >= (i32::MAX / SLOT) as u32 {
+            return Err(EmitError("too many generic values".into()));
+        }
         let base = Mem::Local(self.frame.spill_slot());
         let full = self.deopt(DeoptReason::ValueStack);
         let enter = values::grz_enter as *const () as usize;
@@ -56,6 +62,18 @@ impl<M: MacroAssembler> Gen<'_, M> {
         });
         for (i, &ty) in f.params.iter().enumerate() {
             if ty != Ty::Value {
+                continue;
+            }
+            if borrowed {
+                if let Some(&(_, ty)) = f.checks.iter().find(|(p, _)| *p == i) {
+                    self.push(Val::VParam(i as u32), Ty::Value);
+                    let checked = match self.generic_op(GenericOp::Annotate(ty), 1, Ty::Value)? {
+                        Val::V(k) => Val::VLocal(k),
+                        v => v,
+                    };
+                    self.pop()?;
+                    self.value_params[i] = Some(checked);
+                }
                 continue;
             }
             let k = self.value_slot()?;
@@ -122,6 +140,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 self.m.add_imm(r.0, k as i32 * SLOT);
             }
             Val::VConst(p) => self.m.mov(r, Src::Imm(p as i64)),
+            Val::VParam(i) => self.m.mov(r, Src::Mem(Mem::Param(i))),
             _ => return Err(EmitError("a machine value used as a generic one".into())),
         }
         Ok(r)
@@ -209,7 +228,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
         let top = self.pop()?;
         match top.val {
             Val::V(k) => Ok(k),
-            v @ (Val::VLocal(_) | Val::VConst(_)) => {
+            v @ (Val::VLocal(_) | Val::VConst(_) | Val::VParam(_)) => {
                 let k = self.value_slot()?;
                 self.push(v, Ty::Value);
                 let args = vec![HArg::Value(k), HArg::Entry(0)];

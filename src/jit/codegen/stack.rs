@@ -27,6 +27,9 @@ pub(super) enum Val {
     VLocal(u32),
     /// A generic constant at this address (read only).
     VConst(usize),
+    /// A generic argument, at the address in this parameter's frame word (the caller's
+    /// value, read only; in functions without self tail calls).
+    VParam(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -140,7 +143,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
             Val::Gpr(r) => Src::Reg(r),
             Val::Spill(s) => Src::Mem(Mem::Local(s)),
             Val::Fpr(_) => return refuse("float operand used as an integer"),
-            Val::V(_) | Val::VLocal(_) | Val::VConst(_) => {
+            Val::V(_) | Val::VLocal(_) | Val::VConst(_) | Val::VParam(_) => {
                 return refuse("a generic value used as an integer")
             }
         })
@@ -166,7 +169,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 FSrc::Reg(r)
             }
             Val::Imm(_) | Val::Gpr(_) => return refuse("integer operand used as a float"),
-            Val::V(_) | Val::VLocal(_) | Val::VConst(_) => {
+            Val::V(_) | Val::VLocal(_) | Val::VConst(_) | Val::VParam(_) => {
                 return refuse("a generic value used as a float")
             }
         })
@@ -249,7 +252,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
         let e = self.pop()?;
         match e.val {
             // A generic value is passed by its address.
-            v @ (Val::V(_) | Val::VLocal(_) | Val::VConst(_)) => {
+            v @ (Val::V(_) | Val::VLocal(_) | Val::VConst(_) | Val::VParam(_)) => {
                 let r = self.value_into(v)?;
                 self.m.store(dst, Src::Reg(r));
                 self.regs.gprs.free(r);
