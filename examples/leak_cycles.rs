@@ -36,6 +36,7 @@ FUNCTION parse_or(s) => TRY (s AS int) * 2 CATCH -1
 FUNCTION deep_str(n, s) => IF n == 0 { s AS int } ELSE { len(s) + deep_str(n - 1, s + \"x\") }
 FUNCTION catch_str(n) => TRY deep_str(n, \"a\") CATCH -7
 FUNCTION mixed(n) => IF n % 2 == 0 { n } ELSE { n * 0.5 }
+FUNCTION alt(i, acc) => IF i == 0 { acc } ELSE { alt(i - 1, acc + len(((IF i % 2 == 0 { \"x\" } ELSE { i }) + (IF i % 2 == 0 { \"y\" } ELSE { 2 })) AS string)) }
 ";
 
 /// Expressions run each cycle: calls of compiled code, and deopts of every kind.
@@ -57,6 +58,7 @@ parse_or(\"12\") + parse_or(\"x\" + (k AS string))
 catch_str(50) + catch_str(k % 5)
 mixed(k) + mixed(k + 1)
 build(k % 3) ?? \"none\"
+alt(40 + k % 3, 0)
 ";
 
 fn engine(cycle: u64) -> Engine {

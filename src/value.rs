@@ -23,7 +23,10 @@ use triomphe::{Arc, HeaderSlice, HeaderWithLength, ThinArc, UniqueArc};
 /// assert_eq!(String::try_from(Value::from("hi")).unwrap(), "hi");
 /// assert_eq!(Value::Float(2.5).to_string(), "2.5");
 /// ```
+// `repr(C, u8)`: a tag byte (the variant's index) at offset 0 and the payload at 8,
+// which compiled code reads for its inline fast paths (`jit/values.rs`, `LAYOUT`).
 #[derive(Clone, Debug, Default)]
+#[repr(C, u8)]
 pub enum Value {
     /// `null`.
     #[default]

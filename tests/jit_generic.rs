@@ -234,3 +234,33 @@ fn generic_arguments_and_results_through_the_api() {
     }
     assert!(e.jit_stats().entries >= 6, "{}", e.jit_status());
 }
+
+#[test]
+fn fast_paths_of_ints_and_floats_agree_with_the_helpers() {
+    // Generic operands that are ints or floats most of the time: the inline paths;
+    // overflow, mixed types, strings and a result slot that held a string: the helpers.
+    let defs = "FUNCTION pick(i) => IF i % 5 == 0 { 1.5 } ELSE { IF i % 7 == 0 { \"s\" } ELSE { i } }
+                FUNCTION mix(i, acc) => IF i == 0 { acc } ELSE { mix(i - 1, acc + (TRY pick(i) * pick(i + 1) CATCH 0)) }
+                FUNCTION cmp(i, n) => IF i == 0 { n } ELSE { cmp(i - 1, n + (IF (TRY pick(i) < pick(i + 2) CATCH false) { 1 } ELSE { 0 })) }
+                FUNCTION alt(i, acc) => IF i == 0 { acc } ELSE { alt(i - 1, acc + len(((IF i % 2 == 0 { \"x\" } ELSE { i }) + (IF i % 2 == 0 { \"y\" } ELSE { 2 })) AS string)) }
+                FUNCTION big(x) => x * 3";
+    let out = compiled(
+        defs,
+        &[
+            "mix(300, 0)",
+            "mix(300, 0.5)",
+            "cmp(300, 0)",
+            "alt(300, 0)",
+            "big(pick(4))",
+            "big(pick(5))",
+            "big(IF true { 4611686018427387904 } ELSE { \"s\" })",
+            "big(IF true { 0.0 / 0.0 } ELSE { \"s\" }) == big(0.0 / 0.0)",
+        ],
+    );
+    assert_eq!(out[4], Outcome::Value("12".into(), int(12)));
+    assert!(
+        matches!(out[6], Outcome::Error(ErrorKind::IntegerOverflow, _)),
+        "{:?}",
+        out[6]
+    );
+}

@@ -210,6 +210,8 @@ pub trait MacroAssembler: Isa {
     fn branch_float(&mut self, cond: Cond, a: Fpr, b: FSrc, when: bool, target: Self::Label);
     /// Jumps to `target` when `a & mask` is zero (`zero`) or not zero (`!zero`).
     fn branch_mask(&mut self, a: Gpr, mask: i64, zero: bool, target: Self::Label);
+    /// Jumps to `target` when `(a`'s low byte `== byte) == equal` (a tag's test).
+    fn branch_low_byte(&mut self, a: Gpr, byte: u8, equal: bool, target: Self::Label);
     /// Jumps to `target` when the bool in `a` equals `when`.
     fn branch_bool(&mut self, a: Src, when: bool, target: Self::Label);
     /// `dst = (a cond b)` as a bool.

@@ -445,6 +445,39 @@ fn bit_masks_of_every_shape_test_exactly() {
 }
 
 #[test]
+fn low_byte_tests_ignore_the_other_bytes() {
+    // A value's tag is its low byte; the bytes above it are padding, anything at all.
+    for x in [
+        2u64,
+        0x402,
+        0xffff_ffff_ffff_ff02,
+        3,
+        0x0302,
+        0,
+        0xff,
+        0x100,
+    ] {
+        for byte in [0u8, 2, 3, 4, 0xff] {
+            for equal in [true, false] {
+                let (_, r) = run(&[x], |m, _| {
+                    let yes = m.new_label();
+                    m.mov(A, Src::Mem(Mem::Param(0)));
+                    m.branch_low_byte(A, byte, equal, yes);
+                    m.ret(Src::Imm(0));
+                    m.bind(yes);
+                    m.ret(Src::Imm(1));
+                });
+                assert_eq!(
+                    r == 1,
+                    ((x & 0xff) as u8 == byte) == equal,
+                    "{x:#x} {byte} {equal}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn every_form_of_a_template_reads_and_writes_frame_words() {
     // Parameters and locals as memory operands of each instruction form (on x86-64
     // their displacements are patched once the frame is known: an immediate after

@@ -28,6 +28,13 @@ use crate::value::Value;
 use grizzly_arch::{JitContext, NativeResult};
 use std::mem::MaybeUninit;
 
+/// The layout of a `Value` (`repr(C, u8)`) that compiled code's fast paths read: the
+/// tag byte of each variant at offset 0, the payload at [`PAYLOAD`].
+pub const TAG_INT: u8 = 2;
+pub const TAG_FLOAT: u8 = 3;
+pub const TAG_STR: u8 = 4;
+pub const PAYLOAD: i32 = 8;
+
 /// Slots of the value stack: 16 MiB of address space, touched only as deep as calls go.
 const CAPACITY: usize = 1 << 20;
 
@@ -333,5 +340,27 @@ pub unsafe extern "C" fn grz_op(
             _ => done(0),
         },
         _ => FAILED,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast paths read tags and payloads at these offsets.
+    #[test]
+    fn value_layout() {
+        let tag = |v: &Value| unsafe { *(v as *const Value as *const u8) };
+        let payload = |v: &Value| unsafe {
+            *((v as *const Value as *const u8).add(PAYLOAD as usize) as *const u64)
+        };
+        assert_eq!(tag(&Value::Int(-5)), TAG_INT);
+        assert_eq!(payload(&Value::Int(-5)), -5i64 as u64);
+        assert_eq!(tag(&Value::Float(2.5)), TAG_FLOAT);
+        assert_eq!(payload(&Value::Float(2.5)), 2.5f64.to_bits());
+        assert_eq!(tag(&Value::from("s")), TAG_STR);
+        for v in [Value::Null, Value::Bool(true)] {
+            assert!(![TAG_INT, TAG_FLOAT, TAG_STR].contains(&tag(&v)));
+        }
     }
 }

@@ -333,6 +333,17 @@ impl MacroAssembler for Aarch64Masm {
             asm!(self.ops; b.ne =>target);
         }
     }
+    fn branch_low_byte(&mut self, a: Gpr, byte: u8, equal: bool, target: DynamicLabel) {
+        asm!(self.ops
+            ; and x16, X(a.0), #0xff
+            ; cmp x16, #byte as u32
+        );
+        if equal {
+            asm!(self.ops; b.eq =>target);
+        } else {
+            asm!(self.ops; b.ne =>target);
+        }
+    }
     fn branch_bool(&mut self, a: Src, when: bool, target: DynamicLabel) {
         let r = match a {
             Src::Imm(v) => {

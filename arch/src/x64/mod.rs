@@ -441,6 +441,14 @@ impl MacroAssembler for X64Masm {
             asm!(self.ops; jne =>target);
         }
     }
+    fn branch_low_byte(&mut self, a: Gpr, byte: u8, equal: bool, target: DynamicLabel) {
+        asm!(self.ops; cmp Rb(a.0), BYTE byte as i8);
+        if equal {
+            asm!(self.ops; je =>target);
+        } else {
+            asm!(self.ops; jne =>target);
+        }
+    }
     fn branch_bool(&mut self, a: Src, when: bool, target: DynamicLabel) {
         match a {
             Src::Imm(v) => {

@@ -131,6 +131,12 @@ impl<M: MacroAssembler> Gen<'_, M> {
     /// Loads the address of a generic operand into a register of its own.
     pub(super) fn value_into(&mut self, v: Val) -> R<grizzly_arch::Gpr> {
         let r = self.gpr()?;
+        self.load_value_address(v, r)?;
+        Ok(r)
+    }
+
+    /// Loads the address of a generic operand into `r`.
+    pub(super) fn load_value_address(&mut self, v: Val, r: grizzly_arch::Gpr) -> R {
         match v {
             Val::V(k) | Val::VLocal(k) => {
                 let base = self.values.as_ref().map(|f| f.base).ok_or_else(|| {
@@ -143,7 +149,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
             Val::VParam(i) => self.m.mov(r, Src::Mem(Mem::Param(i))),
             _ => return Err(EmitError("a machine value used as a generic one".into())),
         }
-        Ok(r)
+        Ok(())
     }
 
     /// A generic constant: read in place from the pool, which the code owns.
@@ -179,6 +185,20 @@ impl<M: MacroAssembler> Gen<'_, M> {
             (_, Ty::Value) => Some(self.value_slot()?),
             _ => None,
         };
+        // A machine result goes to this register on both paths.
+        let result = match (op, dst) {
+            (GenericOp::NotNull, _) | (_, Some(_)) => None,
+            _ => {
+                if !matches!(ty, Ty::Int | Ty::Bool) {
+                    return Err(EmitError(format!(
+                        "a generic operation giving {}",
+                        ty.name()
+                    )));
+                }
+                Some(self.gpr()?)
+            }
+        };
+        let fast = self.fast_path(op, dst, result)?;
         let mut args = vec![
             HArg::Imm(values::op_code(op) as i64),
             match dst {
@@ -195,21 +215,18 @@ impl<M: MacroAssembler> Gen<'_, M> {
         for _ in 0..n {
             operands.push(self.pop()?);
         }
-        let val = match (op, dst) {
-            (GenericOp::NotNull, _) => operands[0].val,
-            (_, Some(k)) => Val::V(k),
-            (_, None) => {
-                if !matches!(ty, Ty::Int | Ty::Bool) {
-                    return Err(EmitError(format!(
-                        "a generic operation giving {}",
-                        ty.name()
-                    )));
-                }
-                let r = self.gpr()?;
+        let val = match (op, dst, result) {
+            (GenericOp::NotNull, _, _) => operands[0].val,
+            (_, Some(k), _) => Val::V(k),
+            (_, None, Some(r)) => {
                 self.m.move_reg(r.0, M::RETS[0]);
                 Val::Gpr(r)
             }
+            (_, None, None) => return Err(EmitError("a generic result without a place".into())),
         };
+        if let Some(done) = fast {
+            self.join_fast_path(done);
+        }
         self.push(val, ty);
         Ok(val)
     }

@@ -21,6 +21,7 @@
 mod arith;
 mod calls;
 mod exits;
+mod fast;
 mod frame;
 mod generic;
 mod homes;
