@@ -305,9 +305,11 @@ impl Facts {
     pub fn of(body: &TBody, params: &[Ty]) -> Facts {
         let mut facts = Facts::default();
         let mut stack: Vec<&TExpr> = body.exprs().collect();
-        let mut values = 0u64;
+        // A constant or a local is read in place: it takes a slot only where it is
+        // returned (cloned for the caller), counted below.
+        let mut values = returned_in_place(body);
         while let Some(e) = stack.pop() {
-            if e.ty == Ty::Value {
+            if e.ty == Ty::Value && !matches!(e.kind, TKind::Const(_) | TKind::Local(_)) {
                 values += 1;
             }
             if let TKind::SelfTail(args) = &e.kind {
@@ -334,6 +336,24 @@ impl Facts {
         facts.value_slots = values.min(u32::MAX as u64) as u32;
         facts
     }
+}
+
+/// Generic results in tail position that are a constant or a local (returning one
+/// clones it into a slot of its own).
+fn returned_in_place(body: &TBody) -> u64 {
+    let mut n = 0;
+    let mut work = vec![&body.result];
+    while let Some(e) = work.pop() {
+        match &e.kind {
+            TKind::If(_, t, f) => {
+                work.push(&t.result);
+                work.push(&f.result);
+            }
+            TKind::Const(_) | TKind::Local(_) if e.ty == Ty::Value => n += 1,
+            _ => {}
+        }
+    }
+    n
 }
 
 impl TBody {

@@ -133,12 +133,13 @@ pub unsafe extern "C" fn grz_enter(ctx: *mut JitContext, n: u64) -> u64 {
     if ctx.values_end - base < bytes {
         return 0;
     }
-    let mut p = base as *mut Value;
+    let mut p = base as *mut u8;
     for _ in 0..n {
-        // SAFETY: inside the stack's buffer (checked above); the slots are free.
+        // SAFETY: inside the stack's buffer (checked above); the slots are free. A tag
+        // byte of 0 is a whole `Value::Null` (`repr(C, u8)`; no payload).
         unsafe {
-            p.write(Value::Null);
-            p = p.add(1);
+            p.write(0);
+            p = p.add(std::mem::size_of::<Value>());
         }
     }
     ctx.values_top = base + bytes;
@@ -227,6 +228,18 @@ pub unsafe extern "C" fn grz_box(dst: *mut Value, tag: u64, bits: u64) {
     };
     // SAFETY: the caller's contract.
     unsafe { *dst = v };
+}
+
+/// `len(a)`, the commonest builtin on generic values, without [`grz_op`]'s dispatch.
+///
+/// # Safety
+/// `a` is a valid value.
+pub unsafe extern "C" fn grz_len(a: *const Value) -> NativeResult {
+    // SAFETY: the caller's contract.
+    match Builtin::Len.apply(std::slice::from_ref(unsafe { &*a })) {
+        Ok(Value::Int(n)) => done(n as u64),
+        _ => FAILED,
+    }
 }
 
 /// A [`GenericOp`] as the word compiled code passes to [`grz_op`].
@@ -348,6 +361,14 @@ mod tests {
     use super::*;
 
     /// The fast paths read tags and payloads at these offsets.
+    #[test]
+    fn a_zero_tag_byte_is_null() {
+        let mut v = Value::Int(7);
+        // SAFETY: writes the tag byte of a value that owns nothing.
+        unsafe { (&mut v as *mut Value as *mut u8).write(0) };
+        assert!(matches!(v, Value::Null));
+    }
+
     #[test]
     fn value_layout() {
         let tag = |v: &Value| unsafe { *(v as *const Value as *const u8) };

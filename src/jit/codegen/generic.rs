@@ -12,6 +12,7 @@
 use super::calls::{Callee, HArg};
 use super::stack::Val;
 use super::{Gen, R};
+use crate::builtins::Builtin;
 use crate::jit::ir::{DeoptReason, GenericOp, TExpr, Ty};
 use crate::jit::values::{self, BOX_BOOL, BOX_FLOAT, BOX_INT};
 use crate::value::Value;
@@ -199,17 +200,22 @@ impl<M: MacroAssembler> Gen<'_, M> {
             }
         };
         let fast = self.fast_path(op, dst, result)?;
-        let mut args = vec![
-            HArg::Imm(values::op_code(op) as i64),
-            match dst {
-                Some(k) => HArg::Value(k),
-                None => HArg::Imm(0),
-            },
-            HArg::Entry(n - 1),
-        ];
-        args.push(if n == 2 { HArg::Entry(0) } else { HArg::Imm(0) });
+        let (helper, args) = if op == GenericOp::Builtin(Builtin::Len) {
+            (values::grz_len as *const () as usize, vec![HArg::Entry(0)])
+        } else {
+            let mut args = vec![
+                HArg::Imm(values::op_code(op) as i64),
+                match dst {
+                    Some(k) => HArg::Value(k),
+                    None => HArg::Imm(0),
+                },
+                HArg::Entry(n - 1),
+            ];
+            args.push(if n == 2 { HArg::Entry(0) } else { HArg::Imm(0) });
+            (values::grz_op as *const () as usize, args)
+        };
         let failed = self.deopt(DeoptReason::Raised);
-        self.call_out(Callee::Rust(values::grz_op as *const () as usize, args))?;
+        self.call_out(Callee::Rust(helper, args))?;
         self.m.jump_if_not_zero(M::RETS[1], failed);
         let mut operands = Vec::with_capacity(n);
         for _ in 0..n {
