@@ -477,3 +477,22 @@ fn entries_with_few_and_many_arguments_pass_every_word() {
     let out = agree_each(&mut e, &defs, &exprs);
     assert_compiled_values(&exprs, &out);
 }
+
+#[test]
+fn a_call_refused_by_the_callees_annotation_is_recompiled_when_the_callee_changes() {
+    // f1's code raises at the call of f0 (its annotation refuses a bool); once f0 is
+    // redefined without it, that code must go (found by the differential generator).
+    let mut e = eager();
+    let mut reference = off();
+    let defs = "CREATE FUNCTION f0(p: int) { 0.0 }
+                CREATE FUNCTION f1(n) { IF n > 0 { FALSE } ELSE { f0(FALSE) } }";
+    define(&mut e, defs);
+    define(&mut reference, defs);
+    assert_eq!(eval(&mut e, "f1(0)"), eval(&mut reference, "f1(0)"));
+    for engine in [&mut e, &mut reference] {
+        define(engine, "CREATE OR REPLACE FUNCTION f0(p) { 0 }");
+    }
+    assert_eq!(eval(&mut e, "f1(0)"), Outcome::Value("0".into(), int(0)));
+    let f1 = e.typed::<(i64,), i64>("f1").unwrap();
+    assert_eq!(f1.call(&mut e, (0,)).unwrap(), 0);
+}

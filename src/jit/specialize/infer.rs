@@ -582,7 +582,9 @@ impl Infer<'_, '_> {
             .zip(&types)
             .all(|(p, &t)| annotate(t, p.ty).is_some());
         if !admitted {
-            return Ok(deopt(DeoptReason::Type, span));
+            // A bad call (like one of an undefined function, it depends on the callee's
+            // definition: code holding one is dropped at every definition).
+            return Ok(deopt(DeoptReason::Call, span));
         }
         let key = SpecKey {
             func: callee,

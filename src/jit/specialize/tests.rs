@@ -263,15 +263,17 @@ fn parameter_annotations_convert_or_refuse() {
             reason
         );
     }
-    // A call whose argument fails the callee's annotation raises there: a deopt.
+    // A call whose argument fails the callee's annotation raises there: a deopt, and a
+    // bad call (the code depends on the callee's definition).
     let src = "FUNCTION f(n) => IF n > 0 { g(n * 1.5) } ELSE { g(n) }
                FUNCTION g(x: int) => x";
     let t = Table::new(src);
     let fs = t.ok("f", &[Int]);
     assert_eq!(
         show_fn(&t, &fs[0]),
-        "{(if:int (gt $0 0) {(deopt Type)} {(call g(int) $0):int})}"
+        "{(if:int (gt $0 0) {(deopt Call)} {(call g(int) $0):int})}"
     );
+    assert!(fs[0].facts.bad_call);
     assert_eq!(fs.len(), 2);
 }
 
