@@ -264,3 +264,32 @@ fn fast_paths_of_ints_and_floats_agree_with_the_helpers() {
         out[6]
     );
 }
+
+#[test]
+fn typed_handles_of_functions_using_generic_constants() {
+    // No value slot, but a generic constant and helper calls: compiled code's
+    // convention only (no native or batch function, whose code could not reach the
+    // constants' pool); found by the differential generator.
+    let mut e = eager();
+    define(
+        &mut e,
+        "FUNCTION f(x) => IF x > 0 { len(\"abc\") + x } ELSE { TRY (IF NOT \"7\" { 1 } ELSE { 2 }) CATCH -1 }
+         FUNCTION g(x) => x > len(\"ab\")",
+    );
+    let f = e.typed::<(i64,), i64>("f").unwrap();
+    assert_eq!(f.call(&mut e, (2,)).unwrap(), 5);
+    assert_eq!(f.call(&mut e, (-2,)).unwrap(), -1);
+    assert_eq!(
+        f.call_batch(&mut e, (&[1, 0, 7],)).unwrap(),
+        vec![4, -1, 10]
+    );
+    let g = e.typed::<(i64,), bool>("g").unwrap();
+    assert_eq!(g.call_batch(&mut e, (&[1, 3],)).unwrap(), vec![false, true]);
+    for name in ["f", "g"] {
+        let dump = e.jit_dump(name).unwrap();
+        assert!(
+            !dump.contains("native function for typed calls: "),
+            "{dump}"
+        );
+    }
+}

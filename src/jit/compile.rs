@@ -79,7 +79,7 @@ impl Jit {
             .zip(&slots)
             .map(|(f, slot)| (&f.key, &**slot as *const usize))
             .collect();
-        if tfs.iter().any(|f| f.facts.value_slots > 0) {
+        if tfs.iter().any(|f| f.facts.generic) {
             self.attach_values();
         }
         let link = Link {

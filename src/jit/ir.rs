@@ -298,6 +298,10 @@ pub struct Facts {
     /// the callee reads its caller's value in place). Parameter annotations need one
     /// more each ([`TFunction::checks`]).
     pub value_slots: u32,
+    /// Whether it uses generic values at all (a generic parameter, node or operation,
+    /// even one that needs no slot): its code calls helpers that need the context and
+    /// reads constants from a pool, so it has only compiled code's convention.
+    pub generic: bool,
 }
 
 impl Facts {
@@ -308,7 +312,9 @@ impl Facts {
         // A constant or a local is read in place: it takes a slot only where it is
         // returned (cloned for the caller), counted below.
         let mut values = returned_in_place(body);
+        facts.generic = params.contains(&Ty::Value);
         while let Some(e) = stack.pop() {
+            facts.generic |= e.ty == Ty::Value || matches!(e.kind, TKind::Generic(..));
             if e.ty == Ty::Value && !matches!(e.kind, TKind::Const(_) | TKind::Local(_)) {
                 values += 1;
             }

@@ -118,7 +118,7 @@ pub fn generate<M: MacroAssembler>(
         // Arguments live on the host stack, which is checked per frame, not per word.
         return Err(EmitError(format!("more than {MAX_PARAMS} arguments")));
     }
-    if convention != Convention::Jit && f.facts.value_slots > 0 {
+    if convention != Convention::Jit && f.facts.generic {
         return Err(EmitError(
             "generic values need compiled code's convention".into(),
         ));
@@ -131,7 +131,7 @@ pub fn generate<M: MacroAssembler>(
 /// uses no generic value (whose helpers need the context): what a
 /// [`Convention::Native`] function may hold.
 pub fn is_leaf(f: &TFunction) -> bool {
-    f.facts.callees.is_empty() && f.facts.value_slots == 0
+    f.facts.callees.is_empty() && !f.facts.generic
 }
 
 fn emit<M: MacroAssembler>(
