@@ -98,22 +98,6 @@ fn leaf(g: &mut Gen) -> ExprKind {
     }
 }
 
-const BINARY: [BinaryOp; 14] = [
-    BinaryOp::Add,
-    BinaryOp::Sub,
-    BinaryOp::Mul,
-    BinaryOp::Div,
-    BinaryOp::Rem,
-    BinaryOp::Eq,
-    BinaryOp::Ne,
-    BinaryOp::Lt,
-    BinaryOp::Le,
-    BinaryOp::Gt,
-    BinaryOp::Ge,
-    BinaryOp::And,
-    BinaryOp::Or,
-    BinaryOp::Coalesce,
-];
 const CASTS: [TypeName; 4] = [
     TypeName::Int,
     TypeName::Float,
@@ -136,7 +120,7 @@ fn expr(g: &mut Gen, depth: usize) -> Expr {
     let sub = |g: &mut Gen| Box::new(expr(g, depth - 1));
     let kind = match below(g, 7) {
         0 => ExprKind::Unary(pick(g, &[UnaryOp::Neg, UnaryOp::Not]), sub(g)),
-        1 | 2 => ExprKind::Binary(pick(g, &BINARY), sub(g), sub(g)),
+        1 | 2 => ExprKind::Binary(pick(g, &BinaryOp::ALL), sub(g), sub(g)),
         3 => ExprKind::Cast(sub(g), pick(g, &CASTS)),
         4 => {
             let n = below(g, 4);

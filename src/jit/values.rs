@@ -245,7 +245,7 @@ pub unsafe extern "C" fn grz_len(a: *const Value) -> NativeResult {
 /// A [`GenericOp`] as the word compiled code passes to [`grz_op`].
 pub fn op_code(op: GenericOp) -> u64 {
     let (kind, arg) = match op {
-        GenericOp::Binary(b) => (0, BINARY.iter().position(|&x| x == b).unwrap_or(0)),
+        GenericOp::Binary(b) => (0, BinaryOp::ALL.iter().position(|&x| x == b).unwrap_or(0)),
         GenericOp::Neg => (1, 0),
         GenericOp::Not => (2, 0),
         GenericOp::Truth => (3, 0),
@@ -257,19 +257,6 @@ pub fn op_code(op: GenericOp) -> u64 {
     (kind << 8) | arg as u64
 }
 
-const BINARY: [BinaryOp; 11] = [
-    BinaryOp::Add,
-    BinaryOp::Sub,
-    BinaryOp::Mul,
-    BinaryOp::Div,
-    BinaryOp::Rem,
-    BinaryOp::Eq,
-    BinaryOp::Ne,
-    BinaryOp::Lt,
-    BinaryOp::Le,
-    BinaryOp::Gt,
-    BinaryOp::Ge,
-];
 const TYPES: [TypeName; 5] = [
     TypeName::Int,
     TypeName::Float,
@@ -307,17 +294,24 @@ pub unsafe extern "C" fn grz_op(
     };
     match code >> 8 {
         0 => {
-            let (Some(&op), Some(b)) = (BINARY.get(arg), b) else {
+            let (Some(&op), Some(b)) = (BinaryOp::ALL.get(arg), b) else {
                 return FAILED;
             };
             match op {
                 BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
                     put(ops::arith(op, a, b))
                 }
-                _ => match ops::compare(op, a, b) {
+                BinaryOp::Eq
+                | BinaryOp::Ne
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
+                | BinaryOp::Ge => match ops::compare(op, a, b) {
                     Ok(t) => done(t as u64),
                     Err(_) => FAILED,
                 },
+                // Never generic operations (control flow in the type pass).
+                BinaryOp::And | BinaryOp::Or | BinaryOp::Coalesce => FAILED,
             }
         }
         1 => put(ops::negate(a)),
