@@ -128,10 +128,19 @@ impl<M: MacroAssembler> Gen<'_, M> {
                     self.cond(a, when, target)?;
                     self.cond(b, when, target)
                 } else {
+                    // `skip` joins edges from `a` with the fall-through after `b`: a call
+                    // in `b` leaves the homes clean, but an edge from `a` may be dirty.
+                    // Nothing in a condition makes them dirtier, and every edge out of
+                    // one leaves them loaded.
+                    let before = self.homes.state();
                     let skip = self.m.new_label();
                     self.cond(a, !when, skip)?;
                     self.cond(b, when, target)?;
                     self.m.bind(skip);
+                    self.homes.set_state(HomeState {
+                        stale: false,
+                        dirty: before.dirty,
+                    });
                     Ok(())
                 }
             }
