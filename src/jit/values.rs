@@ -365,7 +365,10 @@ mod tests {
 
     #[test]
     fn value_layout() {
+        // SAFETY: reads the first byte of a live 16-byte value.
         let tag = |v: &Value| unsafe { *(v as *const Value as *const u8) };
+        // SAFETY: reads the aligned word at offset 8 of a live 16-byte value (the
+        // payload of the variants read here; no padding).
         let payload = |v: &Value| unsafe {
             *((v as *const Value as *const u8).add(PAYLOAD as usize) as *const u64)
         };
