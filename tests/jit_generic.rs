@@ -293,3 +293,38 @@ fn typed_handles_of_functions_using_generic_constants() {
         );
     }
 }
+
+#[test]
+fn value_frames_small_and_large_and_every_slow_path() {
+    // `wide` has more generic values than frames taken inline (16 slots), `narrow`
+    // a few; `alt` boxes an int into a slot that held a string and back; `keep`
+    // clones a string parameter each round; `name` returns a fresh string into the
+    // slot the last round's result still holds.
+    let concat: Vec<String> = (0..20).map(|i| format!("(s + \"{i}\")")).collect();
+    let defs = format!(
+        "FUNCTION wide(s) => {}
+         FUNCTION narrow(s) => IF len(s) > 3 {{ s + \"!\" }} ELSE {{ \"short\" }}
+         FUNCTION alt(i, acc, v) => IF i == 0 {{ acc }} ELSE {{
+           alt(i - 1, acc + len(v AS string), IF i % 2 == 0 {{ i }} ELSE {{ \"s\" + (i AS string) }}) }}
+         FUNCTION keep(i, s, acc) => IF i == 0 {{ acc }} ELSE {{ keep(i - 1, s, acc + len(s)) }}
+         FUNCTION name(i) => \"n\" + (i AS string)
+         FUNCTION names(i, acc) => IF i == 0 {{ acc }} ELSE {{ names(i - 1, acc + len(name(i))) }}
+         FUNCTION mix(i, acc) => IF i == 0 {{ acc }} ELSE {{
+           mix(i - 1, acc + len(wide(narrow(\"ab\" + (i AS string)))) + len(narrow(\"x\"))) }}",
+        concat.join(" + ")
+    );
+    let out = compiled(
+        &defs,
+        &[
+            "wide(\"é\")",
+            "narrow(\"abcd\")",
+            "narrow(\"a\")",
+            "alt(50, 0, \"start\")",
+            "alt(51, 0, 7)",
+            "keep(40, \"żółw\", 0)",
+            "names(60, 0)",
+            "mix(30, 0)",
+        ],
+    );
+    assert_eq!(out[5], Outcome::Value("160".into(), int(160)));
+}

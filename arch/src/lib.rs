@@ -166,6 +166,8 @@ pub mod ctx {
     pub const HANDLER_SP: i32 = 48;
     pub const HANDLER_FP: i32 = 56;
     pub const VALUES_TOP: i32 = 64;
+    pub const VALUES_END: i32 = 72;
+    pub const VALUE_RET: i32 = 80;
 }
 
 /// Status the trampoline returns.
@@ -299,5 +301,32 @@ pub trait Backend {
     /// [`BATCH_ARGS`] (position independent; see [`BatchEntry`]).
     fn batch_entry(nargs: usize) -> Result<Vec<u8>, EmitError> {
         entry::batch_entry(Self::masm(), nargs)
+    }
+}
+
+#[cfg(test)]
+mod context_layout {
+    use super::{ctx, JitContext};
+    use std::mem::offset_of;
+
+    /// Compiled code reads and writes the context at these offsets.
+    #[test]
+    fn offsets_match_the_struct() {
+        let fields = [
+            (offset_of!(JitContext, stack_limit), ctx::STACK_LIMIT),
+            (offset_of!(JitContext, depth_budget), ctx::DEPTH_BUDGET),
+            (offset_of!(JitContext, saved_sp), ctx::SAVED_SP),
+            (offset_of!(JitContext, landing), ctx::LANDING),
+            (offset_of!(JitContext, deopt_site), ctx::DEOPT_SITE),
+            (offset_of!(JitContext, handler), ctx::HANDLER),
+            (offset_of!(JitContext, handler_sp), ctx::HANDLER_SP),
+            (offset_of!(JitContext, handler_fp), ctx::HANDLER_FP),
+            (offset_of!(JitContext, values_top), ctx::VALUES_TOP),
+            (offset_of!(JitContext, values_end), ctx::VALUES_END),
+            (offset_of!(JitContext, value_ret), ctx::VALUE_RET),
+        ];
+        for (actual, constant) in fields {
+            assert_eq!(actual, constant as usize);
+        }
     }
 }

@@ -6,10 +6,10 @@
 //! assembler's call templates.
 
 use super::homes::Home;
+use super::moves::ValueMove;
 use super::stack::Val;
 use super::{Gen, R};
 use crate::jit::ir::{DeoptReason, SpecKey, TExpr, Ty};
-use crate::jit::values;
 use grizzly_arch::{EmitError, Fpr, Gpr, Helper, HelperArg, MacroAssembler, Mem};
 
 /// What a call calls, with the registers of its operands and result.
@@ -26,6 +26,7 @@ pub(super) enum Callee<L> {
 }
 
 /// An argument of a [`Callee::Rust`], read once the call has spilled the value stack.
+#[derive(Clone, Copy)]
 pub(super) enum HArg {
     Ctx,
     Imm(i64),
@@ -71,7 +72,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
     }
 
     /// A helper argument, once the value stack holds no registers.
-    fn helper_arg(&self, a: HArg) -> R<HelperArg> {
+    pub(super) fn helper_arg(&self, a: HArg) -> R<HelperArg> {
         Ok(match a {
             HArg::Ctx => HelperArg::Ctx,
             HArg::Imm(i) => HelperArg::Imm(i),
@@ -151,8 +152,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
             if !matches!(self.stack[i].val, Val::V(_)) {
                 let k = self.value_slot()?;
                 let below_top = self.stack.len() - 1 - i;
-                let args = vec![HArg::Value(k), HArg::Entry(below_top)];
-                self.call_out(Callee::Rust(values::grz_clone as *const () as usize, args))?;
+                self.move_value(ValueMove::Clone(HArg::Value(k), HArg::Entry(below_top)))?;
                 self.stack[i].val = Val::V(k);
             }
         }
@@ -164,8 +164,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
                     "a generic argument of a parameter without a slot".into(),
                 ));
             };
-            let args = vec![HArg::Value(p), HArg::Value(k)];
-            self.call_out(Callee::Rust(values::grz_swap as *const () as usize, args))?;
+            self.move_value(ValueMove::Swap(HArg::Value(p), HArg::Value(k)))?;
         }
         Ok(())
     }

@@ -10,6 +10,7 @@
 //! but the frame's release (`grz_leave`, or the entry's on any other exit) frees them.
 
 use super::calls::{Callee, HArg};
+use super::moves::ValueMove;
 use super::stack::Val;
 use super::{Gen, R};
 use crate::builtins::Builtin;
@@ -28,7 +29,7 @@ pub(super) struct ValueFrame {
 }
 
 /// Bytes of one slot.
-const SLOT: i32 = std::mem::size_of::<Value>() as i32;
+pub(super) const SLOT: i32 = std::mem::size_of::<Value>() as i32;
 
 impl<M: MacroAssembler> Gen<'_, M> {
     /// After the prologue: takes the value frame (when the function needs slots),
@@ -52,10 +53,12 @@ impl<M: MacroAssembler> Gen<'_, M> {
         }
         let base = Mem::Local(self.frame.spill_slot());
         let full = self.deopt(DeoptReason::ValueStack);
-        let enter = values::grz_enter as *const () as usize;
-        self.call_out(Callee::Rust(enter, vec![HArg::Ctx, HArg::Imm(size as i64)]))?;
-        self.m.jump_if_zero(M::RETS[0], full);
-        self.m.store_frame(base, M::RETS[0]);
+        if !self.enter_frame_inline(size, base, full)? {
+            let enter = values::grz_enter as *const () as usize;
+            self.call_out(Callee::Rust(enter, vec![HArg::Ctx, HArg::Imm(size as i64)]))?;
+            self.m.jump_if_zero(M::RETS[0], full);
+            self.m.store_frame(base, M::RETS[0]);
+        }
         self.values = Some(ValueFrame {
             base,
             size,
@@ -79,19 +82,12 @@ impl<M: MacroAssembler> Gen<'_, M> {
             }
             let k = self.value_slot()?;
             let word = HArg::Word(Mem::Param(i as u32));
-            let (helper, args) = match f.entry.get(i).copied().unwrap_or(Ty::Value) {
+            self.move_value(match f.entry.get(i).copied().unwrap_or(Ty::Value) {
                 // The caller's value, by its address.
-                Ty::Value => (
-                    values::grz_clone as *const () as usize,
-                    vec![HArg::Value(k), word],
-                ),
+                Ty::Value => ValueMove::Clone(HArg::Value(k), word),
                 // A machine value a loop of this function makes generic.
-                ty => (
-                    values::grz_box as *const () as usize,
-                    vec![HArg::Value(k), HArg::Imm(box_tag(ty)? as i64), word],
-                ),
-            };
-            self.call_out(Callee::Rust(helper, args))?;
+                ty => ValueMove::Box(HArg::Value(k), box_tag(ty)?, word),
+            })?;
             let mut val = Val::VLocal(k);
             if let Some(&(_, ty)) = f.checks.iter().find(|(p, _)| *p == i) {
                 self.push(val, Ty::Value);
@@ -165,8 +161,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
     pub(super) fn box_(&mut self, ty: Ty) -> R {
         let tag = box_tag(ty)?;
         let k = self.value_slot()?;
-        let args = vec![HArg::Value(k), HArg::Imm(tag as i64), HArg::Entry(0)];
-        self.call_out(Callee::Rust(values::grz_box as *const () as usize, args))?;
+        self.move_value(ValueMove::Box(HArg::Value(k), tag, HArg::Entry(0)))?;
         let v = self.pop()?;
         self.release(v.val);
         self.push(Val::V(k), Ty::Value);
@@ -254,8 +249,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
             v @ (Val::VLocal(_) | Val::VConst(_) | Val::VParam(_)) => {
                 let k = self.value_slot()?;
                 self.push(v, Ty::Value);
-                let args = vec![HArg::Value(k), HArg::Entry(0)];
-                self.call_out(Callee::Rust(values::grz_clone as *const () as usize, args))?;
+                self.move_value(ValueMove::Clone(HArg::Value(k), HArg::Entry(0)))?;
                 self.pop()?;
                 Ok(k)
             }
@@ -269,12 +263,11 @@ impl<M: MacroAssembler> Gen<'_, M> {
             .stack
             .last()
             .ok_or_else(|| EmitError("value stack underflow".into()))?;
-        let helper = match top.val {
-            Val::V(_) => values::grz_swap as *const () as usize,
-            _ => values::grz_clone as *const () as usize,
-        };
-        let args = vec![HArg::Value(dst), HArg::Entry(0)];
-        self.call_out(Callee::Rust(helper, args))?;
+        let (dst, src) = (HArg::Value(dst), HArg::Entry(0));
+        self.move_value(match top.val {
+            Val::V(_) => ValueMove::Swap(dst, src),
+            _ => ValueMove::Clone(dst, src),
+        })?;
         self.pop()?;
         Ok(())
     }
@@ -285,26 +278,24 @@ impl<M: MacroAssembler> Gen<'_, M> {
         let Some(frame) = &self.values else {
             return Ok(());
         };
-        let base = frame.base;
+        let (base, size) = (frame.base, frame.size);
         let result = match result {
             Ty::Value => {
                 let k = self.own_top()?;
                 self.push(Val::V(k), Ty::Value);
-                HArg::Entry(0)
+                Some(k)
             }
-            _ => HArg::Imm(0),
+            _ => None,
+        };
+        if self.leave_frame_inline(size, base, result)? {
+            return Ok(());
+        }
+        let result = match result {
+            Some(_) => HArg::Entry(0),
+            None => HArg::Imm(0),
         };
         let args = vec![HArg::Ctx, HArg::Word(base), result];
         self.call_out(Callee::Rust(values::grz_leave as *const () as usize, args))?;
-        Ok(())
-    }
-
-    /// After a call that returned a generic value: takes it into a fresh slot.
-    pub(super) fn take_result(&mut self) -> R {
-        let k = self.value_slot()?;
-        let args = vec![HArg::Ctx, HArg::Value(k)];
-        self.call_out(Callee::Rust(values::grz_take as *const () as usize, args))?;
-        self.push(Val::V(k), Ty::Value);
         Ok(())
     }
 

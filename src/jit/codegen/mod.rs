@@ -25,8 +25,10 @@ mod fast;
 mod frame;
 mod generic;
 mod homes;
+mod moves;
 mod regs;
 mod stack;
+mod value_frame;
 mod walk;
 
 use super::ir::{ArithOp, CmpOp, DeoptReason, SpecKey, TExpr, TFunction, TKind, Ty};
