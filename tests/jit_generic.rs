@@ -328,3 +328,30 @@ fn value_frames_small_and_large_and_every_slow_path() {
     );
     assert_eq!(out[5], Outcome::Value("160".into(), int(160)));
 }
+
+#[test]
+fn fast_paths_of_division_remainder_and_mixed_numbers() {
+    // `pick` gives ints, floats (also NaN and -0.0), zero, -1, i64::MIN and a string:
+    // every pair through `/`, `%`, `+`, `-`, `*` and the comparisons, inline or not.
+    let defs = "FUNCTION pick(i) =>
+                  IF i % 9 == 0 { 2.5 } ELSE IF i % 9 == 1 { 0 } ELSE IF i % 9 == 2 { -1 }
+                  ELSE IF i % 9 == 3 { -9223372036854775807 - 1 } ELSE IF i % 9 == 4 { 0.0 / 0.0 }
+                  ELSE IF i % 9 == 5 { -0.0 } ELSE IF i % 9 == 6 { \"s\" } ELSE IF i % 9 == 7 { 7 }
+                  ELSE { -3.25 }
+                FUNCTION show(x) => x AS string
+                FUNCTION ops(i, acc) => IF i == 0 { acc } ELSE {
+                  ops(i - 1, acc + \"|\" + show(TRY pick(i) / pick(i / 9) CATCH \"e\")
+                             + show(TRY pick(i) % pick(i / 9) CATCH \"e\")
+                             + show(TRY pick(i) - pick(i / 9) * pick(i + 1) CATCH \"e\")
+                             + show(TRY pick(i) < pick(i / 9) CATCH \"e\")
+                             + show(TRY pick(i) >= pick(i / 9) CATCH \"e\")
+                             + show(TRY pick(i) == pick(i / 9) CATCH \"e\")
+                             + show(TRY pick(i) != pick(i / 9) CATCH \"e\")) }";
+    let out = compiled(defs, &["ops(81, \"\")", "len(ops(200, \"\"))"]);
+    let Outcome::Value(all, _) = &out[0] else {
+        panic!("{:?}", out[0]);
+    };
+    // Each of the 81 pairs appears: integer division by zero and MIN / -1 raise.
+    assert!(all.contains("|e"), "{all}");
+    assert!(all.contains("NaN"), "{all}");
+}

@@ -1,5 +1,5 @@
-//! Inline fast paths of generic operations: when both operands of `+ - *` or of a
-//! comparison are ints (or both floats), compiled code reads their payloads from
+//! Inline fast paths of generic operations: when both operands of `+ - * / %` or of a
+//! comparison are ints (or floats, or an int and a float, but for `%`), compiled code reads their payloads from
 //! the value slots, computes, and writes the result's tag and payload itself; any
 //! other pair of tags (and an int overflow, and a destination slot holding a string,
 //! which must be dropped) takes the helper call, which is the semantics.
@@ -12,12 +12,14 @@ use super::{cond_of, Gen, R};
 use crate::jit::ir::{CmpOp, GenericOp};
 use crate::jit::values::{PAYLOAD, TAG_FLOAT, TAG_INT, TAG_STR};
 use crate::syntax::ast::BinaryOp;
-use grizzly_arch::{FSrc, FloatOp, Gpr, IntOp, MacroAssembler, Src};
+use grizzly_arch::{FSrc, FloatOp, Fpr, Gpr, IntOp, MacroAssembler, Src};
 
 /// What a fast path computes.
 #[derive(Clone, Copy)]
 enum Fast {
     Int(IntOp),
+    /// `/` (false) or `%` (true) on ints: a zero divisor, and `MIN / -1`, take the slow path.
+    IntDiv(bool),
     Float(FloatOp),
     Compare(CmpOp),
 }
@@ -41,6 +43,8 @@ impl<M: MacroAssembler> Gen<'_, M> {
             BinaryOp::Add => (Fast::Int(IntOp::Add), Some(Fast::Float(FloatOp::Add))),
             BinaryOp::Sub => (Fast::Int(IntOp::Sub), Some(Fast::Float(FloatOp::Sub))),
             BinaryOp::Mul => (Fast::Int(IntOp::Mul), Some(Fast::Float(FloatOp::Mul))),
+            BinaryOp::Div => (Fast::IntDiv(false), Some(Fast::Float(FloatOp::Div))),
+            BinaryOp::Rem => (Fast::IntDiv(true), None),
             BinaryOp::Eq => (Fast::Compare(CmpOp::Eq), Some(Fast::Compare(CmpOp::Eq))),
             BinaryOp::Ne => (Fast::Compare(CmpOp::Ne), Some(Fast::Compare(CmpOp::Ne))),
             BinaryOp::Lt => (Fast::Compare(CmpOp::Lt), Some(Fast::Compare(CmpOp::Lt))),
@@ -60,29 +64,34 @@ impl<M: MacroAssembler> Gen<'_, M> {
             return Ok(None);
         }
         self.write_back_homes();
-        let (slow, float, done) = (self.m.new_label(), self.m.new_label(), self.m.new_label());
+        let (slow, done) = (self.m.new_label(), self.m.new_label());
+        let (a_float, int_other, float_other) =
+            (self.m.new_label(), self.m.new_label(), self.m.new_label());
         let ra = self.value_into(a)?;
         let rb = self.value_into(b)?;
         let t = self.gpr()?;
-        // Ints?
+        let no = [false, false];
+        // An int and ...
         self.m.load_word(t.0, ra.0, 0);
-        self.m.branch_low_byte(t, TAG_INT, false, float);
+        self.m.branch_low_byte(t, TAG_INT, false, a_float);
         self.m.load_word(t.0, rb.0, 0);
-        self.m.branch_low_byte(t, TAG_INT, false, slow);
-        self.compute(ints, ra, rb, t, dst, result, TAG_INT, slow)?;
+        self.m.branch_low_byte(t, TAG_INT, false, int_other);
+        self.compute(ints, ra, rb, t, dst, result, TAG_INT, no, slow)?;
         self.m.jump(done);
-        // Floats?
-        self.m.bind(float);
-        match floats {
-            Some(f) => {
-                self.m.branch_low_byte(t, TAG_FLOAT, false, slow);
-                self.m.load_word(t.0, rb.0, 0);
-                self.m.branch_low_byte(t, TAG_FLOAT, false, slow);
-                self.compute(f, ra, rb, t, dst, result, TAG_FLOAT, slow)?;
-                self.m.jump(done);
-            }
-            None => self.m.jump(slow),
-        }
+        // ... a float: the int converted, as `ops` does for a mixed pair.
+        self.m.bind(int_other);
+        self.float_case(floats, t, TAG_FLOAT, slow)?;
+        self.compute_float(floats, ra, rb, t, dst, result, [true, false], slow, done)?;
+        // A float and ...
+        self.m.bind(a_float);
+        self.float_case(floats, t, TAG_FLOAT, slow)?;
+        self.m.load_word(t.0, rb.0, 0);
+        self.m.branch_low_byte(t, TAG_FLOAT, false, float_other);
+        self.compute_float(floats, ra, rb, t, dst, result, no, slow, done)?;
+        // ... an int.
+        self.m.bind(float_other);
+        self.float_case(floats, t, TAG_INT, slow)?;
+        self.compute_float(floats, ra, rb, t, dst, result, [false, true], slow, done)?;
         for r in [ra, rb, t] {
             self.regs.gprs.free(r);
         }
@@ -97,8 +106,40 @@ impl<M: MacroAssembler> Gen<'_, M> {
         self.clobber_homes();
     }
 
+    /// Goes on when the tag in `t` is `tag` and the operation has a float case, else
+    /// jumps to `slow`.
+    fn float_case(&mut self, floats: Option<Fast>, t: Gpr, tag: u8, slow: M::Label) -> R {
+        match floats {
+            Some(_) => self.m.branch_low_byte(t, tag, false, slow),
+            None => self.m.jump(slow),
+        }
+        Ok(())
+    }
+
+    /// The float case (if the operation has one), then a jump to `done`.
+    #[allow(clippy::too_many_arguments)]
+    fn compute_float(
+        &mut self,
+        floats: Option<Fast>,
+        ra: Gpr,
+        rb: Gpr,
+        t: Gpr,
+        dst: Option<u32>,
+        result: Option<Gpr>,
+        from_int: [bool; 2],
+        slow: M::Label,
+        done: M::Label,
+    ) -> R {
+        if let Some(f) = floats {
+            self.compute(f, ra, rb, t, dst, result, TAG_FLOAT, from_int, slow)?;
+            self.m.jump(done);
+        }
+        Ok(())
+    }
+
     /// The fast path's computation on payloads of `tag` at `ra` and `rb` (`t` free to
-    /// use): jumps to `slow` where it cannot finish.
+    /// use), converting an int payload to float where `from_int` says: jumps to `slow`
+    /// where it cannot finish.
     #[allow(clippy::too_many_arguments)]
     fn compute(
         &mut self,
@@ -109,6 +150,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
         dst: Option<u32>,
         result: Option<Gpr>,
         tag: u8,
+        from_int: [bool; 2],
         slow: M::Label,
     ) -> R {
         let float = tag == TAG_FLOAT;
@@ -121,8 +163,7 @@ impl<M: MacroAssembler> Gen<'_, M> {
                     .ok_or_else(|| super::EmitError("a comparison without a register".into()))?;
                 if float {
                     let (fx, fy) = (self.fpr()?, self.fpr()?);
-                    self.m.bits_to_float(fx, t);
-                    self.m.bits_to_float(fy, y);
+                    self.floats_of(fx, fy, t, y, from_int);
                     self.m.set_float(cond_of(c), r, fx, FSrc::Reg(fy));
                     self.regs.fprs.free(fx);
                     self.regs.fprs.free(fy);
@@ -135,10 +176,13 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 self.m.int_op(op, t, Src::Reg(y), slow);
                 Some(t)
             }
+            Fast::IntDiv(rem) => {
+                self.m.int_div(rem, t, Src::Reg(y), slow, slow);
+                Some(t)
+            }
             Fast::Float(op) => {
                 let (fx, fy) = (self.fpr()?, self.fpr()?);
-                self.m.bits_to_float(fx, t);
-                self.m.bits_to_float(fy, y);
+                self.floats_of(fx, fy, t, y, from_int);
                 self.m.float_op(op, fx, FSrc::Reg(fy));
                 self.m.float_bits(t.0, fx);
                 self.regs.fprs.free(fx);
@@ -159,5 +203,16 @@ impl<M: MacroAssembler> Gen<'_, M> {
         }
         self.regs.gprs.free(y);
         Ok(())
+    }
+
+    /// The payloads in `t` and `y` as floats in `fx` and `fy`.
+    fn floats_of(&mut self, fx: Fpr, fy: Fpr, t: Gpr, y: Gpr, from_int: [bool; 2]) {
+        for (f, r, int) in [(fx, t, from_int[0]), (fy, y, from_int[1])] {
+            if int {
+                self.m.int_to_float(f, Src::Reg(r));
+            } else {
+                self.m.bits_to_float(f, r);
+            }
+        }
     }
 }
