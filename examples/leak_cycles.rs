@@ -110,6 +110,26 @@ fn typed_calls(e: &mut Engine, k: i64, checksum: &mut u64) {
     if let Ok(h) = e.typed::<(i64,), i64>("fib") {
         results.push(h.call(e, (10 + k % 3,)));
     }
+    // Generic arguments and results: strings made per call, nulls, a deopt (`quot` by
+    // zero is an uncaught error) and a result of another type (a type error).
+    let text = format!("row {k}");
+    if let Ok(h) = e.typed::<(&str,), String>("shout") {
+        results.push(h.call(e, (text.as_str(),)).map(|s| s.len() as i64));
+        let batch = h.call_batch(e, (&["a", text.as_str(), "ç"],));
+        results.push(batch.map(|rows| rows.iter().map(|s| s.len() as i64).sum()));
+    }
+    if let Ok(h) = e.typed::<(i64,), Option<String>>("maybe") {
+        let batch = h.call_batch(e, (&[k, k + 1, k + 2],));
+        results.push(batch.map(|rows| rows.iter().flatten().map(|s| s.len() as i64).sum()));
+    }
+    if let Ok(h) = e.typed::<(Option<i64>, i64), i64>("quot") {
+        results.push(h.call(e, (Some(k), 0)));
+        results.push(h.call(e, (None, 1)));
+    }
+    if let Ok(h) = e.typed::<(Value,), i64>("mixed") {
+        results.push(h.call(e, (Value::Int(k),)));
+        results.push(h.call(e, (Value::Int(k + 1),)));
+    }
     for r in results {
         match r {
             Ok(v) => add(checksum, &Value::Int(v)),

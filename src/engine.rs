@@ -20,7 +20,7 @@ mod native;
 mod options;
 mod typed;
 pub use jit_control::JitStats;
-pub use native::{NativeArgs, NativeType};
+pub use native::{NativeArg, NativeArgs, NativeType};
 pub use options::{
     EngineBuilder, JitMode, DEFAULT_CODE_LIMIT, DEFAULT_MAX_DEPTH, DEFAULT_THRESHOLD,
 };

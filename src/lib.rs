@@ -58,7 +58,9 @@ pub mod value;
 #[cfg(feature = "internals")]
 pub mod internals;
 
-pub use engine::{Engine, EngineBuilder, JitMode, JitStats, NativeArgs, NativeType, TypedFunc};
+pub use engine::{
+    Engine, EngineBuilder, JitMode, JitStats, NativeArg, NativeArgs, NativeType, TypedFunc,
+};
 pub use error::{Error, ErrorKind, Result, Source};
 pub use syntax::ast::Span;
 pub use value::{Text, Value, ValueType};

@@ -17,7 +17,7 @@ use crate::resolve::FuncId;
 use crate::value::ValueType;
 use std::marker::PhantomData;
 #[cfg(feature = "jit")]
-use std::sync::atomic::{AtomicU32, AtomicUsize};
+use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -53,7 +53,11 @@ pub struct TypedFunc<A, R> {
     /// Its batch function's address, 0 if it has none.
     #[cfg(feature = "jit")]
     batch: AtomicUsize,
-    types: PhantomData<fn(A) -> R>,
+    /// What its code returns (`ret_code`).
+    #[cfg(feature = "jit")]
+    ret: AtomicU8,
+    /// Covariant: a handle taking `&'static str` takes any `&str`.
+    types: PhantomData<fn() -> (A, R)>,
 }
 
 impl<A, R> std::fmt::Debug for TypedFunc<A, R> {
@@ -65,9 +69,17 @@ impl<A, R> std::fmt::Debug for TypedFunc<A, R> {
     }
 }
 
-fn type_list(types: &[ValueType]) -> String {
-    let names: Vec<&str> = types.iter().map(|t| t.name()).collect();
-    names.join(", ")
+/// What a handle caches of `TypedRet`, as one byte.
+#[cfg(feature = "jit")]
+fn ret_code(ret: crate::jit::TypedRet) -> u8 {
+    use crate::jit::TypedRet;
+    match ret {
+        TypedRet::Machine(ValueType::Int) => 1,
+        TypedRet::Machine(ValueType::Float) => 2,
+        TypedRet::Machine(ValueType::Bool) => 3,
+        TypedRet::Generic => 4,
+        TypedRet::Machine(ValueType::Str | ValueType::Null) | TypedRet::Never => 0,
+    }
 }
 
 impl Engine {
@@ -93,7 +105,7 @@ impl Engine {
     /// ```
     pub fn typed<A: NativeArgs, R: NativeType>(&mut self, name: &str) -> Result<TypedFunc<A, R>> {
         let (id, f) = self.defined(name)?;
-        super::check_arity(name, f.code.params, A::TYPES.len())?;
+        super::check_arity(name, f.code.params, A::COUNT)?;
         let handle = TypedFunc {
             engine: self.serial,
             id,
@@ -107,17 +119,19 @@ impl Engine {
             native: AtomicUsize::new(0),
             #[cfg(feature = "jit")]
             batch: AtomicUsize::new(0),
+            #[cfg(feature = "jit")]
+            ret: AtomicU8::new(0),
             types: PhantomData,
         };
         if let Some(ret) = handle.refresh(self) {
-            if ret != R::TYPE {
+            if R::from_bits(ret, 0).is_none() {
                 return Err(Error::new(
                     ErrorKind::Type,
                     format!(
                         "type error: '{name}' returns {} for ({}), not {}",
                         ret.name(),
-                        type_list(A::TYPES),
-                        R::TYPE.name()
+                        A::NAMES.join(", "),
+                        R::NAME
                     ),
                 ));
             }
@@ -150,43 +164,98 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     /// assert_eq!(clamp.call(&mut engine, (7.5, 0.0, 5.0)).unwrap(), 5.0);
     /// let mut other = Engine::new();
     /// assert_eq!(clamp.call(&mut other, (1.0, 0.0, 5.0)).unwrap_err().kind(), ErrorKind::Usage);
+    ///
+    /// // Strings and nulls cross as generic values.
+    /// engine.run("FUNCTION tag(name, n) => name + \"#\" + ((n ?? 0) AS string)").unwrap();
+    /// let tag = engine.typed::<(&str, Option<i64>), String>("tag").unwrap();
+    /// assert_eq!(tag.call(&mut engine, ("żółw", Some(7))).unwrap(), "żółw#7");
+    /// assert_eq!(tag.call(&mut engine, ("a", None)).unwrap(), "a#0");
     /// ```
     #[inline(always)]
     pub fn call(&self, engine: &mut Engine, args: A) -> Result<R> {
         // The generation is current: the entry was cached from this engine's JIT
         // (generations are unique across engines) since its last change, so its code
-        // is live and compiled for `A::TYPES`, the types of `args`' words.
+        // is live and compiled for `A::MACHINE`, the types of `args`' words.
         #[cfg(feature = "jit")]
         if self.generation.load(Ordering::Relaxed) == engine.jit.generation() {
             let entry = self.entry();
-            let words = args.to_words();
+            let words = args.words();
+            if !A::WORDS {
+                return self.call_generic(engine, entry, args, words);
+            }
             if entry.native != 0 {
                 if let Some(w) = padded(words.as_ref()) {
                     // SAFETY: a current entry (above) with a native function; `w` is
-                    // `args`' words, padded with zeros.
+                    // `args`' words (all machine words), padded with zeros.
                     return match unsafe { engine.jit.run_native(entry, w) } {
-                        Ok(bits) => Ok(R::from_bits(bits)),
+                        Ok(bits) => self.result(engine, bits),
                         Err(site) => self.call_deoptimized(engine, entry.id, Some(site), args),
                     };
                 }
             }
             let max_depth = engine.options.max_depth;
             // SAFETY: a current entry (above); `words` is `args`' words, one per
-            // parameter (the arity was checked when the handle was made).
+            // parameter (the arity was checked when the handle was made), all
+            // machine words.
             return match unsafe { engine.jit.run_typed(entry, words.as_ref(), max_depth) } {
-                Ok(bits) => Ok(R::from_bits(bits)),
+                Ok(bits) => self.result(engine, bits),
                 Err(site) => self.call_deoptimized(engine, entry.id, site, args),
             };
         }
         self.call_slow(engine, args)
     }
 
+    /// A current entry called with generic arguments: each is made a `Value` that
+    /// outlives the call, and passed by its address.
+    #[cfg(feature = "jit")]
+    fn call_generic(
+        &self,
+        engine: &mut Engine,
+        entry: crate::jit::TypedEntry,
+        args: A,
+        mut words: A::Words,
+    ) -> Result<R> {
+        let values = args.to_values();
+        for ((w, v), machine) in words.as_mut().iter_mut().zip(&values).zip(A::MACHINE) {
+            if machine.is_none() {
+                *w = v as *const crate::value::Value as u64;
+            }
+        }
+        let max_depth = engine.options.max_depth;
+        // SAFETY: a current entry (checked by `call`); `words` holds one argument per
+        // parameter: the machine ones' bits, the generic ones' addresses of values in
+        // `values`, which outlives the call.
+        let ran = unsafe { engine.jit.run_typed(entry, words.as_ref(), max_depth) };
+        drop(values);
+        match ran {
+            Ok(bits) => self.result(engine, bits),
+            Err(site) => self.call_deoptimized(engine, entry.id, site, args),
+        }
+    }
+
+    /// The result of a compiled call that returned `bits` (or a generic value).
+    #[cfg(feature = "jit")]
+    #[inline(always)]
+    fn result(&self, engine: &mut Engine, bits: u64) -> Result<R> {
+        let machine = match self.ret.load(Ordering::Relaxed) {
+            1 => ValueType::Int,
+            2 => ValueType::Float,
+            3 => ValueType::Bool,
+            _ => {
+                let value = engine.jit.take_value_ret();
+                return self.check(value);
+            }
+        };
+        // Cached only for a machine type `R` takes.
+        R::from_bits(machine, bits).ok_or_else(|| self.wrong_result(machine))
+    }
+
     /// Calls the function once per row of `columns` (a slice per argument, all of
     /// one length) and returns the results in row order.
     ///
     /// With columns of `i64` and `f64`, compiled code runs row after row without
-    /// returning to Rust; with a `bool` column each row is a [`TypedFunc::call`]. A
-    /// row that deoptimizes runs in the interpreter, and the batch goes on after it.
+    /// returning to Rust; with other columns each row is a [`TypedFunc::call`]. A row
+    /// that deoptimizes runs in the interpreter, and the batch goes on after it.
     /// The first row whose call fails ends the batch with its error, the
     /// interpreter's.
     ///
@@ -203,6 +272,11 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     /// let double = engine.typed::<(i64,), i64>("double").unwrap();
     /// let err = double.call_batch(&mut engine, (&[1, i64::MAX, 3],)).unwrap_err();
     /// assert_eq!(err.message(), "integer overflow");
+    ///
+    /// // A nullable column.
+    /// engine.run("FUNCTION or_zero(x) => x ?? 0").unwrap();
+    /// let or_zero = engine.typed::<(Option<i64>,), i64>("or_zero").unwrap();
+    /// assert_eq!(or_zero.call_batch(&mut engine, (&[Some(4), None],)).unwrap(), [4, 0]);
     /// ```
     pub fn call_batch(&self, engine: &mut Engine, columns: A::Columns<'_>) -> Result<Vec<R>> {
         let rows = A::rows(columns).ok_or_else(|| {
@@ -214,77 +288,101 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
                 ),
             )
         })?;
-        let mut out: Vec<u64> = Vec::with_capacity(rows);
+        let mut out: Vec<R> = Vec::with_capacity(rows);
+        #[cfg(feature = "jit")]
+        let mut bits: Vec<u64> = Vec::new();
         while out.len() < rows {
             #[cfg(feature = "jit")]
-            if self.run_columns(engine, columns, rows, &mut out)? {
-                continue;
+            if A::WORDS {
+                if let Some(machine) = self.machine_ret(engine) {
+                    bits.clear();
+                    bits.reserve(rows - out.len());
+                    let ran = self.run_columns(engine, columns, out.len(), rows, &mut bits);
+                    // Cached only for a machine type `R` takes.
+                    let take =
+                        |b| R::from_bits(machine, b).ok_or_else(|| self.wrong_result(machine));
+                    for b in bits.drain(..) {
+                        out.push(take(b)?);
+                    }
+                    match ran {
+                        Some(None) => continue,
+                        Some(Some((id, site))) => {
+                            engine.jit.typed_fell_back(&mut engine.profiles, id, site);
+                            let row = A::row(columns, out.len());
+                            out.push(self.call_interpreted(engine, row)?);
+                            continue;
+                        }
+                        None => {}
+                    }
+                }
             }
             let row = A::row(columns, out.len());
-            out.push(self.call(engine, row)?.to_bits());
+            out.push(self.call(engine, row)?);
         }
-        Ok(out.into_iter().map(R::from_bits).collect())
+        Ok(out)
     }
 
-    /// Runs the rows from `out.len()` on in compiled code, if it is current (its
-    /// batch function, or the batch entry stub, over word columns; its native
-    /// function row by row over others), and the row after a deopt in the
-    /// interpreter; false when it could not start.
+    /// The machine type the current entry returns (`None` when there is no current
+    /// entry or it returns a generic value).
+    #[cfg(feature = "jit")]
+    fn machine_ret(&self, engine: &Engine) -> Option<ValueType> {
+        if self.generation.load(Ordering::Relaxed) != engine.jit.generation() {
+            return None;
+        }
+        match self.ret.load(Ordering::Relaxed) {
+            1 => Some(ValueType::Int),
+            2 => Some(ValueType::Float),
+            3 => Some(ValueType::Bool),
+            _ => None,
+        }
+    }
+
+    /// Runs the rows from `from` on in compiled code, which is current with a machine
+    /// result (its batch function, or the batch entry stub, over word columns; its
+    /// native function row by row over others), pushing the results' bits to `out`;
+    /// `Some(Some((spec, site)))` when the next row deoptimized (it is not done),
+    /// `None` when it could not start.
     #[cfg(feature = "jit")]
     fn run_columns(
         &self,
         engine: &mut Engine,
         columns: A::Columns<'_>,
+        from: usize,
         rows: usize,
         out: &mut Vec<u64>,
-    ) -> Result<bool> {
-        // As in `call`: a current entry is live code compiled for `A::TYPES`.
-        if self.generation.load(Ordering::Relaxed) != engine.jit.generation() {
-            return Ok(false);
-        }
-        let from = out.len();
+    ) -> Option<Option<(u32, u64)>> {
         let entry = self.entry();
-        let deopt = match A::word_columns(columns, from) {
-            Some(pointers) => {
-                let (pointers, n) = (pointers.as_ref(), rows - from);
-                // Every column holds `rows` words (`A::rows` checked the lengths; word
-                // columns are `i64` or `f64`), and `out` has capacity for `rows` words.
-                // SAFETY: a current entry (batch function checked), one column per
-                // parameter; `n` words valid from row `from` in each column and `out`.
-                let ran = unsafe {
-                    let at = out.as_mut_ptr().add(from);
-                    if entry.batch != 0 {
-                        Some(engine.jit.run_native_batch(entry, pointers, n, at))
-                    } else {
-                        let max_depth = engine.options.max_depth;
-                        engine.jit.run_batch(entry, pointers, n, at, max_depth)
-                    }
-                };
-                let Some((done, deopt)) = ran else {
-                    return Ok(false);
-                };
-                // SAFETY: the batch code wrote the results of the `done` rows after `from`.
-                unsafe { out.set_len(from + done) };
-                deopt
-            }
-            None if entry.native != 0 && A::TYPES.len() <= grizzly_arch::DIRECT_ARGS => {
-                // (Every row fits: the arity was checked.)
-                let words =
-                    (from..rows).map_while(|i| padded(A::row(columns, i).to_words().as_ref()));
-                // SAFETY: a current entry with a native function; each row is one row
-                // of `args`' words, padded with zeros.
-                unsafe { engine.jit.run_native_rows(entry, words, out) }
-            }
-            None => return Ok(false),
+        let deopt = if A::WORD_COLUMNS {
+            let pointers = A::column_addresses(columns, from);
+            let (pointers, n) = (pointers.as_ref(), rows - from);
+            // Every column holds `rows` words (`A::rows` checked the lengths; word
+            // columns are `i64` or `f64`), and `out` has room for `n` words.
+            // SAFETY: a current entry (the caller checked) whose arguments are these
+            // columns' machine types, one column per parameter; `n` words valid from
+            // row `from` in each column and in `out`'s spare capacity.
+            let ran = unsafe {
+                let at = out.as_mut_ptr().add(out.len());
+                if entry.batch != 0 {
+                    Some(engine.jit.run_native_batch(entry, pointers, n, at))
+                } else {
+                    let max_depth = engine.options.max_depth;
+                    engine.jit.run_batch(entry, pointers, n, at, max_depth)
+                }
+            };
+            let (done, deopt) = ran?;
+            // SAFETY: the batch code wrote the results of the `done` rows.
+            unsafe { out.set_len(out.len() + done) };
+            deopt
+        } else if entry.native != 0 && A::COUNT <= grizzly_arch::DIRECT_ARGS {
+            // (Every row fits: the arity was checked.)
+            let words = (from..rows).map_while(|i| padded(A::row(columns, i).words().as_ref()));
+            // SAFETY: a current entry with a native function; each row is one row
+            // of arguments' words (all machine words), padded with zeros.
+            unsafe { engine.jit.run_native_rows(entry, words, out) }
+        } else {
+            return None;
         };
-        if let Some(site) = deopt {
-            engine
-                .jit
-                .typed_fell_back(&mut engine.profiles, entry.id, site);
-            let row = A::row(columns, out.len());
-            out.push(self.call_interpreted(engine, row)?.to_bits());
-        }
-        Ok(true)
+        Some(deopt.map(|site| (entry.id, site)))
     }
 
     /// A call whose compiled code is not known to be current: it may still be live
@@ -296,12 +394,17 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         if engine.serial == self.engine && usable(engine) {
             let live = match self.generation.load(Ordering::Relaxed) {
                 0 => None,
-                _ => engine
-                    .jit
-                    .revalidate(self.spec.load(Ordering::Relaxed), self.id.0, A::TYPES),
+                _ => {
+                    engine
+                        .jit
+                        .revalidate(self.spec.load(Ordering::Relaxed), self.id.0, A::MACHINE)
+                }
             };
             match live {
-                Some(entry) => self.cache(engine, entry),
+                Some(entry) => {
+                    let ret = self.ret.load(Ordering::Relaxed);
+                    self.cache(engine, entry, ret)
+                }
                 None => {
                     self.generation.store(0, Ordering::Relaxed);
                     let _ = self.refresh(engine);
@@ -342,11 +445,12 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     }
 
     #[cfg(feature = "jit")]
-    fn cache(&self, engine: &Engine, entry: crate::jit::TypedEntry) {
+    fn cache(&self, engine: &Engine, entry: crate::jit::TypedEntry, ret: u8) {
         self.spec.store(entry.id, Ordering::Relaxed);
         self.code.store(entry.code, Ordering::Relaxed);
         self.native.store(entry.native, Ordering::Relaxed);
         self.batch.store(entry.batch, Ordering::Relaxed);
+        self.ret.store(ret, Ordering::Relaxed);
         self.generation
             .store(engine.jit.generation(), Ordering::Relaxed);
     }
@@ -361,6 +465,11 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
             ));
         }
         let value = engine.call_id(self.id, &self.name, &args.to_values())?;
+        self.check(value)
+    }
+
+    /// A result as an `R`, or the type error saying it is not one.
+    fn check(&self, value: crate::value::Value) -> Result<R> {
         R::from_value(&value).ok_or_else(|| {
             Error::new(
                 ErrorKind::Type,
@@ -368,17 +477,33 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
                     "type error: '{}' returned {}, not {}",
                     self.name,
                     value.ty().name(),
-                    R::TYPE.name()
+                    R::NAME
                 ),
             )
         })
     }
 
-    /// Finds or compiles the specialization for `A` and caches it if it returns `R`;
-    /// the type every call returns, when that is known.
+    /// A machine result of type `t` that is not an `R` (never cached so: a guard).
+    #[cfg(feature = "jit")]
+    #[cold]
+    fn wrong_result(&self, t: ValueType) -> Error {
+        Error::new(
+            ErrorKind::Type,
+            format!(
+                "type error: '{}' returned {}, not {}",
+                self.name,
+                t.name(),
+                R::NAME
+            ),
+        )
+    }
+
+    /// Finds or compiles the specialization for `A`, caches it if its result can be
+    /// an `R`, and returns the machine type every call returns, when that is known.
     fn refresh(&self, engine: &mut Engine) -> Option<ValueType> {
         #[cfg(feature = "jit")]
         if usable(engine) {
+            use crate::jit::TypedRet;
             engine.functions.get(self.id.0 as usize)?.as_ref()?;
             let program = crate::interp::tier::Program {
                 functions: &engine.functions,
@@ -386,14 +511,19 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
                 profiles: &mut engine.profiles,
                 max_depth: engine.options.max_depth,
             };
-            let spec = engine.jit.typed_spec(program, self.id.0, A::TYPES);
-            if let Ok((entry, Some(ret), exact)) = spec {
-                // Compiled code returns a `ret` (or deopts, and the interpreter's value
-                // is checked): it is entered only if that is an `R`.
-                if ret == R::TYPE {
-                    self.cache(engine, entry);
+            let spec = engine.jit.typed_spec(program, self.id.0, A::MACHINE);
+            match spec {
+                // Compiled code returns a `t` (or deopts, and the interpreter's value
+                // is checked): it is entered only if a `t` is an `R`.
+                Ok((entry, ret @ TypedRet::Machine(t), exact)) => {
+                    if R::from_bits(t, 0).is_some() {
+                        self.cache(engine, entry, ret_code(ret));
+                    }
+                    return exact.then_some(t);
                 }
-                return exact.then_some(ret);
+                // A generic result is checked at each call.
+                Ok((entry, ret @ TypedRet::Generic, _)) => self.cache(engine, entry, ret_code(ret)),
+                Ok((_, TypedRet::Never, _)) | Err(_) => {}
             }
         }
         let _ = engine;

@@ -21,7 +21,7 @@ mod typed;
 mod values;
 
 pub use status::Listed;
-pub use typed::TypedEntry;
+pub use typed::{TypedEntry, TypedRet};
 
 use crate::interp::tier::{Program, Tier};
 use crate::resolve::FuncId;

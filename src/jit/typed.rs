@@ -27,32 +27,42 @@ pub struct TypedEntry {
     pub batch: usize,
 }
 
-fn ty_of(t: ValueType) -> Option<Ty> {
+/// What a typed entry's compiled code returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypedRet {
+    /// A machine value of this type, as bits.
+    Machine(ValueType),
+    /// A generic value, left in the context's `value_ret` ([`Jit::take_value_ret`]).
+    Generic,
+    /// Nothing: every call deoptimizes.
+    Never,
+}
+
+/// The specialization key's type of an argument passed as machine type `t` (`None`:
+/// a generic value, passed by address).
+fn ty_of(t: Option<ValueType>) -> Ty {
     match t {
-        ValueType::Int => Some(Ty::Int),
-        ValueType::Float => Some(Ty::Float),
-        ValueType::Bool => Some(Ty::Bool),
-        ValueType::Str | ValueType::Null => None,
+        Some(ValueType::Int) => Ty::Int,
+        Some(ValueType::Float) => Ty::Float,
+        Some(ValueType::Bool) => Ty::Bool,
+        Some(ValueType::Str | ValueType::Null) | None => Ty::Value,
     }
 }
 
 impl Jit {
-    /// The specialization of `func` for `types`, compiled now unless it exists, its
-    /// compiled code's result type (`None` when every call deoptimizes), and whether
-    /// every value a call gives has that type (see `Spec::exact`); `Err` says why not.
+    /// The specialization of `func` for arguments of machine types `types` (`None`: a
+    /// generic value), compiled now unless it exists, what its compiled code returns,
+    /// and whether every value a call gives has that type (see `Spec::exact`); `Err`
+    /// says why not.
     pub fn typed_spec(
         &mut self,
         program: Program<'_>,
         func: u32,
-        types: &[ValueType],
-    ) -> Result<(TypedEntry, Option<ValueType>, bool), String> {
-        let args = types
-            .iter()
-            .map(|&t| ty_of(t).ok_or("only int, float and bool arguments are compiled"))
-            .collect::<Result<Vec<Ty>, _>>()?;
+        types: &[Option<ValueType>],
+    ) -> Result<(TypedEntry, TypedRet, bool), String> {
         let key = SpecKey {
             func: FuncId(func),
-            args,
+            args: types.iter().map(|&t| ty_of(t)).collect(),
         };
         let id = match self.by_key.get(&key) {
             Some(&id) => id,
@@ -67,11 +77,11 @@ impl Jit {
         };
         let exact = spec.exact;
         let ret = match spec.ret {
-            Ty::Int => Some(ValueType::Int),
-            Ty::Float => Some(ValueType::Float),
-            Ty::Bool => Some(ValueType::Bool),
-            Ty::Never => None,
-            Ty::Value => return Err("returns a generic value".into()),
+            Ty::Int => TypedRet::Machine(ValueType::Int),
+            Ty::Float => TypedRet::Machine(ValueType::Float),
+            Ty::Bool => TypedRet::Machine(ValueType::Bool),
+            Ty::Never => TypedRet::Never,
+            Ty::Value => TypedRet::Generic,
         };
         let spec = TypedEntry {
             id,
@@ -80,6 +90,14 @@ impl Jit {
             batch,
         };
         Ok((spec, ret, exact))
+    }
+
+    /// The generic value the last typed entry returned (`TypedRet::Generic`).
+    pub fn take_value_ret(&mut self) -> crate::value::Value {
+        self.values
+            .as_mut()
+            .map(|v| v.take_ret())
+            .unwrap_or_default()
     }
 
     /// Typed handles whose code was cached with this generation may enter it.
@@ -96,7 +114,12 @@ impl Jit {
 
     /// Spec `id` as an entry, if it is still the live specialization of `func` for
     /// `types` (a handle cached it in an earlier generation).
-    pub fn revalidate(&self, id: u32, func: u32, types: &[ValueType]) -> Option<TypedEntry> {
+    pub fn revalidate(
+        &self,
+        id: u32,
+        func: u32,
+        types: &[Option<ValueType>],
+    ) -> Option<TypedEntry> {
         let live = self.specs.get(id as usize)?.as_ref()?;
         let same = live.key.func.0 == func
             && live.key.args.len() == types.len()
@@ -105,7 +128,7 @@ impl Jit {
                 .args
                 .iter()
                 .zip(types)
-                .all(|(&t, &v)| ty_of(v) == Some(t));
+                .all(|(&t, &v)| ty_of(v) == t);
         let (native, batch) = live.native_addresses();
         same.then_some(TypedEntry {
             id,
@@ -154,7 +177,9 @@ impl Jit {
     ///
     /// # Safety
     /// `entry` must come from this JIT in its current [`generation`](Jit::generation),
-    /// and `words` must hold one argument of its argument types per parameter.
+    /// and `words` must hold one argument of its argument types per parameter (for a
+    /// generic one, the address of a `Value` that outlives the call). A generic result
+    /// is then in [`Jit::take_value_ret`].
     #[inline(always)]
     pub unsafe fn run_typed(
         &mut self,

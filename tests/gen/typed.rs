@@ -21,13 +21,13 @@ fn via<A: NativeArgs, R: NativeType>(
 ) -> Outcome {
     let show = |err: grizzly::Error| (err.kind(), err.message().to_string());
     let handle = e.typed::<A, R>(name).map_err(show)?;
-    let one = handle.call(e, args).map(R::to_value).map_err(show);
+    let one = handle.call(e, args).map(|r| r.to_value()).map_err(show);
     let Some(columns) = columns else {
         return one;
     };
     let batch = handle
         .call_batch(e, columns)
-        .map(|rows| rows.into_iter().map(R::to_value).collect::<Vec<_>>())
+        .map(|rows| rows.iter().map(R::to_value).collect::<Vec<_>>())
         .map_err(show);
     let agree = match (&one, &batch) {
         (Ok(v), Ok(rows)) => rows.len() == 2 && rows.iter().all(|r| same_value(r, v)),
@@ -55,6 +55,9 @@ fn call_as<A: NativeArgs>(
         Ok(Value::Int(_)) => via::<A, i64>(e, name, args, columns),
         Ok(Value::Float(_)) => via::<A, f64>(e, name, args, columns),
         Ok(Value::Bool(_)) => via::<A, bool>(e, name, args, columns),
+        Ok(Value::Str(_)) => via::<A, String>(e, name, args, columns),
+        Ok(Value::Null) => via::<A, Option<i64>>(e, name, args, columns),
+        #[allow(unreachable_patterns)]
         Ok(_) => e
             .call(name, &args.to_values())
             .map_err(|err| (err.kind(), err.message().to_string())),
@@ -63,7 +66,7 @@ fn call_as<A: NativeArgs>(
             let tries = [via::<A, i64>, via::<A, f64>, via::<A, bool>];
             let mut last = None;
             for t in tries {
-                let got = t(e, name, args, columns);
+                let got = t(e, name, args.clone(), columns);
                 match &got {
                     Err((ErrorKind::Type, m)) if m.contains("' returns ") => last = Some(got),
                     _ => return got,
@@ -75,11 +78,12 @@ fn call_as<A: NativeArgs>(
 }
 
 /// One call: through a handle when the arguments fit one, else `Engine::call`.
+#[allow(clippy::clone_on_copy)]
 fn call(e: &mut Engine, name: &str, args: &[Value], want: &Outcome) -> Outcome {
-    use Value::{Bool as B, Float as F, Int as I};
+    use Value::{Bool as B, Float as F, Int as I, Null as N, Str as S};
     macro_rules! typed {
         ($($x:ident),*) => {
-            call_as(e, name, ($($x,)*), Some(($(&[$x, $x][..],)*)), want)
+            call_as(e, name, ($($x.clone(),)*), Some(($(&[$x.clone(), $x.clone()][..],)*)), want)
         };
     }
     match *args {
@@ -96,6 +100,27 @@ fn call(e: &mut Engine, name: &str, args: &[Value], want: &Outcome) -> Outcome {
         [F(a), F(b), F(c)] => typed!(a, b, c),
         [I(a), I(b), I(c), I(d)] => typed!(a, b, c, d),
         [F(a), F(b), F(c), F(d)] => typed!(a, b, c, d),
+        // Generic values: strings by `&str`, null as an `Option`, anything as `Value`.
+        [S(ref a)] => {
+            let a = a.as_str();
+            typed!(a)
+        }
+        [S(ref a), I(b)] => {
+            let a = a.as_str();
+            typed!(a, b)
+        }
+        [I(a), N] => {
+            let b: Option<i64> = None;
+            typed!(a, b)
+        }
+        [N] => {
+            let a: Option<f64> = None;
+            typed!(a)
+        }
+        [ref a, ref b] => {
+            let (a, b) = (a.clone(), b.clone());
+            typed!(a, b)
+        }
         _ => e
             .call(name, args)
             .map_err(|err| (err.kind(), err.message().to_string())),
