@@ -17,10 +17,12 @@ use std::sync::Arc;
 
 mod jit_control;
 mod native;
+mod nullable;
 mod options;
 mod typed;
 pub use jit_control::JitStats;
 pub use native::{NativeArg, NativeArgs, NativeType};
+pub use nullable::{NullableColumn, Validity};
 pub use options::{
     EngineBuilder, JitMode, DEFAULT_CODE_LIMIT, DEFAULT_MAX_DEPTH, DEFAULT_THRESHOLD,
 };

@@ -247,6 +247,10 @@ pub trait NativeArgs: sealed::Args + Clone {
     fn row<'a>(columns: Self::Columns<'a>, i: usize) -> Self
     where
         Self: 'a;
+    /// Rows `from..to` of each column (a range of the rows).
+    fn slice<'a>(columns: Self::Columns<'a>, from: usize, to: usize) -> Self::Columns<'a>
+    where
+        Self: 'a;
     /// The address of row `from` of each column (at most the number of rows), for
     /// code that reads columns in place.
     fn column_addresses<'a>(columns: Self::Columns<'a>, from: usize) -> Self::Pointers
@@ -286,6 +290,13 @@ macro_rules! native_args {
             #[inline]
             fn row<'a>(columns: Self::Columns<'a>, i: usize) -> Self where Self: 'a {
                 ($(columns.$i[i].clone(),)*)
+            }
+            #[allow(unused_variables, clippy::unused_unit)]
+            fn slice<'a>(columns: Self::Columns<'a>, from: usize, to: usize) -> Self::Columns<'a>
+            where
+                Self: 'a,
+            {
+                ($(&columns.$i[from..to],)*)
             }
             #[allow(unused_variables)]
             fn column_addresses<'a>(columns: Self::Columns<'a>, from: usize) -> [*const u64; $n]

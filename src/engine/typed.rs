@@ -458,13 +458,23 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     /// The call as [`Engine::call`] makes it, then the result's type checked.
     #[cold]
     fn call_interpreted(&self, engine: &mut Engine, args: A) -> Result<R> {
+        self.call_values(engine, &args.to_values())
+    }
+
+    /// A call with `args` as [`Engine::call`] makes it (into compiled code for their
+    /// types, or the interpreter), then the result's type checked.
+    pub(super) fn call_values(
+        &self,
+        engine: &mut Engine,
+        args: &[crate::value::Value],
+    ) -> Result<R> {
         if engine.serial != self.engine {
             return Err(Error::new(
                 ErrorKind::Usage,
                 format!("the handle on '{}' belongs to another engine", self.name),
             ));
         }
-        let value = engine.call_id(self.id, &self.name, &args.to_values())?;
+        let value = engine.call_id(self.id, &self.name, args)?;
         self.check(value)
     }
 
