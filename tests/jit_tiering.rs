@@ -352,25 +352,38 @@ fn argument_types_changing_after_hot() {
 }
 
 #[test]
-fn at_most_max_specs_specializations_per_function() {
-    let defs = "FUNCTION first(a, b) => a";
+fn past_max_specs_the_generic_specialization_takes_every_call() {
+    // Nine combinations of argument types: the first four get their own
+    // specializations, the function's generic one (every argument generic) takes the
+    // other five, in compiled code.
+    let defs = "FUNCTION first(a, b) => IF b == true { a } ELSE { b }";
     let mut e = eager();
+    let mut reference = off();
     define(&mut e, defs);
+    define(&mut reference, defs);
     let samples = [int(1), Value::Float(2.5), Value::Bool(true)];
-    for a in &samples {
-        for b in &samples {
-            assert_eq!(e.call("first", &[a.clone(), b.clone()]).unwrap(), *a);
+    for round in 0..3 {
+        for a in &samples {
+            for b in &samples {
+                let args = [a.clone(), b.clone()];
+                let before = e.jit_stats().entries;
+                assert_eq!(
+                    call(&mut e, "first", &args),
+                    call(&mut reference, "first", &args),
+                    "{args:?}"
+                );
+                assert_eq!(e.jit_stats().entries, before + 1, "round {round}: {args:?}");
+            }
         }
     }
     assert_eq!(
         e.jit_specializations("first"),
-        grizzly::internals::MAX_SPECS
+        grizzly::internals::MAX_SPECS + 1
     );
     let status = e.jit_status();
-    assert!(
-        status.contains("more than 4 argument type combinations"),
-        "{status}"
-    );
+    assert!(status.contains("first(value, value)"), "{status}");
+    assert!(!status.contains("not compiled"), "{status}");
+    assert_eq!(e.jit_stats().fallbacks, 0);
 }
 
 #[test]

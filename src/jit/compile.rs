@@ -14,8 +14,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 impl Jit {
-    /// Compiles `key`, a specialization not compiled yet, unless it was refused or its
-    /// function holds `MAX_SPECS` already; a failed compile is refused from then on.
+    /// Compiles `key`, a specialization not compiled yet, unless it was refused; a
+    /// failed compile is refused from then on. When its function holds `MAX_SPECS`
+    /// already, the function's generic specialization (compiled now unless it exists)
+    /// stands in: the id returned may be of another key, whose arguments are generic.
     /// `Err` says why it is not compiled.
     pub(super) fn compile_new(
         &mut self,
@@ -26,10 +28,17 @@ impl Jit {
         if let Some((_, why)) = state.refused.iter().find(|(t, _)| *t == key.args) {
             return Err(why.clone());
         }
-        if state.specs.len() >= MAX_SPECS {
-            let why = format!("more than {MAX_SPECS} argument type combinations");
-            state.other = Some(why.clone());
-            return Err(why);
+        let generic = SpecKey {
+            func: key.func,
+            args: vec![Ty::Value; key.args.len()],
+        };
+        if state.specs.len() >= MAX_SPECS && key != generic {
+            // The function's generic specialization (every argument a generic value)
+            // takes the calls of every further combination of types.
+            if let Some(&id) = self.by_key.get(&generic) {
+                return Ok(id);
+            }
+            return self.compile_new(program, generic);
         }
         match self.compile(program, key.clone()) {
             Ok(id) => Ok(id),

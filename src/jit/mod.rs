@@ -364,33 +364,37 @@ impl Jit {
         args: &[Value],
         depth: u32,
     ) -> Option<Value> {
-        // A generic argument is passed by its address (the callee clones it): `args`
-        // outlives the call.
-        let word = |a: &Value| match a {
-            Value::Int(i) => *i as u64,
-            Value::Float(f) => f.to_bits(),
-            Value::Bool(b) => *b as u64,
-            Value::Str(_) | Value::Null => a as *const Value as u64,
+        let spec = self.specs[id as usize].as_ref()?;
+        let (ret, func) = (spec.ret, spec.key.func.0);
+        // A generic argument is passed by its address (the callee reads or clones it):
+        // `args` outlives the call. The function's generic specialization takes any
+        // value so.
+        let word = |(a, ty): (&Value, &Ty)| match (a, ty) {
+            (_, Ty::Value) => a as *const Value as u64,
+            (Value::Int(i), _) => *i as u64,
+            (Value::Float(f), _) => f.to_bits(),
+            (Value::Bool(b), _) => *b as u64,
+            (Value::Str(_) | Value::Null, _) => a as *const Value as u64,
         };
+        let pairs = args.iter().zip(&spec.key.args);
         // Few arguments (nearly every call) go in a buffer on the stack.
         let mut few = [0u64; FEW_ARGS];
         let mut many = Vec::new();
         let words: &[u64] = match few.get_mut(..args.len()) {
             Some(buf) => {
-                for (w, a) in buf.iter_mut().zip(args) {
+                for (w, a) in buf.iter_mut().zip(pairs) {
                     *w = word(a);
                 }
                 buf
             }
             None => {
-                many.extend(args.iter().map(word));
+                many.extend(pairs.map(word));
                 &many
             }
         };
-        let spec = self.specs[id as usize].as_ref()?;
-        let (ret, func) = (spec.ret, spec.key.func.0);
-        // SAFETY: `words` are `args`, whose types are spec `id`'s argument types
-        // (`find` matched them, or `compile_new` compiled it for them).
+        // SAFETY: `words` are `args` as spec `id`'s argument types take them: machine
+        // words where `find` matched them or `compile_new` compiled it for them, and
+        // addresses of values that outlive the call for its generic arguments.
         let result = unsafe { self.run_words(id, words, program.max_depth, depth) };
         let bits = match result {
             Ok(bits) => bits,

@@ -66,8 +66,18 @@ impl Jit {
         };
         let id = match self.by_key.get(&key) {
             Some(&id) => id,
-            None => self.compile_new(&program, key)?,
+            None => self.compile_new(&program, key.clone())?,
         };
+        // (Not the generic specialization standing in: its arguments are generic.)
+        if self.specs[id as usize]
+            .as_ref()
+            .is_some_and(|s| s.key != key)
+        {
+            return Err(format!(
+                "more than {} argument type combinations",
+                super::MAX_SPECS
+            ));
+        }
         // A function with no native code is still entered, through the direct entry
         // (or, should it not install, the trampoline).
         let (native, batch) = self.native_entry(&program, id).unwrap_or((0, 0));
