@@ -236,6 +236,9 @@ pub fn cast(v: &Value, target: TypeName) -> Result<Value, Error> {
         },
         (_, TypeName::Str) => Ok(match v {
             Str(_) => v.clone(),
+            // What `Display` writes, without `core::fmt`.
+            Int(i) => Value::Str(crate::value::Text::ascii(itoa::Buffer::new().format(*i))),
+            Bool(b) => Value::Str(crate::value::Text::ascii(if *b { "true" } else { "false" })),
             other => Value::Str(crate::value::Text::display(other)),
         }),
         _ => fail(),
@@ -310,6 +313,28 @@ pub fn annotate(v: &Value, ty: TypeName) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ints_and_bools_cast_to_what_display_writes() {
+        for i in [0, 7, -7, 10, 99, -100, i64::MAX, i64::MIN, 1_000_000_007] {
+            let Ok(Value::Str(t)) = cast(&Value::Int(i), TypeName::Str) else {
+                panic!("{i}");
+            };
+            assert_eq!(
+                (t.as_str(), t.char_count()),
+                (i.to_string().as_str(), t.len())
+            );
+        }
+        for b in [true, false] {
+            let Ok(Value::Str(t)) = cast(&Value::Bool(b), TypeName::Str) else {
+                panic!("{b}");
+            };
+            assert_eq!(
+                (t.as_str(), t.char_count()),
+                (b.to_string().as_str(), t.len())
+            );
+        }
+    }
 
     #[test]
     fn int_edges() {

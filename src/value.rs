@@ -172,6 +172,14 @@ impl fmt::Display for Text {
     }
 }
 
+impl Text {
+    /// An ASCII text: its character count is its length, no scan.
+    pub(crate) fn ascii(s: &str) -> Text {
+        debug_assert!(s.is_ascii());
+        Text(ThinArc::from_header_and_slice(s.len(), s.as_bytes()))
+    }
+}
+
 impl From<&str> for Text {
     fn from(s: &str) -> Text {
         Text(ThinArc::from_header_and_slice(
