@@ -243,3 +243,24 @@ fn nullable_batches_check_their_columns_and_stop_at_an_error() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Usage);
 }
+
+#[test]
+fn a_machine_result_of_code_returning_a_generic_value() {
+    // The specialization for (value, value) returns its parameter as a generic value:
+    // a `bool` handle takes it whole, not as bits (found by the differential test).
+    let mut e = engine(JitMode::Eager);
+    define(&mut e, "CREATE FUNCTION first(p, x) { p }");
+    let first = e.typed::<(Value, Value), bool>("first").unwrap();
+    for _ in 0..3 {
+        let args = (Value::Bool(true), Value::Float(0.0));
+        assert!(first.call(&mut e, args.clone()).unwrap());
+        let ps = [Value::Bool(true), Value::Bool(false)];
+        let xs = [Value::Null, Value::Null];
+        assert_eq!(first.call_batch(&mut e, (&ps, &xs)).unwrap(), [true, false]);
+    }
+    let err = first
+        .call(&mut e, (Value::Int(1), Value::Null))
+        .unwrap_err();
+    assert_eq!(err.message(), "type error: 'first' returned int, not bool");
+    assert_eq!(e.jit_stats().fallbacks, 0);
+}

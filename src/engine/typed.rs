@@ -71,7 +71,8 @@ impl<A, R> std::fmt::Debug for TypedFunc<A, R> {
 
 /// What a handle caches of `TypedRet`, as one byte.
 #[cfg(feature = "jit")]
-fn ret_code(ret: crate::jit::TypedRet) -> u8 {
+#[inline(always)]
+const fn ret_code(ret: crate::jit::TypedRet) -> u8 {
     use crate::jit::TypedRet;
     match ret {
         TypedRet::Machine(ValueType::Int) => 1,
@@ -188,7 +189,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
                     // SAFETY: a current entry (above) with a native function; `w` is
                     // `args`' words (all machine words), padded with zeros.
                     return match unsafe { engine.jit.run_native(entry, w) } {
-                        Ok(bits) => self.result(engine, bits),
+                        Ok(bits) => self.native_result(engine, bits),
                         Err(site) => self.call_deoptimized(engine, entry.id, Some(site), args),
                     };
                 }
@@ -233,11 +234,30 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         }
     }
 
+    /// The result of a native function's call: its code returns a machine value (a
+    /// native function uses no generic value), so a machine `R` (cached only for code
+    /// returning its type) is the bits as they are.
+    #[cfg(feature = "jit")]
+    #[inline(always)]
+    fn native_result(&self, engine: &mut Engine, bits: u64) -> Result<R> {
+        match R::MACHINE {
+            Some(t) => R::from_bits(t, bits).ok_or_else(|| self.wrong_result(t)),
+            None => self.result(engine, bits),
+        }
+    }
+
     /// The result of a compiled call that returned `bits` (or a generic value).
     #[cfg(feature = "jit")]
     #[inline(always)]
     fn result(&self, engine: &mut Engine, bits: u64) -> Result<R> {
-        let machine = match self.ret.load(Ordering::Relaxed) {
+        let ret = self.ret.load(Ordering::Relaxed);
+        // (A machine `R` with code returning its own type: one compare.)
+        if let Some(t) = R::MACHINE {
+            if ret == ret_code(crate::jit::TypedRet::Machine(t)) {
+                return R::from_bits(t, bits).ok_or_else(|| self.wrong_result(t));
+            }
+        }
+        let machine = match ret {
             1 => ValueType::Int,
             2 => ValueType::Float,
             3 => ValueType::Bool,
@@ -295,15 +315,30 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
             #[cfg(feature = "jit")]
             if A::WORDS {
                 if let Some(machine) = self.machine_ret(engine) {
-                    bits.clear();
-                    bits.reserve(rows - out.len());
-                    let ran = self.run_columns(engine, columns, out.len(), rows, &mut bits);
-                    // Cached only for a machine type `R` takes.
-                    let take =
-                        |b| R::from_bits(machine, b).ok_or_else(|| self.wrong_result(machine));
-                    for b in bits.drain(..) {
-                        out.push(take(b)?);
-                    }
+                    let ran = if in_place::<R>(machine) {
+                        // SAFETY: `R` is `i64` or `f64` and the code returns that type
+                        // (`in_place`): every word the batch writes is an `R`.
+                        unsafe { self.run_columns_into(engine, columns, rows, &mut out) }
+                    } else {
+                        bits.clear();
+                        bits.reserve(rows - out.len());
+                        // SAFETY: `bits` has room for the rows left.
+                        let ran = unsafe {
+                            self.run_columns(engine, columns, out.len(), rows, bits.as_mut_ptr())
+                        };
+                        let ran = ran.map(|(done, deopt)| {
+                            // SAFETY: the batch wrote `done` words.
+                            unsafe { bits.set_len(done) };
+                            deopt
+                        });
+                        // Cached only for a machine type `R` takes.
+                        let take =
+                            |b| R::from_bits(machine, b).ok_or_else(|| self.wrong_result(machine));
+                        for b in bits.drain(..) {
+                            out.push(take(b)?);
+                        }
+                        ran
+                    };
                     match ran {
                         Some(None) => continue,
                         Some(Some((id, site))) => {
@@ -337,52 +372,80 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         }
     }
 
+    /// [`TypedFunc::run_columns`] writing the results straight into `out`'s spare
+    /// capacity, from row `out.len()` on.
+    ///
+    /// # Safety
+    /// Every word the current entry returns must be a valid `R`, and `R` a word (see
+    /// `in_place`).
+    #[cfg(feature = "jit")]
+    unsafe fn run_columns_into(
+        &self,
+        engine: &mut Engine,
+        columns: A::Columns<'_>,
+        rows: usize,
+        out: &mut Vec<R>,
+    ) -> Option<Option<(u32, u64)>> {
+        let from = out.len();
+        // SAFETY: `out` has capacity for `rows` values (`call_batch` made it so), `R`s
+        // of 8 bytes aligned as `u64` (the caller's contract): room for `rows - from`
+        // words after its length.
+        let (done, deopt) = unsafe {
+            let at = out.as_mut_ptr().add(from) as *mut u64;
+            self.run_columns(engine, columns, from, rows, at)?
+        };
+        // SAFETY: the batch wrote `done` results, each a valid `R` (the caller's contract).
+        unsafe { out.set_len(from + done) };
+        Some(deopt)
+    }
+
     /// Runs the rows from `from` on in compiled code, which is current with a machine
     /// result (its batch function, or the batch entry stub, over word columns; its
-    /// native function row by row over others), pushing the results' bits to `out`;
-    /// `Some(Some((spec, site)))` when the next row deoptimized (it is not done),
-    /// `None` when it could not start.
+    /// native function row by row over others), writing the results' bits from `at`
+    /// on: the rows done, and `Some((spec, site))` when the next row deoptimized (it
+    /// is not done); `None` when it could not start.
+    ///
+    /// # Safety
+    /// `at` must be valid for writing `rows - from` words.
     #[cfg(feature = "jit")]
-    fn run_columns(
+    unsafe fn run_columns(
         &self,
         engine: &mut Engine,
         columns: A::Columns<'_>,
         from: usize,
         rows: usize,
-        out: &mut Vec<u64>,
-    ) -> Option<Option<(u32, u64)>> {
+        at: *mut u64,
+    ) -> Option<(usize, Option<(u32, u64)>)> {
         let entry = self.entry();
-        let deopt = if A::WORD_COLUMNS {
+        let n = rows - from;
+        let (done, deopt) = if A::WORD_COLUMNS {
             let pointers = A::column_addresses(columns, from);
-            let (pointers, n) = (pointers.as_ref(), rows - from);
             // Every column holds `rows` words (`A::rows` checked the lengths; word
-            // columns are `i64` or `f64`), and `out` has room for `n` words.
+            // columns are `i64` or `f64`), and `at` has room for `n` words.
             // SAFETY: a current entry (the caller checked) whose arguments are these
             // columns' machine types, one column per parameter; `n` words valid from
-            // row `from` in each column and in `out`'s spare capacity.
-            let ran = unsafe {
-                let at = out.as_mut_ptr().add(out.len());
+            // row `from` in each column and at `at` (the caller's contract).
+            unsafe {
                 if entry.batch != 0 {
-                    Some(engine.jit.run_native_batch(entry, pointers, n, at))
+                    engine.jit.run_native_batch(entry, pointers.as_ref(), n, at)
                 } else {
                     let max_depth = engine.options.max_depth;
-                    engine.jit.run_batch(entry, pointers, n, at, max_depth)
+                    engine
+                        .jit
+                        .run_batch(entry, pointers.as_ref(), n, at, max_depth)?
                 }
-            };
-            let (done, deopt) = ran?;
-            // SAFETY: the batch code wrote the results of the `done` rows.
-            unsafe { out.set_len(out.len() + done) };
-            deopt
+            }
         } else if entry.native != 0 && A::COUNT <= grizzly_arch::DIRECT_ARGS {
             // (Every row fits: the arity was checked.)
             let words = (from..rows).map_while(|i| padded(A::row(columns, i).words().as_ref()));
             // SAFETY: a current entry with a native function; each row is one row
-            // of arguments' words (all machine words), padded with zeros.
-            unsafe { engine.jit.run_native_rows(entry, words, out) }
+            // of arguments' words (all machine words), padded with zeros; at most `n`
+            // rows, and `at` has room for `n` words (the caller's contract).
+            unsafe { engine.jit.run_native_rows(entry, words, at) }
         } else {
             return None;
         };
-        Some(deopt.map(|site| (entry.id, site)))
+        Some((done, deopt.map(|site| (entry.id, site))))
     }
 
     /// A call whose compiled code is not known to be current: it may still be live
@@ -539,6 +602,16 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         let _ = engine;
         None
     }
+}
+
+/// Whether `R` is `i64` or `f64` and the code returns `machine`, its own type: then the
+/// words compiled code writes are `R`s.
+#[cfg(feature = "jit")]
+fn in_place<R: NativeType>(machine: ValueType) -> bool {
+    matches!(R::MACHINE, Some(ValueType::Int | ValueType::Float))
+        && R::MACHINE == Some(machine)
+        && std::mem::size_of::<R>() == 8
+        && std::mem::align_of::<R>() == std::mem::align_of::<u64>()
 }
 
 /// Argument words as a native function takes them: four, the unused ones zero.

@@ -235,23 +235,25 @@ impl Jit {
     }
 
     /// Calls `entry`'s native function once per row of `rows` (argument words of its
-    /// types), pushing the results' bits to `out`, until a row deoptimizes: then its
-    /// site (give it to [`Jit::typed_fell_back`]; that row is not done).
+    /// types), writing the results' bits from `out` on, until a row deoptimizes: the
+    /// rows done, and that row's deopt site (give it to [`Jit::typed_fell_back`]; that
+    /// row is not done).
     ///
     /// # Safety
-    /// As for [`Jit::run_native`], every row being its `words`.
+    /// As for [`Jit::run_native`], every row being its `words`; `out` must be valid
+    /// for writing as many words as there are rows.
     #[inline(always)]
     pub unsafe fn run_native_rows(
         &mut self,
         entry: TypedEntry,
         rows: impl Iterator<Item = [u64; DIRECT_ARGS]>,
-        out: &mut Vec<u64>,
-    ) -> Option<u64> {
+        out: *mut u64,
+    ) -> (usize, Option<u64>) {
         self.barrier(entry.id, true);
         // SAFETY: (the caller's contract) a live leaf of exactly these argument types
         // with the `NativeEntry` signature and ABI.
         let f = unsafe { std::mem::transmute::<usize, NativeEntry>(entry.native) };
-        let before = out.len();
+        let mut done = 0;
         let mut deopt = None;
         for w in rows {
             // SAFETY: a C-ABI function taking four words by value, as in `run_native`.
@@ -260,13 +262,15 @@ impl Jit {
                 deopt = Some(r.site);
                 break;
             }
-            out.push(r.bits);
+            // SAFETY: one word per row fits (the caller's contract).
+            unsafe { out.add(done).write(r.bits) };
+            done += 1;
         }
-        let entered = (out.len() - before) as u64 + u64::from(deopt.is_some());
+        let entered = done as u64 + u64::from(deopt.is_some());
         if let Some(n) = self.typed_entries.get_mut(entry.id as usize) {
             *n += entered;
         }
-        deopt
+        (done, deopt)
     }
 
     /// Runs `entry`'s batch function over `columns` (one per argument, `rows` words
