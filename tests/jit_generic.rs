@@ -355,3 +355,16 @@ fn fast_paths_of_division_remainder_and_mixed_numbers() {
     assert!(all.contains("|e"), "{all}");
     assert!(all.contains("NaN"), "{all}");
 }
+
+#[test]
+fn the_string_size_limit_is_caught_in_compiled_code() {
+    // Doubling passes the 256 MiB limit at the 29th step: a runtime error that the
+    // compiled `TRY` catches, as the interpreter's does.
+    let out = compiled(
+        "FUNCTION dbl(s, n) => IF n == 0 { len(s) } ELSE { dbl(s + s, n - 1) }
+         FUNCTION safe(n) => TRY dbl(\"a\", n) CATCH -1",
+        &["safe(3)", "safe(40)"],
+    );
+    assert_eq!(out[0], Outcome::Value("8".into(), int(8)));
+    assert_eq!(out[1], Outcome::Value("-1".into(), int(-1)));
+}
