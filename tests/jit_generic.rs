@@ -368,3 +368,16 @@ fn the_string_size_limit_is_caught_in_compiled_code() {
     assert_eq!(out[0], Outcome::Value("8".into(), int(8)));
     assert_eq!(out[1], Outcome::Value("-1".into(), int(-1)));
 }
+
+#[test]
+fn tests_against_null_read_the_tag_alone() {
+    let out = compiled(
+        "FUNCTION pick(i) => IF i % 4 == 0 { null } ELSE IF i % 4 == 1 { \"s\" } ELSE IF i % 4 == 2 { 0 } ELSE { 0.0 }
+         FUNCTION nulls(i, n) => IF i == 0 { n } ELSE {
+           nulls(i - 1, n + (IF pick(i) == null { 1 } ELSE { 0 }) + (IF null != pick(i) { 10 } ELSE { 0 })) }",
+        &["nulls(40, 0)", "pick(4) == null", "null == pick(5)", "pick(6) != null"],
+    );
+    assert_eq!(out[0], Outcome::Value("310".into(), int(310)));
+    assert_eq!(out[1], Outcome::Value("true".into(), Value::Bool(true)));
+    assert_eq!(out[2], Outcome::Value("false".into(), Value::Bool(false)));
+}

@@ -9,8 +9,9 @@
 
 use super::stack::Val;
 use super::{cond_of, Gen, R};
+use crate::jit::ir::Ty;
 use crate::jit::ir::{CmpOp, GenericOp};
-use crate::jit::values::{PAYLOAD, TAG_FLOAT, TAG_INT, TAG_STR};
+use crate::jit::values::{PAYLOAD, TAG_FLOAT, TAG_INT, TAG_NULL, TAG_STR};
 use crate::syntax::ast::BinaryOp;
 use grizzly_arch::{FSrc, FloatOp, Fpr, Gpr, IntOp, MacroAssembler, Src};
 
@@ -97,6 +98,50 @@ impl<M: MacroAssembler> Gen<'_, M> {
         }
         self.m.bind(slow);
         Ok(Some(done))
+    }
+
+    /// `x == null` or `x != null` (either operand the constant `null`, the other
+    /// generic): the other's tag byte alone decides, no helper. The result (a bool
+    /// in a register) is pushed and returned; `None` when this is not such a test.
+    pub(super) fn null_compare(&mut self, op: GenericOp, ty: Ty) -> R<Option<Val>> {
+        let (GenericOp::Binary(cmp @ (BinaryOp::Eq | BinaryOp::Ne)), Ty::Bool) = (op, ty) else {
+            return Ok(None);
+        };
+        let n = self.stack.len();
+        if n < 2 {
+            return Ok(None);
+        }
+        let (a, b) = (self.stack[n - 2].val, self.stack[n - 1].val);
+        let other = match (self.is_null_constant(a), self.is_null_constant(b)) {
+            (_, true) => a,
+            (true, false) => b,
+            (false, false) => return Ok(None),
+        };
+        let r = self.gpr()?;
+        let t = self.value_into(other)?;
+        let done = self.m.new_label();
+        self.m.load_word(t.0, t.0, 0);
+        // Not null ...
+        self.m.move_imm(r.0, i64::from(cmp == BinaryOp::Ne));
+        self.m.branch_low_byte(t, TAG_NULL, false, done);
+        // ... or null.
+        self.m.move_imm(r.0, i64::from(cmp == BinaryOp::Eq));
+        self.m.bind(done);
+        self.regs.gprs.free(t);
+        self.pop()?;
+        self.pop()?;
+        self.push(Val::Gpr(r), Ty::Bool);
+        Ok(Some(Val::Gpr(r)))
+    }
+
+    /// Whether `v` is the constant `null` of this code's pool.
+    fn is_null_constant(&self, v: Val) -> bool {
+        let Val::VConst(at) = v else {
+            return false;
+        };
+        self.constants
+            .iter()
+            .any(|c| std::ptr::eq(&**c, at as *const crate::value::Value) && c.is_null())
     }
 
     /// After the slow path: where the fast path joins it. The homes are stale on the

@@ -176,6 +176,9 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 "a generic operation of other than one or two operands".into(),
             ));
         }
+        if let Some(v) = self.null_compare(op, ty)? {
+            return Ok(v);
+        }
         let dst = match (op, ty) {
             (GenericOp::NotNull, _) => None,
             (_, Ty::Value) => Some(self.value_slot()?),
