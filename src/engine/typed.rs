@@ -86,13 +86,14 @@ const fn ret_code(ret: crate::jit::TypedRet) -> u8 {
 impl Engine {
     /// A typed handle on the function `name`, taking `A` (a tuple) and returning `R`.
     ///
-    /// Checks that the function exists and takes `A::TYPES.len()` arguments, and
-    /// compiles its specialization for those types now (when the JIT is on and can
-    /// compile it). If every call with those types returns another type than `R`,
-    /// making the handle is a type error; where that cannot be known in advance (the
-    /// function is not compiled, or a `TRY`, a `??` or a loop changing its argument
-    /// types may give a value of another type), a call whose result is not an `R` is
-    /// a type error.
+    /// Checks that the function exists and takes `A::COUNT` arguments, and compiles
+    /// its specialization for those types now (when the JIT is on and can compile
+    /// it): `i64`, `f64` and `bool` as machine types, the others (`&str`, `String`,
+    /// `Option<_>`, `Value`) as generic values. If every call with those types returns
+    /// another type than `R`, making the handle is a type error; where that cannot be
+    /// known in advance (the function is not compiled, returns a generic value, or a
+    /// `TRY`, a `??` or a loop changing its argument types may give a value of
+    /// another type), a call whose result is not an `R` is a type error.
     ///
     /// ```
     /// use grizzly::{Engine, ErrorKind};
