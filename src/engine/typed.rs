@@ -69,6 +69,18 @@ impl<A, R> std::fmt::Debug for TypedFunc<A, R> {
     }
 }
 
+/// The machine type a `ret_code` stands for (`None`: a generic value, or nothing).
+#[cfg(feature = "jit")]
+#[inline(always)]
+const fn machine_of(code: u8) -> Option<ValueType> {
+    match code {
+        1 => Some(ValueType::Int),
+        2 => Some(ValueType::Float),
+        3 => Some(ValueType::Bool),
+        _ => None,
+    }
+}
+
 /// What a handle caches of `TypedRet`, as one byte.
 #[cfg(feature = "jit")]
 #[inline(always)]
@@ -258,14 +270,9 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
                 return R::from_bits(t, bits).ok_or_else(|| self.wrong_result(t));
             }
         }
-        let machine = match ret {
-            1 => ValueType::Int,
-            2 => ValueType::Float,
-            3 => ValueType::Bool,
-            _ => {
-                let value = engine.jit.take_value_ret();
-                return self.check(value);
-            }
+        let Some(machine) = machine_of(ret) else {
+            let value = engine.jit.take_value_ret();
+            return self.check(value);
         };
         // Cached only for a machine type `R` takes.
         R::from_bits(machine, bits).ok_or_else(|| self.wrong_result(machine))
@@ -365,12 +372,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         if self.generation.load(Ordering::Relaxed) != engine.jit.generation() {
             return None;
         }
-        match self.ret.load(Ordering::Relaxed) {
-            1 => Some(ValueType::Int),
-            2 => Some(ValueType::Float),
-            3 => Some(ValueType::Bool),
-            _ => None,
-        }
+        machine_of(self.ret.load(Ordering::Relaxed))
     }
 
     /// [`TypedFunc::run_columns`] writing the results straight into `out`'s spare
