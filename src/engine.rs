@@ -15,11 +15,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+mod columns;
+mod handle;
 mod jit_control;
 mod native;
 mod nullable;
 mod options;
 mod typed;
+pub use columns::{Column, ColumnFunc, ColumnType};
 pub use jit_control::JitStats;
 pub use native::{NativeArg, NativeArgs, NativeType};
 pub use nullable::{NullableColumn, Validity};

@@ -60,7 +60,7 @@ pub struct NullableColumn<T> {
 }
 
 impl<T: Default> NullableColumn<T> {
-    fn with_capacity(rows: usize) -> NullableColumn<T> {
+    pub(super) fn with_capacity(rows: usize) -> NullableColumn<T> {
         NullableColumn {
             values: Vec::with_capacity(rows),
             validity: None,
@@ -68,7 +68,7 @@ impl<T: Default> NullableColumn<T> {
         }
     }
 
-    fn push(&mut self, value: Option<T>) {
+    pub(super) fn push(&mut self, value: Option<T>) {
         let row = self.values.len();
         match value {
             Some(v) => {
@@ -114,6 +114,27 @@ impl<T: Default> NullableColumn<T> {
     }
 }
 
+fn usage(name: &str, what: &str) -> Error {
+    Error::new(ErrorKind::Usage, format!("a batch call of '{name}' {what}"))
+}
+
+/// A usage error unless `validity` has one entry per argument (`count`), each
+/// covering `rows` rows.
+pub(super) fn check_validity(
+    name: &str,
+    validity: &[Option<Validity<'_>>],
+    count: usize,
+    rows: usize,
+) -> Result<()> {
+    if validity.len() != count {
+        return Err(usage(name, "needs one validity entry per argument"));
+    }
+    if validity.iter().flatten().any(|v| !v.covers(rows)) {
+        return Err(usage(name, "has a validity bitmap shorter than its column"));
+    }
+    Ok(())
+}
+
 fn set_bit(bits: &mut Vec<u8>, row: usize) {
     while bits.len() * 8 <= row {
         bits.push(0);
@@ -152,20 +173,13 @@ where
         columns: A::Columns<'_>,
         validity: &[Option<Validity<'_>>],
     ) -> Result<NullableColumn<T>> {
-        let usage = |what: &str| {
-            Error::new(
-                ErrorKind::Usage,
-                format!("a batch call of '{}' {what}", self.name()),
+        let rows = A::rows(columns).ok_or_else(|| {
+            usage(
+                self.name(),
+                "needs one column per argument, all of one length",
             )
-        };
-        let rows = A::rows(columns)
-            .ok_or_else(|| usage("needs one column per argument, all of one length"))?;
-        if validity.len() != A::COUNT {
-            return Err(usage("needs one validity entry per argument"));
-        }
-        if validity.iter().flatten().any(|v| !v.covers(rows)) {
-            return Err(usage("has a validity bitmap shorter than its column"));
-        }
+        })?;
+        check_validity(self.name(), validity, A::COUNT, rows)?;
         let valid_row = |i: usize| validity.iter().flatten().all(|v| v.is_valid(i));
         let mut out = NullableColumn::with_capacity(rows);
         let mut row = 0;

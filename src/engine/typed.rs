@@ -10,16 +10,14 @@
 //! error is always the interpreter's; a gone specialization is looked up or compiled
 //! again at that call.
 
+use super::handle::Handle;
+#[cfg(feature = "jit")]
+use super::handle::{machine_of, ret_code};
 use super::native::{NativeArgs, NativeType};
 use super::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::resolve::FuncId;
 use crate::value::ValueType;
 use std::marker::PhantomData;
-#[cfg(feature = "jit")]
-use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 /// A handle on a function of one [`Engine`], called with Rust types: made by
 /// [`Engine::typed`], called with [`TypedFunc::call`].
@@ -35,27 +33,7 @@ use std::sync::Arc;
 /// assert_eq!(err.message(), "integer overflow");
 /// ```
 pub struct TypedFunc<A, R> {
-    engine: u64,
-    id: FuncId,
-    name: Arc<str>,
-    /// The JIT generation in which `spec` and `code` were known to be live (0: none).
-    /// Generations are unique across engines, so a match also means "this engine".
-    /// A call with `&mut Engine` is the only writer that can make them match.
-    generation: AtomicU64,
-    /// The specialization for `A` returning `R`: its id and code address.
-    #[cfg(feature = "jit")]
-    spec: AtomicU32,
-    #[cfg(feature = "jit")]
-    code: AtomicUsize,
-    /// Its native function's address, 0 if it has none.
-    #[cfg(feature = "jit")]
-    native: AtomicUsize,
-    /// Its batch function's address, 0 if it has none.
-    #[cfg(feature = "jit")]
-    batch: AtomicUsize,
-    /// What its code returns (`ret_code`).
-    #[cfg(feature = "jit")]
-    ret: AtomicU8,
+    h: Handle,
     /// Covariant: a handle taking `&'static str` takes any `&str`.
     types: PhantomData<fn() -> (A, R)>,
 }
@@ -63,35 +41,9 @@ pub struct TypedFunc<A, R> {
 impl<A, R> std::fmt::Debug for TypedFunc<A, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TypedFunc")
-            .field("name", &self.name)
-            .field("compiled", &(self.generation.load(Ordering::Relaxed) != 0))
+            .field("name", &self.h.name)
+            .field("compiled", &self.h.compiled())
             .finish()
-    }
-}
-
-/// The machine type a `ret_code` stands for (`None`: a generic value, or nothing).
-#[cfg(feature = "jit")]
-#[inline(always)]
-const fn machine_of(code: u8) -> Option<ValueType> {
-    match code {
-        1 => Some(ValueType::Int),
-        2 => Some(ValueType::Float),
-        3 => Some(ValueType::Bool),
-        _ => None,
-    }
-}
-
-/// What a handle caches of `TypedRet`, as one byte.
-#[cfg(feature = "jit")]
-#[inline(always)]
-const fn ret_code(ret: crate::jit::TypedRet) -> u8 {
-    use crate::jit::TypedRet;
-    match ret {
-        TypedRet::Machine(ValueType::Int) => 1,
-        TypedRet::Machine(ValueType::Float) => 2,
-        TypedRet::Machine(ValueType::Bool) => 3,
-        TypedRet::Generic => 4,
-        TypedRet::Machine(ValueType::Str | ValueType::Null) | TypedRet::Never => 0,
     }
 }
 
@@ -121,23 +73,10 @@ impl Engine {
         let (id, f) = self.defined(name)?;
         super::check_arity(name, f.code.params, A::COUNT)?;
         let handle = TypedFunc {
-            engine: self.serial,
-            id,
-            name: Arc::clone(&self.names[id.0 as usize]),
-            generation: AtomicU64::new(0),
-            #[cfg(feature = "jit")]
-            spec: AtomicU32::new(0),
-            #[cfg(feature = "jit")]
-            code: AtomicUsize::new(0),
-            #[cfg(feature = "jit")]
-            native: AtomicUsize::new(0),
-            #[cfg(feature = "jit")]
-            batch: AtomicUsize::new(0),
-            #[cfg(feature = "jit")]
-            ret: AtomicU8::new(0),
+            h: Handle::new(self, id),
             types: PhantomData,
         };
-        if let Some(ret) = handle.refresh(self) {
+        if let Some(ret) = handle.h.refresh(self, A::MACHINE, takes::<R>) {
             if R::from_bits(ret, 0).is_none() {
                 return Err(Error::new(
                     ErrorKind::Type,
@@ -163,7 +102,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     /// assert_eq!(engine.typed::<(), i64>("f").unwrap().name(), "f");
     /// ```
     pub fn name(&self) -> &str {
-        &self.name
+        &self.h.name
     }
 
     /// Calls the function with `args` in `engine` (the engine that made the handle):
@@ -191,8 +130,8 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         // (generations are unique across engines) since its last change, so its code
         // is live and compiled for `A::MACHINE`, the types of `args`' words.
         #[cfg(feature = "jit")]
-        if self.generation.load(Ordering::Relaxed) == engine.jit.generation() {
-            let entry = self.entry();
+        if self.h.is_current(engine) {
+            let entry = self.h.entry();
             let words = args.words();
             if !A::WORDS {
                 return self.call_generic(engine, entry, args, words);
@@ -263,7 +202,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     #[cfg(feature = "jit")]
     #[inline(always)]
     fn result(&self, engine: &mut Engine, bits: u64) -> Result<R> {
-        let ret = self.ret.load(Ordering::Relaxed);
+        let ret = self.h.ret();
         // (A machine `R` with code returning its own type: one compare.)
         if let Some(t) = R::MACHINE {
             if ret == ret_code(crate::jit::TypedRet::Machine(t)) {
@@ -312,7 +251,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
                 ErrorKind::Usage,
                 format!(
                     "a batch call of '{}' needs one column per argument, all of one length",
-                    self.name
+                    self.h.name
                 ),
             )
         })?;
@@ -322,7 +261,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         while out.len() < rows {
             #[cfg(feature = "jit")]
             if A::WORDS {
-                if let Some(machine) = self.machine_ret(engine) {
+                if let Some(machine) = self.h.machine_ret(engine) {
                     let ran = if in_place::<R>(machine) {
                         // SAFETY: `R` is `i64` or `f64` and the code returns that type
                         // (`in_place`): every word the batch writes is an `R`.
@@ -363,16 +302,6 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
             out.push(self.call(engine, row)?);
         }
         Ok(out)
-    }
-
-    /// The machine type the current entry returns (`None` when there is no current
-    /// entry or it returns a generic value).
-    #[cfg(feature = "jit")]
-    fn machine_ret(&self, engine: &Engine) -> Option<ValueType> {
-        if self.generation.load(Ordering::Relaxed) != engine.jit.generation() {
-            return None;
-        }
-        machine_of(self.ret.load(Ordering::Relaxed))
     }
 
     /// [`TypedFunc::run_columns`] writing the results straight into `out`'s spare
@@ -419,7 +348,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         rows: usize,
         at: *mut u64,
     ) -> Option<(usize, Option<(u32, u64)>)> {
-        let entry = self.entry();
+        let entry = self.h.entry();
         let n = rows - from;
         let (done, deopt) = if A::WORD_COLUMNS {
             let pointers = A::column_addresses(columns, from);
@@ -456,29 +385,8 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     /// interpreter runs the call.
     #[cold]
     fn call_slow(&self, engine: &mut Engine, args: A) -> Result<R> {
-        #[cfg(feature = "jit")]
-        if engine.serial == self.engine && usable(engine) {
-            let live = match self.generation.load(Ordering::Relaxed) {
-                0 => None,
-                _ => {
-                    engine
-                        .jit
-                        .revalidate(self.spec.load(Ordering::Relaxed), self.id.0, A::MACHINE)
-                }
-            };
-            match live {
-                Some(entry) => {
-                    let ret = self.ret.load(Ordering::Relaxed);
-                    self.cache(engine, entry, ret)
-                }
-                None => {
-                    self.generation.store(0, Ordering::Relaxed);
-                    let _ = self.refresh(engine);
-                }
-            }
-            if self.generation.load(Ordering::Relaxed) == engine.jit.generation() {
-                return self.call(engine, args);
-            }
+        if self.h.relook(engine, A::MACHINE, takes::<R>) {
+            return self.call(engine, args);
         }
         self.call_interpreted(engine, args)
     }
@@ -498,29 +406,6 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         self.call_interpreted(engine, args)
     }
 
-    /// The cached entry (current when the generation is).
-    #[cfg(feature = "jit")]
-    #[inline(always)]
-    fn entry(&self) -> crate::jit::TypedEntry {
-        crate::jit::TypedEntry {
-            id: self.spec.load(Ordering::Relaxed),
-            code: self.code.load(Ordering::Relaxed),
-            native: self.native.load(Ordering::Relaxed),
-            batch: self.batch.load(Ordering::Relaxed),
-        }
-    }
-
-    #[cfg(feature = "jit")]
-    fn cache(&self, engine: &Engine, entry: crate::jit::TypedEntry, ret: u8) {
-        self.spec.store(entry.id, Ordering::Relaxed);
-        self.code.store(entry.code, Ordering::Relaxed);
-        self.native.store(entry.native, Ordering::Relaxed);
-        self.batch.store(entry.batch, Ordering::Relaxed);
-        self.ret.store(ret, Ordering::Relaxed);
-        self.generation
-            .store(engine.jit.generation(), Ordering::Relaxed);
-    }
-
     /// The call as [`Engine::call`] makes it, then the result's type checked.
     #[cold]
     fn call_interpreted(&self, engine: &mut Engine, args: A) -> Result<R> {
@@ -534,13 +419,8 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         engine: &mut Engine,
         args: &[crate::value::Value],
     ) -> Result<R> {
-        if engine.serial != self.engine {
-            return Err(Error::new(
-                ErrorKind::Usage,
-                format!("the handle on '{}' belongs to another engine", self.name),
-            ));
-        }
-        let value = engine.call_id(self.id, &self.name, args)?;
+        self.h.check_engine(engine)?;
+        let value = engine.call_id(self.h.id, &self.h.name, args)?;
         self.check(value)
     }
 
@@ -551,7 +431,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
                 ErrorKind::Type,
                 format!(
                     "type error: '{}' returned {}, not {}",
-                    self.name,
+                    self.h.name,
                     value.ty().name(),
                     R::NAME
                 ),
@@ -563,48 +443,13 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     #[cfg(feature = "jit")]
     #[cold]
     fn wrong_result(&self, t: ValueType) -> Error {
-        Error::new(
-            ErrorKind::Type,
-            format!(
-                "type error: '{}' returned {}, not {}",
-                self.name,
-                t.name(),
-                R::NAME
-            ),
-        )
+        self.h.wrong_type(t, R::NAME)
     }
+}
 
-    /// Finds or compiles the specialization for `A`, caches it if its result can be
-    /// an `R`, and returns the machine type every call returns, when that is known.
-    fn refresh(&self, engine: &mut Engine) -> Option<ValueType> {
-        #[cfg(feature = "jit")]
-        if usable(engine) {
-            use crate::jit::TypedRet;
-            engine.functions.get(self.id.0 as usize)?.as_ref()?;
-            let program = crate::interp::tier::Program {
-                functions: &engine.functions,
-                names: &engine.names,
-                profiles: &mut engine.profiles,
-                max_depth: engine.options.max_depth,
-            };
-            let spec = engine.jit.typed_spec(program, self.id.0, A::MACHINE);
-            match spec {
-                // Compiled code returns a `t` (or deopts, and the interpreter's value
-                // is checked): it is entered only if a `t` is an `R`.
-                Ok((entry, ret @ TypedRet::Machine(t), exact)) => {
-                    if R::from_bits(t, 0).is_some() {
-                        self.cache(engine, entry, ret_code(ret));
-                    }
-                    return exact.then_some(t);
-                }
-                // A generic result is checked at each call.
-                Ok((entry, ret @ TypedRet::Generic, _)) => self.cache(engine, entry, ret_code(ret)),
-                Ok((_, TypedRet::Never, _)) | Err(_) => {}
-            }
-        }
-        let _ = engine;
-        None
-    }
+/// Whether a result of machine type `t` can be an `R`.
+pub(super) fn takes<R: NativeType>(t: ValueType) -> bool {
+    R::from_bits(t, 0).is_some()
 }
 
 /// Whether `R` is `i64` or `f64` and the code returns `machine`, its own type: then the
@@ -624,10 +469,4 @@ fn padded(words: &[u64]) -> Option<[u64; grizzly_arch::DIRECT_ARGS]> {
     let mut w = [0u64; grizzly_arch::DIRECT_ARGS];
     w.get_mut(..words.len())?.copy_from_slice(words);
     Some(w)
-}
-
-/// Whether typed handles may enter compiled code in `engine`.
-#[cfg(feature = "jit")]
-fn usable(engine: &Engine) -> bool {
-    engine.options.jit != super::JitMode::Off && engine.options.max_depth >= 1
 }

@@ -1,0 +1,433 @@
+//! Batch calls whose argument types are known only at run time, as a query engine
+//! knows them: one [`Column`] per argument, of ints, floats, bools or any values.
+//!
+//! A [`ColumnFunc`] is a [`TypedFunc`](super::TypedFunc) whose argument types are data:
+//! it caches the specialization compiled for its column types the same way, runs
+//! columns of ints and floats through the compiled batch function in place, and other
+//! columns row by row straight into compiled code (a generic value by its address in
+//! the column). A row that deoptimizes runs in the interpreter, and the batch goes on.
+
+#[cfg(feature = "jit")]
+use super::handle::machine_of;
+use super::handle::Handle;
+use super::native::NativeType;
+use super::nullable::{NullableColumn, Validity};
+use super::typed::takes;
+use super::Engine;
+use crate::error::{Error, ErrorKind, Result};
+use crate::value::{Value, ValueType};
+use std::marker::PhantomData;
+
+/// The type of a [`Column`]: how its values cross into compiled code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ColumnType {
+    /// `i64`s, machine words read in place.
+    Int,
+    /// `f64`s, machine words read in place.
+    Float,
+    /// `bool`s, machine words.
+    Bool,
+    /// Any [`Value`]s (strings, say), passed by address.
+    Value,
+}
+
+impl ColumnType {
+    /// The machine type compiled code takes it as (`None`: a generic value).
+    fn machine(self) -> Option<ValueType> {
+        match self {
+            ColumnType::Int => Some(ValueType::Int),
+            ColumnType::Float => Some(ValueType::Float),
+            ColumnType::Bool => Some(ValueType::Bool),
+            ColumnType::Value => None,
+        }
+    }
+}
+
+/// One argument's values in a [`ColumnFunc`] batch call.
+#[derive(Clone, Copy, Debug)]
+pub enum Column<'a> {
+    /// Ints.
+    Int(&'a [i64]),
+    /// Floats.
+    Float(&'a [f64]),
+    /// Bools.
+    Bool(&'a [bool]),
+    /// Any values.
+    Value(&'a [Value]),
+}
+
+impl Column<'_> {
+    /// Its type.
+    pub fn ty(&self) -> ColumnType {
+        match self {
+            Column::Int(_) => ColumnType::Int,
+            Column::Float(_) => ColumnType::Float,
+            Column::Bool(_) => ColumnType::Bool,
+            Column::Value(_) => ColumnType::Value,
+        }
+    }
+
+    /// Its number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Int(c) => c.len(),
+            Column::Float(c) => c.len(),
+            Column::Bool(c) => c.len(),
+            Column::Value(c) => c.len(),
+        }
+    }
+
+    /// Whether it has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `i` as a value (`i` in bounds).
+    fn value(&self, i: usize) -> Value {
+        match self {
+            Column::Int(c) => Value::Int(c[i]),
+            Column::Float(c) => Value::Float(c[i]),
+            Column::Bool(c) => Value::Bool(c[i]),
+            Column::Value(c) => c[i].clone(),
+        }
+    }
+
+    /// Row `i` as compiled code takes it: a machine value's bits, or a generic value's
+    /// address (valid while the column is borrowed). `i` in bounds.
+    #[cfg(feature = "jit")]
+    fn word(&self, i: usize) -> u64 {
+        match self {
+            Column::Int(c) => c[i] as u64,
+            Column::Float(c) => c[i].to_bits(),
+            Column::Bool(c) => c[i] as u64,
+            Column::Value(c) => &c[i] as *const Value as u64,
+        }
+    }
+
+    /// The address of row `from` of a column of machine words (ints or floats).
+    #[cfg(feature = "jit")]
+    fn words_from(&self, from: usize) -> Option<*const u64> {
+        match self {
+            Column::Int(c) => Some(c[from..].as_ptr() as *const u64),
+            Column::Float(c) => Some(c[from..].as_ptr() as *const u64),
+            Column::Bool(_) | Column::Value(_) => None,
+        }
+    }
+
+    /// Rows `from..to`.
+    fn slice(&self, from: usize, to: usize) -> Self {
+        match self {
+            Column::Int(c) => Column::Int(&c[from..to]),
+            Column::Float(c) => Column::Float(&c[from..to]),
+            Column::Bool(c) => Column::Bool(&c[from..to]),
+            Column::Value(c) => Column::Value(&c[from..to]),
+        }
+    }
+}
+
+/// A handle on a function of one [`Engine`], called over columns whose types were
+/// given at run time: made by [`Engine::column_func`].
+///
+/// ```
+/// use grizzly::{Column, ColumnType, Engine, Value};
+/// let mut engine = Engine::new();
+/// engine.run("FUNCTION label(score, name) => name + \": \" + ((score * 2) AS string)").unwrap();
+/// let label = engine
+///     .column_func::<String>("label", &[ColumnType::Int, ColumnType::Value])
+///     .unwrap();
+/// let names = [Value::from("a"), Value::from("b")];
+/// let out = label.call_batch(&mut engine, &[Column::Int(&[1, 2]), Column::Value(&names)]);
+/// assert_eq!(out.unwrap(), ["a: 2", "b: 4"]);
+/// ```
+pub struct ColumnFunc<R> {
+    h: Handle,
+    types: Box<[ColumnType]>,
+    machine: Box<[Option<ValueType>]>,
+    ret: PhantomData<fn() -> R>,
+}
+
+impl<R> std::fmt::Debug for ColumnFunc<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ColumnFunc")
+            .field("name", &self.h.name)
+            .field("types", &self.types)
+            .field("compiled", &self.h.compiled())
+            .finish()
+    }
+}
+
+impl Engine {
+    /// A handle on the function `name`, called over columns of `types` (one per
+    /// argument) and giving `R`s: for argument types known only at run time, where
+    /// [`Engine::typed`] needs them in Rust.
+    ///
+    /// Checks that the function exists and takes `types.len()` arguments, and
+    /// compiles its specialization for those types now (when the JIT is on and can
+    /// compile it). A call whose result is not an `R` is a type error.
+    pub fn column_func<R: NativeType>(
+        &mut self,
+        name: &str,
+        types: &[ColumnType],
+    ) -> Result<ColumnFunc<R>> {
+        let (id, f) = self.defined(name)?;
+        super::check_arity(name, f.code.params, types.len())?;
+        let handle = ColumnFunc {
+            h: Handle::new(self, id),
+            types: types.into(),
+            machine: types.iter().map(|t| t.machine()).collect(),
+            ret: PhantomData,
+        };
+        handle.h.refresh(self, &handle.machine, takes::<R>);
+        Ok(handle)
+    }
+}
+
+impl<R: NativeType> ColumnFunc<R> {
+    /// The function's name.
+    pub fn name(&self) -> &str {
+        &self.h.name
+    }
+
+    /// The column types it takes.
+    pub fn types(&self) -> &[ColumnType] {
+        &self.types
+    }
+
+    /// Calls the function once per row of `columns` (one per argument, of the types
+    /// the handle was made for, all of one length) and returns the results in row
+    /// order. The first row whose call fails ends the batch with its error, the
+    /// interpreter's.
+    pub fn call_batch(&self, engine: &mut Engine, columns: &[Column<'_>]) -> Result<Vec<R>> {
+        self.h.check_engine(engine)?;
+        let rows = self.rows(columns)?;
+        let mut out = Vec::with_capacity(rows);
+        #[cfg(feature = "jit")]
+        if self.h.is_current(engine) || self.h.relook(engine, &self.machine, takes::<R>) {
+            self.run_compiled(engine, columns, rows, &mut out)?;
+        }
+        while out.len() < rows {
+            let row = out.len();
+            out.push(self.call_row(engine, columns, row)?);
+        }
+        Ok(out)
+    }
+
+    /// The number of rows of `columns`, or the usage error saying why they do not fit.
+    fn rows(&self, columns: &[Column<'_>]) -> Result<usize> {
+        let usage = |what: String| {
+            Error::new(
+                ErrorKind::Usage,
+                format!("a batch call of '{}' {what}", self.h.name),
+            )
+        };
+        if columns.len() != self.types.len() {
+            return Err(usage(format!(
+                "needs {} columns, got {}",
+                self.types.len(),
+                columns.len()
+            )));
+        }
+        for (i, (c, &t)) in columns.iter().zip(self.types.iter()).enumerate() {
+            if c.ty() != t {
+                return Err(usage(format!(
+                    "takes a {t:?} column as argument {}, got {:?}",
+                    i + 1,
+                    c.ty()
+                )));
+            }
+        }
+        let rows = columns.first().map_or(0, Column::len);
+        if columns.iter().any(|c| c.len() != rows) {
+            return Err(usage("needs columns all of one length".into()));
+        }
+        Ok(rows)
+    }
+
+    /// Row `row` as [`Engine::call`] makes it, then the result's type checked.
+    fn call_row(&self, engine: &mut Engine, columns: &[Column<'_>], row: usize) -> Result<R> {
+        let args: Vec<Value> = columns.iter().map(|c| c.value(row)).collect();
+        self.call_values(engine, &args)
+    }
+
+    fn call_values(&self, engine: &mut Engine, args: &[Value]) -> Result<R> {
+        let value = engine.call_id(self.h.id, &self.h.name, args)?;
+        self.check(value)
+    }
+
+    /// A result as an `R`, or the type error saying it is not one.
+    fn check(&self, value: Value) -> Result<R> {
+        R::from_value(&value).ok_or_else(|| self.h.wrong_type(value.ty(), R::NAME))
+    }
+
+    /// Runs the rows from `out.len()` on in compiled code (the entry is current),
+    /// pushing their results; a row that deoptimizes runs in the interpreter. Stops
+    /// early (leaving the rest to the interpreter) if the entry stops being current.
+    #[cfg(feature = "jit")]
+    fn run_compiled(
+        &self,
+        engine: &mut Engine,
+        columns: &[Column<'_>],
+        rows: usize,
+        out: &mut Vec<R>,
+    ) -> Result<()> {
+        let words_only = columns
+            .iter()
+            .all(|c| c.words_from(0).is_some() || c.is_empty());
+        let mut words = vec![0u64; columns.len()];
+        while out.len() < rows && self.h.is_current(engine) {
+            let from = out.len();
+            if words_only {
+                if let Some(machine) = self.h.machine_ret(engine) {
+                    match self.run_batch(engine, columns, from, rows, machine, out)? {
+                        Some(None) => continue,
+                        Some(Some((id, site))) => {
+                            engine.jit.typed_fell_back(&mut engine.profiles, id, site);
+                            out.push(self.call_row(engine, columns, from)?);
+                            continue;
+                        }
+                        None => {}
+                    }
+                }
+            }
+            for (w, c) in words.iter_mut().zip(columns) {
+                *w = c.word(from);
+            }
+            let entry = self.h.entry();
+            let max_depth = engine.options.max_depth;
+            // SAFETY: a current entry (the loop's condition) compiled for these column
+            // types (`self.machine`); `words` holds one argument per parameter (the
+            // arity was checked when the handle was made): the machine ones' bits, the
+            // generic ones' addresses of values in the columns, which outlive the call.
+            let ran = unsafe { engine.jit.run_typed(entry, &words, max_depth) };
+            let result = match ran {
+                Ok(bits) => self.compiled_result(engine, bits),
+                Err(site) => {
+                    if let Some(site) = site {
+                        engine
+                            .jit
+                            .typed_fell_back(&mut engine.profiles, entry.id, site);
+                    }
+                    self.call_row(engine, columns, from)
+                }
+            };
+            out.push(result?);
+        }
+        Ok(())
+    }
+
+    /// Rows `from..rows` of word columns through the batch function (or the batch
+    /// entry stub), results pushed to `out`: `Some(deopt)` as for
+    /// `TypedFunc::run_columns`, `None` when there is no way in for a batch.
+    #[cfg(feature = "jit")]
+    fn run_batch(
+        &self,
+        engine: &mut Engine,
+        columns: &[Column<'_>],
+        from: usize,
+        rows: usize,
+        machine: ValueType,
+        out: &mut Vec<R>,
+    ) -> Result<Option<Option<(u32, u64)>>> {
+        let entry = self.h.entry();
+        let n = rows - from;
+        let pointers: Vec<*const u64> = columns.iter().filter_map(|c| c.words_from(from)).collect();
+        let mut bits: Vec<u64> = Vec::with_capacity(n);
+        // SAFETY: a current entry (the caller checked) compiled for these columns'
+        // machine types, one column per parameter, each of ints or floats (words) with
+        // `n` rows from `from` (`rows` checked the lengths); `bits` has room for `n`.
+        let ran = unsafe {
+            if entry.batch != 0 {
+                Some(
+                    engine
+                        .jit
+                        .run_native_batch(entry, &pointers, n, bits.as_mut_ptr()),
+                )
+            } else {
+                let max_depth = engine.options.max_depth;
+                engine
+                    .jit
+                    .run_batch(entry, &pointers, n, bits.as_mut_ptr(), max_depth)
+            }
+        };
+        let Some((done, deopt)) = ran else {
+            return Ok(None);
+        };
+        // SAFETY: the batch wrote `done` words.
+        unsafe { bits.set_len(done) };
+        for b in bits {
+            out.push(R::from_bits(machine, b).ok_or_else(|| self.h.wrong_type(machine, R::NAME))?);
+        }
+        Ok(Some(deopt.map(|site| (entry.id, site))))
+    }
+
+    /// The result of a compiled call that returned `bits` (or a generic value).
+    #[cfg(feature = "jit")]
+    fn compiled_result(&self, engine: &mut Engine, bits: u64) -> Result<R> {
+        match machine_of(self.h.ret()) {
+            Some(t) => R::from_bits(t, bits).ok_or_else(|| self.h.wrong_type(t, R::NAME)),
+            None => {
+                let value = engine.jit.take_value_ret();
+                self.check(value)
+            }
+        }
+    }
+}
+
+impl<T: NativeType + Default> ColumnFunc<Option<T>>
+where
+    Option<T>: NativeType,
+{
+    /// Calls the function once per row of nullable columns: `columns` are the values
+    /// and `validity` each column's bitmap (`None`: no nulls). A row where an argument
+    /// is null is called with `null` in its place (the value beneath is never read);
+    /// a `null` result is a null row of the result. Runs of rows with no null go
+    /// through [`ColumnFunc::call_batch`].
+    ///
+    /// ```
+    /// use grizzly::{Column, ColumnType, Engine, Validity};
+    /// let mut engine = Engine::new();
+    /// engine.run("FUNCTION safe_div(a, b) => IF b == null OR b == 0 { null } ELSE { a / b }").unwrap();
+    /// let div = engine
+    ///     .column_func::<Option<i64>>("safe_div", &[ColumnType::Int, ColumnType::Int])
+    ///     .unwrap();
+    /// let valid = Validity { bits: &[0b011], offset: 0 }; // row 2 of `b` is null
+    /// let cols = [Column::Int(&[6, 6, 6]), Column::Int(&[3, 0, 0])];
+    /// let out = div.call_batch_nullable(&mut engine, &cols, &[None, Some(valid)]).unwrap();
+    /// assert_eq!((out.get(0), out.get(1), out.get(2)), (Some(&2), None, None));
+    /// ```
+    pub fn call_batch_nullable(
+        &self,
+        engine: &mut Engine,
+        columns: &[Column<'_>],
+        validity: &[Option<Validity<'_>>],
+    ) -> Result<NullableColumn<T>> {
+        self.h.check_engine(engine)?;
+        let rows = self.rows(columns)?;
+        super::nullable::check_validity(&self.h.name, validity, columns.len(), rows)?;
+        let valid_row = |i: usize| validity.iter().flatten().all(|v| v.is_valid(i));
+        let mut out = NullableColumn::with_capacity(rows);
+        let mut row = 0;
+        let mut run = Vec::with_capacity(columns.len());
+        while row < rows {
+            let end = (row..rows).find(|&i| !valid_row(i)).unwrap_or(rows);
+            if end > row {
+                run.clear();
+                run.extend(columns.iter().map(|c| c.slice(row, end)));
+                for v in self.call_batch(engine, &run)? {
+                    out.push(v);
+                }
+                row = end;
+                continue;
+            }
+            let mut args: Vec<Value> = columns.iter().map(|c| c.value(row)).collect();
+            for (arg, v) in args.iter_mut().zip(validity) {
+                if v.is_some_and(|v| !v.is_valid(row)) {
+                    *arg = Value::Null;
+                }
+            }
+            out.push(self.call_values(engine, &args)?);
+            row += 1;
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,239 @@
+//! Batch calls over columns whose types are known at run time (`Engine::column_func`):
+//! every row's result or error is the interpreter's, rows under nulls are never run,
+//! and compiled code is entered.
+
+use grizzly::{Column, ColumnType, Engine, ErrorKind, JitMode, Validity, Value};
+
+fn engine(mode: JitMode) -> Engine {
+    Engine::builder().jit(mode).build()
+}
+
+const DEFS: &str = "FUNCTION price(net, rate) => net * (1.0 + rate)
+                    FUNCTION ratio(a, b) => TRY a / b CATCH -1
+                    FUNCTION step(a, b) => a * b + 1
+                    FUNCTION label(score, name, vip) =>
+                      IF vip { name + \"*\" } ELSE IF score > 10 { name + \": \" + (score AS string) } ELSE { name }
+                    FUNCTION tier(x) => IF x > 100 { 3 } ELSE IF x > 10 { 2 } ELSE IF x > 0 { 1 } ELSE { 0 }
+                    FUNCTION inv(x) => IF x == null { null } ELSE IF x == 0 { null } ELSE { 1.0 / x }";
+
+/// Small deterministic pseudo-random numbers (no dependency).
+fn numbers(seed: u64, n: usize) -> Vec<i64> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            match x % 10 {
+                0 => 0,
+                1 => i64::MAX,
+                2 => -1,
+                _ => (x >> 40) as i64 % 1000 - 300,
+            }
+        })
+        .collect()
+}
+
+/// Row by row through `Engine::call`, in an interpreter-only engine.
+fn reference(name: &str, rows: &[Vec<Value>]) -> Vec<Result<Value, String>> {
+    let mut e = engine(JitMode::Off);
+    e.run(DEFS).unwrap();
+    rows.iter()
+        .map(|args| e.call(name, args).map_err(|err| err.message().to_string()))
+        .collect()
+}
+
+#[test]
+fn word_columns_run_the_compiled_batch_and_agree_with_the_interpreter() {
+    let a = numbers(7, 3000);
+    let b = numbers(11, 3000);
+    let rows: Vec<Vec<Value>> = a
+        .iter()
+        .zip(&b)
+        .map(|(&x, &y)| vec![Value::Int(x), Value::Int(y)])
+        .collect();
+    for name in ["ratio", "step"] {
+        let expected = reference(name, &rows);
+        for mode in [JitMode::On, JitMode::Off] {
+            let mut e = engine(mode);
+            e.run(DEFS).unwrap();
+            let f = e
+                .column_func::<i64>(name, &[ColumnType::Int, ColumnType::Int])
+                .unwrap();
+            let before = e.jit_stats().entries;
+            // Batch by batch up to each row's error: the batch ends at the first one.
+            let mut from = 0;
+            while from < rows.len() {
+                let cols = [Column::Int(&a[from..]), Column::Int(&b[from..])];
+                match f.call_batch(&mut e, &cols) {
+                    Ok(out) => {
+                        for (i, v) in out.iter().enumerate() {
+                            assert_eq!(
+                                expected[from + i],
+                                Ok(Value::Int(*v)),
+                                "{name} row {}",
+                                from + i
+                            );
+                        }
+                        from = rows.len();
+                    }
+                    Err(err) => {
+                        let failed = (from..rows.len())
+                            .find(|&i| expected[i].is_err())
+                            .expect("an error where the interpreter has one");
+                        assert_eq!(expected[failed], Err(err.message().to_string()));
+                        from = failed + 1;
+                    }
+                }
+            }
+            // (`step` overflows on a tenth of the rows: each ends its batch with an
+            // error, and after that many deopts its code is discarded.)
+            if mode == JitMode::On && name == "ratio" {
+                assert!(
+                    e.jit_stats().entries > before + 1000,
+                    "{name}: compiled code ran the rows"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn floats_bools_and_values_cross_as_their_types() {
+    for mode in [JitMode::On, JitMode::Off] {
+        let mut e = engine(mode);
+        e.run(DEFS).unwrap();
+        let price = e
+            .column_func::<f64>("price", &[ColumnType::Float, ColumnType::Float])
+            .unwrap();
+        let net = [10.0, 20.0, -4.0, 0.1];
+        let rate = [0.5, 0.25, 0.0, 0.2];
+        let out = price
+            .call_batch(&mut e, &[Column::Float(&net), Column::Float(&rate)])
+            .unwrap();
+        let want: Vec<f64> = net.iter().zip(&rate).map(|(n, r)| n * (1.0 + r)).collect();
+        assert_eq!(out, want);
+
+        let label = e
+            .column_func::<String>(
+                "label",
+                &[ColumnType::Int, ColumnType::Value, ColumnType::Bool],
+            )
+            .unwrap();
+        let names: Vec<Value> = ["żółw", "a\"b", "", "名前"]
+            .iter()
+            .map(|&s| Value::from(s))
+            .collect();
+        let out = label
+            .call_batch(
+                &mut e,
+                &[
+                    Column::Int(&[5, 50, 11, 12]),
+                    Column::Value(&names),
+                    Column::Bool(&[false, false, true, false]),
+                ],
+            )
+            .unwrap();
+        assert_eq!(out, ["żółw", "a\"b: 50", "*", "名前: 12"]);
+
+        // A result that is not an `R` is a type error naming both types.
+        let tier = e.column_func::<String>("tier", &[ColumnType::Int]).unwrap();
+        let err = tier.call_batch(&mut e, &[Column::Int(&[5])]).unwrap_err();
+        assert_eq!(err.message(), "type error: 'tier' returned int, not string");
+    }
+}
+
+#[test]
+fn rows_under_nulls_never_run_and_null_results_are_null_rows() {
+    for mode in [JitMode::On, JitMode::Off] {
+        let mut e = engine(mode);
+        e.run(DEFS).unwrap();
+        let inv = e
+            .column_func::<Option<f64>>("inv", &[ColumnType::Int])
+            .unwrap();
+        // A sliced column: the bitmap starts at bit 3. Rows 1 and 4 are null.
+        let bits = [0b0110_1000u8, 0b0000_0001];
+        let valid = Validity {
+            bits: &bits,
+            offset: 3,
+        };
+        let xs = [4, 0, 0, 2, 7, 8];
+        let out = inv
+            .call_batch_nullable(&mut e, &[Column::Int(&xs)], &[Some(valid)])
+            .unwrap();
+        let got: Vec<Option<f64>> = (0..xs.len()).map(|i| out.get(i).copied()).collect();
+        // Row 1 holds 0 beneath its null; row 2's 0 is valid and gives null.
+        assert_eq!(got, [Some(0.25), None, None, Some(0.5), None, Some(0.125)]);
+        assert_eq!(out.null_count, 3);
+
+        // Beneath a null, a value that would raise is never evaluated.
+        let ratio = e
+            .column_func::<Option<i64>>("ratio", &[ColumnType::Int, ColumnType::Int])
+            .unwrap();
+        let valid = Validity {
+            bits: &[0b101],
+            offset: 0,
+        };
+        let out = ratio
+            .call_batch_nullable(
+                &mut e,
+                &[Column::Int(&[9, i64::MIN, 9]), Column::Int(&[3, -1, 0])],
+                &[None, Some(valid)],
+            )
+            .unwrap();
+        // Row 1 is `MIN / null`: a type error caught by the TRY.
+        assert_eq!(out.values, [3, -1, -1]);
+    }
+}
+
+#[test]
+fn bad_calls_are_usage_errors() {
+    let mut e = engine(JitMode::On);
+    e.run(DEFS).unwrap();
+    let err = e
+        .column_func::<i64>("step", &[ColumnType::Int])
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WrongArgumentCount);
+    let err = e.column_func::<i64>("nope", &[]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnknownFunction);
+
+    let step = e
+        .column_func::<i64>("step", &[ColumnType::Int, ColumnType::Int])
+        .unwrap();
+    let usage = |r: grizzly::Result<Vec<i64>>| {
+        let err = r.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Usage, "{}", err.message());
+        err.message().to_string()
+    };
+    let one = [1i64];
+    assert_eq!(
+        usage(step.call_batch(&mut e, &[Column::Int(&one)])),
+        "a batch call of 'step' needs 2 columns, got 1"
+    );
+    assert_eq!(
+        usage(step.call_batch(&mut e, &[Column::Int(&one), Column::Float(&[1.0])])),
+        "a batch call of 'step' takes a Int column as argument 2, got Float"
+    );
+    assert_eq!(
+        usage(step.call_batch(&mut e, &[Column::Int(&one), Column::Int(&[1, 2])])),
+        "a batch call of 'step' needs columns all of one length"
+    );
+    let mut other = engine(JitMode::On);
+    other.run(DEFS).unwrap();
+    usage(step.call_batch(&mut other, &[Column::Int(&one), Column::Int(&one)]));
+}
+
+#[test]
+fn a_redefined_function_is_called_as_it_is_now() {
+    let mut e = engine(JitMode::On);
+    e.run(DEFS).unwrap();
+    let step = e
+        .column_func::<i64>("step", &[ColumnType::Int, ColumnType::Int])
+        .unwrap();
+    let cols = [Column::Int(&[2, 3]), Column::Int(&[5, 7])];
+    assert_eq!(step.call_batch(&mut e, &cols).unwrap(), [11, 22]);
+    e.run("FUNCTION step(a, b) => a - b").unwrap();
+    assert_eq!(step.call_batch(&mut e, &cols).unwrap(), [-3, -4]);
+    e.jit_clear();
+    assert_eq!(step.call_batch(&mut e, &cols).unwrap(), [-3, -4]);
+}
