@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 mod columns;
+mod declaration;
 mod handle;
 mod jit_control;
 mod native;
@@ -23,6 +24,7 @@ mod nullable;
 mod options;
 mod typed;
 pub use columns::{Column, ColumnFunc, ColumnType};
+pub use declaration::{Annotation, Declaration};
 pub use jit_control::JitStats;
 pub use native::{NativeArg, NativeArgs, NativeType};
 pub use nullable::{NullableColumn, Validity};

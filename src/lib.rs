@@ -59,8 +59,8 @@ pub mod value;
 pub mod internals;
 
 pub use engine::{
-    Column, ColumnFunc, ColumnType, Engine, EngineBuilder, JitMode, JitStats, NativeArg,
-    NativeArgs, NativeType, NullableColumn, TypedFunc, Validity,
+    Annotation, Column, ColumnFunc, ColumnType, Declaration, Engine, EngineBuilder, JitMode,
+    JitStats, NativeArg, NativeArgs, NativeType, NullableColumn, TypedFunc, Validity,
 };
 pub use error::{Error, ErrorKind, Result, Source};
 pub use syntax::ast::Span;

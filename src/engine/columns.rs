@@ -143,6 +143,8 @@ pub struct ColumnFunc<R> {
     h: Handle,
     types: Box<[ColumnType]>,
     machine: Box<[Option<ValueType>]>,
+    /// The type every call returns, when compiled code proved it.
+    known: Option<ValueType>,
     ret: PhantomData<fn() -> R>,
 }
 
@@ -171,13 +173,14 @@ impl Engine {
     ) -> Result<ColumnFunc<R>> {
         let (id, f) = self.defined(name)?;
         super::check_arity(name, f.code.params, types.len())?;
-        let handle = ColumnFunc {
+        let mut handle = ColumnFunc {
             h: Handle::new(self, id),
             types: types.into(),
             machine: types.iter().map(|t| t.machine()).collect(),
+            known: None,
             ret: PhantomData,
         };
-        handle.h.refresh(self, &handle.machine, takes::<R>);
+        handle.known = handle.h.refresh(self, &handle.machine, takes::<R>);
         Ok(handle)
     }
 }
@@ -191,6 +194,23 @@ impl<R: NativeType> ColumnFunc<R> {
     /// The column types it takes.
     pub fn types(&self) -> &[ColumnType] {
         &self.types
+    }
+
+    /// The type every call with these column types returns, when the compiled
+    /// specialization made with the handle proves it (`None`: not known, for example
+    /// in an engine without the JIT, or when some rows may give another type).
+    ///
+    /// ```
+    /// use grizzly::{ColumnType, Engine, Value, ValueType};
+    /// let mut engine = Engine::new();
+    /// engine.run("FUNCTION f(x) => x * 2\nFUNCTION g(x) => TRY x * 2 CATCH null").unwrap();
+    /// let f = engine.column_func::<Value>("f", &[ColumnType::Int]).unwrap();
+    /// let g = engine.column_func::<Value>("g", &[ColumnType::Int]).unwrap();
+    /// assert_eq!(f.result_type(), Some(ValueType::Int));
+    /// assert_eq!(g.result_type(), None);
+    /// ```
+    pub fn result_type(&self) -> Option<ValueType> {
+        self.known
     }
 
     /// Calls the function once per row of `columns` (one per argument, of the types
