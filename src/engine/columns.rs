@@ -393,15 +393,80 @@ impl<R: NativeType> ColumnFunc<R> {
     }
 }
 
+impl<R: NativeType> ColumnFunc<R> {
+    /// Calls the function once per row of nullable columns: `columns` are the values
+    /// and `validity` each column's bitmap (`None`: no nulls). A row where an argument
+    /// is null is called with `null` in its place (the value beneath is never read).
+    /// Runs of rows with no null go through [`ColumnFunc::call_batch`]. For an `R`
+    /// that holds `null` itself ([`Value`]); see also
+    /// [`call_batch_nullable`](ColumnFunc::call_batch_nullable).
+    ///
+    /// ```
+    /// use grizzly::{Column, ColumnType, Engine, Validity, Value};
+    /// let mut engine = Engine::new();
+    /// engine.run("FUNCTION half(x) => x / 2").unwrap();
+    /// let half = engine.column_func::<Value>("half", &[ColumnType::Float]).unwrap();
+    /// let valid = Validity { bits: &[0b01], offset: 0 };
+    /// let out = half.call_batch_masked(&mut engine, &[Column::Float(&[3.0, 0.0])], &[Some(valid)]);
+    /// assert!(out.is_err(), "null / 2 is a type error");
+    /// ```
+    pub fn call_batch_masked(
+        &self,
+        engine: &mut Engine,
+        columns: &[Column<'_>],
+        validity: &[Option<Validity<'_>>],
+    ) -> Result<Vec<R>> {
+        let mut out = Vec::new();
+        self.each_row(engine, columns, validity, |v| out.push(v))?;
+        Ok(out)
+    }
+
+    /// The rows' results in order to `push`, as
+    /// [`call_batch_masked`](Self::call_batch_masked) computes them.
+    fn each_row(
+        &self,
+        engine: &mut Engine,
+        columns: &[Column<'_>],
+        validity: &[Option<Validity<'_>>],
+        mut push: impl FnMut(R),
+    ) -> Result<()> {
+        self.h.check_engine(engine)?;
+        let rows = self.rows(columns)?;
+        super::nullable::check_validity(&self.h.name, validity, columns.len(), rows)?;
+        let valid_row = |i: usize| validity.iter().flatten().all(|v| v.is_valid(i));
+        let mut row = 0;
+        let mut run = Vec::with_capacity(columns.len());
+        while row < rows {
+            let end = (row..rows).find(|&i| !valid_row(i)).unwrap_or(rows);
+            if end > row {
+                run.clear();
+                run.extend(columns.iter().map(|c| c.slice(row, end)));
+                for v in self.call_batch(engine, &run)? {
+                    push(v);
+                }
+                row = end;
+                continue;
+            }
+            let mut args: Vec<Value> = columns.iter().map(|c| c.value(row)).collect();
+            for (arg, v) in args.iter_mut().zip(validity) {
+                if v.is_some_and(|v| !v.is_valid(row)) {
+                    *arg = Value::Null;
+                }
+            }
+            push(self.call_values(engine, &args)?);
+            row += 1;
+        }
+        Ok(())
+    }
+}
+
 impl<T: NativeType + Default> ColumnFunc<Option<T>>
 where
     Option<T>: NativeType,
 {
-    /// Calls the function once per row of nullable columns: `columns` are the values
-    /// and `validity` each column's bitmap (`None`: no nulls). A row where an argument
-    /// is null is called with `null` in its place (the value beneath is never read);
-    /// a `null` result is a null row of the result. Runs of rows with no null go
-    /// through [`ColumnFunc::call_batch`].
+    /// Calls the function once per row of nullable columns, as
+    /// [`call_batch_masked`](ColumnFunc::call_batch_masked) does; a `null` result is
+    /// a null row of the result.
     ///
     /// ```
     /// use grizzly::{Column, ColumnType, Engine, Validity};
@@ -421,33 +486,8 @@ where
         columns: &[Column<'_>],
         validity: &[Option<Validity<'_>>],
     ) -> Result<NullableColumn<T>> {
-        self.h.check_engine(engine)?;
-        let rows = self.rows(columns)?;
-        super::nullable::check_validity(&self.h.name, validity, columns.len(), rows)?;
-        let valid_row = |i: usize| validity.iter().flatten().all(|v| v.is_valid(i));
-        let mut out = NullableColumn::with_capacity(rows);
-        let mut row = 0;
-        let mut run = Vec::with_capacity(columns.len());
-        while row < rows {
-            let end = (row..rows).find(|&i| !valid_row(i)).unwrap_or(rows);
-            if end > row {
-                run.clear();
-                run.extend(columns.iter().map(|c| c.slice(row, end)));
-                for v in self.call_batch(engine, &run)? {
-                    out.push(v);
-                }
-                row = end;
-                continue;
-            }
-            let mut args: Vec<Value> = columns.iter().map(|c| c.value(row)).collect();
-            for (arg, v) in args.iter_mut().zip(validity) {
-                if v.is_some_and(|v| !v.is_valid(row)) {
-                    *arg = Value::Null;
-                }
-            }
-            out.push(self.call_values(engine, &args)?);
-            row += 1;
-        }
+        let mut out = NullableColumn::with_capacity(columns.first().map_or(0, Column::len));
+        self.each_row(engine, columns, validity, |v| out.push(v))?;
         Ok(out)
     }
 }
