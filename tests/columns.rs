@@ -237,3 +237,17 @@ fn a_redefined_function_is_called_as_it_is_now() {
     e.jit_clear();
     assert_eq!(step.call_batch(&mut e, &cols).unwrap(), [-3, -4]);
 }
+
+#[test]
+fn a_row_that_deoptimizes_mid_batch_is_that_row() {
+    let mut e = engine(JitMode::On);
+    e.run(DEFS).unwrap();
+    let step = e
+        .column_func::<i64>("step", &[ColumnType::Int, ColumnType::Int])
+        .unwrap();
+    let a = [1, 2, i64::MAX, 4];
+    let err = step
+        .call_batch(&mut e, &[Column::Int(&a), Column::Int(&[1, 1, 2, 1])])
+        .unwrap_err();
+    assert_eq!(err.message(), "integer overflow");
+}

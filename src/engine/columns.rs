@@ -302,7 +302,9 @@ impl<R: NativeType> ColumnFunc<R> {
                         Some(None) => continue,
                         Some(Some((id, site))) => {
                             engine.jit.typed_fell_back(&mut engine.profiles, id, site);
-                            out.push(self.call_row(engine, columns, from)?);
+                            // (The batch pushed the rows before this one.)
+                            let row = out.len();
+                            out.push(self.call_row(engine, columns, row)?);
                             continue;
                         }
                         None => {}
