@@ -1,0 +1,142 @@
+//! Arrow arrays in, Arrow arrays out.
+//!
+//! Int64 and Float64 arguments are read in place (their value buffers are the
+//! columns compiled code reads) with their validity bitmaps as they are, sliced
+//! arrays included. Booleans are bit-packed in Arrow and strings are offsets and
+//! bytes, so those become a column of bools or of PL-GRIZZLY values (a null row is
+//! `null`). Int64 and Float64 results become the array's buffers without a copy.
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray,
+};
+use datafusion::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::common::{exec_err, Result};
+use grizzly::{Column, NullableColumn, Validity, Value};
+use std::sync::Arc;
+
+/// One argument, ready to be borrowed as a [`Column`].
+pub(crate) enum Input<'a> {
+    Int(&'a [i64], Option<Validity<'a>>),
+    Float(&'a [f64], Option<Validity<'a>>),
+    Bool(Vec<bool>, Option<Validity<'a>>),
+    /// Strings or nulls, a null row as `null` (so no validity).
+    Values(Vec<Value>),
+}
+
+impl Input<'_> {
+    pub(crate) fn column(&self) -> Column<'_> {
+        match self {
+            Input::Int(v, _) => Column::Int(v),
+            Input::Float(v, _) => Column::Float(v),
+            Input::Bool(v, _) => Column::Bool(v),
+            Input::Values(v) => Column::Value(v),
+        }
+    }
+
+    pub(crate) fn validity(&self) -> Option<Validity<'_>> {
+        match self {
+            Input::Int(_, v) | Input::Float(_, v) | Input::Bool(_, v) => *v,
+            Input::Values(_) => None,
+        }
+    }
+
+    /// Row `i` as a PL-GRIZZLY value (`null` under a null).
+    pub(crate) fn value(&self, i: usize) -> Value {
+        if self.validity().is_some_and(|v| !v.is_valid(i)) {
+            return Value::Null;
+        }
+        match self {
+            Input::Int(v, _) => Value::Int(v[i]),
+            Input::Float(v, _) => Value::Float(v[i]),
+            Input::Bool(v, _) => Value::Bool(v[i]),
+            Input::Values(v) => v[i].clone(),
+        }
+    }
+}
+
+fn validity(array: &dyn Array) -> Option<Validity<'_>> {
+    let nulls = array.nulls().filter(|n| n.null_count() > 0)?;
+    Some(Validity {
+        bits: nulls.validity(),
+        offset: nulls.offset(),
+    })
+}
+
+/// An argument array (of a type `types::coerce` gives) as an input.
+pub(crate) fn input(array: &ArrayRef) -> Result<Input<'_>> {
+    let strings = |it: &mut dyn Iterator<Item = Option<&str>>| {
+        it.map(|s| s.map_or(Value::Null, Value::from)).collect()
+    };
+    Ok(match array.data_type() {
+        DataType::Int64 => Input::Int(array.as_primitive::<Int64Type>().values(), validity(array)),
+        DataType::Float64 => Input::Float(
+            array.as_primitive::<Float64Type>().values(),
+            validity(array),
+        ),
+        DataType::Boolean => {
+            let b = array.as_boolean();
+            Input::Bool(b.values().iter().collect(), validity(array))
+        }
+        DataType::Utf8 => Input::Values(strings(&mut array.as_string::<i32>().iter())),
+        DataType::LargeUtf8 => Input::Values(strings(&mut array.as_string::<i64>().iter())),
+        DataType::Utf8View => Input::Values(strings(&mut array.as_string_view().iter())),
+        DataType::Null => Input::Values(vec![Value::Null; array.len()]),
+        other => return exec_err!("a Grizzly function cannot take {other}"),
+    })
+}
+
+/// A validity bitmap from the core (bit `i` set: row `i` valid) as Arrow's.
+fn nulls(bits: Option<Vec<u8>>, rows: usize) -> Option<NullBuffer> {
+    let mut bits = bits?;
+    bits.resize(rows.div_ceil(8), 0);
+    Some(NullBuffer::new(BooleanBuffer::new(
+        Buffer::from_vec(bits),
+        0,
+        rows,
+    )))
+}
+
+pub(crate) fn int64(out: NullableColumn<i64>) -> ArrayRef {
+    let rows = out.values.len();
+    let values = ScalarBuffer::from(out.values);
+    Arc::new(Int64Array::new(values, nulls(out.validity, rows)))
+}
+
+pub(crate) fn float64(out: NullableColumn<f64>) -> ArrayRef {
+    let rows = out.values.len();
+    let values = ScalarBuffer::from(out.values);
+    Arc::new(Float64Array::new(values, nulls(out.validity, rows)))
+}
+
+pub(crate) fn boolean(out: NullableColumn<bool>) -> ArrayRef {
+    let rows = out.values.len();
+    let values = BooleanBuffer::from_iter(out.values);
+    Arc::new(BooleanArray::new(values, nulls(out.validity, rows)))
+}
+
+pub(crate) fn utf8(out: NullableColumn<String>) -> ArrayRef {
+    let array: StringArray = (0..out.values.len())
+        .map(|i| out.get(i).map(String::as_str))
+        .collect();
+    Arc::new(array)
+}
+
+/// `RETURNS number`: ints converted to float, as `AS float` converts them.
+pub(crate) fn number(out: Vec<Value>, name: &str) -> Result<ArrayRef> {
+    let mut array = Vec::with_capacity(out.len());
+    for (row, v) in out.into_iter().enumerate() {
+        array.push(match v {
+            Value::Int(i) => Some(i as f64),
+            Value::Float(f) => Some(f),
+            Value::Null => None,
+            other => {
+                return exec_err!(
+                    "Grizzly function '{name}' failed at row {row}: type error: '{name}' returned {}, not number",
+                    other.ty().name()
+                )
+            }
+        });
+    }
+    Ok(Arc::new(Float64Array::from(array)))
+}
