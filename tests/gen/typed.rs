@@ -2,13 +2,48 @@
 //! arguments have a tuple type handles take (up to four words: ints, floats, bools)
 //! is made through a handle made for it, in an eager engine, so that leaves run as
 //! native functions and the rest through the direct entry; and as a batch call of
-//! two rows (leaves as batch functions, the rest through the batch entry stub). The result type is the
+//! two rows (leaves as batch functions, the rest through the batch entry stub), also
+//! through a `ColumnFunc` (the types given at run time). The result type is the
 //! interpreter's; where the interpreter raised an error, the first result type the
 //! handle accepts.
 
 use super::program::{fname, Case, Step};
 use super::run::{same_value, Outcome};
-use grizzly::{Engine, ErrorKind, JitMode, NativeArgs, NativeType, Value};
+use grizzly::{Column, ColumnType, Engine, ErrorKind, JitMode, NativeArgs, NativeType, Value};
+
+/// Two rows of `args` through a [`grizzly::ColumnFunc`] (argument types given at run
+/// time): a column of ints, floats or bools where the argument is one, else of values.
+fn by_columns<R: NativeType>(
+    e: &mut Engine,
+    name: &str,
+    args: &[Value],
+) -> Result<Vec<Value>, (ErrorKind, String)> {
+    let show = |err: grizzly::Error| (err.kind(), err.message().to_string());
+    let ints: Vec<[i64; 2]> = args.iter().map(|v| [v.as_int().unwrap_or(0); 2]).collect();
+    let floats: Vec<[f64; 2]> = args
+        .iter()
+        .map(|v| [v.as_float().unwrap_or(0.0); 2])
+        .collect();
+    let bools: Vec<[bool; 2]> = args
+        .iter()
+        .map(|v| [v.as_bool().unwrap_or(false); 2])
+        .collect();
+    let values: Vec<[Value; 2]> = args.iter().map(|v| [v.clone(), v.clone()]).collect();
+    let columns: Vec<Column<'_>> = (0..args.len())
+        .map(|i| match args[i] {
+            Value::Int(_) => Column::Int(&ints[i]),
+            Value::Float(_) => Column::Float(&floats[i]),
+            Value::Bool(_) => Column::Bool(&bools[i]),
+            _ => Column::Value(&values[i]),
+        })
+        .collect();
+    let types: Vec<ColumnType> = columns.iter().map(Column::ty).collect();
+    let handle = e.column_func::<R>(name, &types).map_err(show)?;
+    handle
+        .call_batch(e, &columns)
+        .map(|rows| rows.iter().map(R::to_value).collect())
+        .map_err(show)
+}
 
 /// A call through a handle `TypedFunc<A, R>`, and a batch call of it over `columns`
 /// (two rows of the same arguments; none without arguments, which have no rows),
@@ -21,6 +56,7 @@ fn via<A: NativeArgs, R: NativeType>(
 ) -> Outcome {
     let show = |err: grizzly::Error| (err.kind(), err.message().to_string());
     let handle = e.typed::<A, R>(name).map_err(show)?;
+    let values = args.to_values();
     let one = handle.call(e, args).map(|r| r.to_value()).map_err(show);
     let Some(columns) = columns else {
         return one;
@@ -29,16 +65,19 @@ fn via<A: NativeArgs, R: NativeType>(
         .call_batch(e, columns)
         .map(|rows| rows.iter().map(R::to_value).collect::<Vec<_>>())
         .map_err(show);
-    let agree = match (&one, &batch) {
-        (Ok(v), Ok(rows)) => rows.len() == 2 && rows.iter().all(|r| same_value(r, v)),
-        (Err(a), Err(b)) => a == b,
-        _ => false,
-    };
-    if !agree {
-        return Err((
-            ErrorKind::Usage,
-            format!("a batch call gave {batch:?}, a call {one:?}"),
-        ));
+    let columns = by_columns::<R>(e, name, &values);
+    for (how, batch) in [("batch", batch), ("column batch", columns)] {
+        let agree = match (&one, &batch) {
+            (Ok(v), Ok(rows)) => rows.len() == 2 && rows.iter().all(|r| same_value(r, v)),
+            (Err(a), Err(b)) => a == b,
+            _ => false,
+        };
+        if !agree {
+            return Err((
+                ErrorKind::Usage,
+                format!("a {how} call gave {batch:?}, a call {one:?}"),
+            ));
+        }
     }
     one
 }
