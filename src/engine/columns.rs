@@ -316,10 +316,9 @@ impl<R: NativeType> ColumnFunc<R> {
             }
             let entry = self.h.entry();
             let max_depth = engine.options.max_depth;
-            // SAFETY: a current entry (the loop's condition) compiled for these column
-            // types (`self.machine`); `words` holds one argument per parameter (the
-            // arity was checked when the handle was made): the machine ones' bits, the
-            // generic ones' addresses of values in the columns, which outlive the call.
+            // Current entry (the loop's condition) for `self.machine`; one word per
+            // parameter (arity checked at creation), generic ones pointing into columns.
+            // SAFETY: live code of these types; the values outlive the call.
             let ran = unsafe { engine.jit.run_typed(entry, &words, max_depth) };
             let result = match ran {
                 Ok(bits) => self.compiled_result(engine, bits),
