@@ -36,6 +36,7 @@ FUNCTION parse_or(s) => TRY (s AS int) * 2 CATCH -1
 FUNCTION deep_str(n, s) => IF n == 0 { s AS int } ELSE { len(s) + deep_str(n - 1, s + \"x\") }
 FUNCTION catch_str(n) => TRY deep_str(n, \"a\") CATCH -7
 FUNCTION mixed(n) => IF n % 2 == 0 { n } ELSE { n * 0.5 }
+FUNCTION tag(s) => (s ?? \"none\") + \"!\"
 FUNCTION alt(i, acc) => IF i == 0 { acc } ELSE { alt(i - 1, acc + len(((IF i % 2 == 0 { \"x\" } ELSE { i }) + (IF i % 2 == 0 { \"y\" } ELSE { 2 })) AS string)) }
 ";
 
@@ -134,6 +135,38 @@ fn typed_calls(e: &mut Engine, k: i64, checksum: &mut u64) {
         match r {
             Ok(v) => add(checksum, &Value::Int(v)),
             Err(err) => *checksum = checksum.wrapping_add(err.message().len() as u64),
+        }
+    }
+    column_calls(e, k, checksum);
+}
+
+/// Column batches with validity bitmaps: runs written in place, rows with a null
+/// through compiled code taking generic values (strings among them), deopts.
+fn column_calls(e: &mut Engine, k: i64, checksum: &mut u64) {
+    use grizzly::{Column, ColumnType, Validity};
+    let ints = [k, 2, i64::MAX, 4, 5, 6, 7, 8, 9];
+    let texts: Vec<Value> = (0..9).map(|i| Value::from(format!("s{}", i + k))).collect();
+    // Rows 1 and 6 are null.
+    let valid = [Some(Validity {
+        bits: &[0b1011_1101, 0b1],
+        offset: 0,
+    })];
+    if let Ok(h) = e.column_func::<Option<i64>>("add", &[ColumnType::Int, ColumnType::Int]) {
+        let v = [valid[0], None];
+        if let Ok(out) = h.call_batch_nullable(e, &[Column::Int(&ints), Column::Int(&ints)], &v) {
+            *checksum = checksum.wrapping_add(out.values.iter().sum::<i64>() as u64);
+        }
+    }
+    if let Ok(h) = e.column_func::<Option<String>>("tag", &[ColumnType::Value]) {
+        let strings = [Column::Value(&texts)];
+        if let Ok(out) = h.call_batch_nullable(e, &strings, &valid) {
+            let chars: usize = out.values.iter().map(String::len).sum();
+            *checksum = checksum.wrapping_add(chars as u64);
+        }
+    }
+    if let Ok(h) = e.column_func::<Value>("maybe", &[ColumnType::Int]) {
+        if let Ok(out) = h.call_batch_masked(e, &[Column::Int(&ints)], &valid) {
+            out.iter().for_each(|v| add(checksum, v));
         }
     }
 }

@@ -14,7 +14,9 @@ const DEFS: &str = "FUNCTION price(net, rate) => net * (1.0 + rate)
                     FUNCTION label(score, name, vip) =>
                       IF vip { name + \"*\" } ELSE IF score > 10 { name + \": \" + (score AS string) } ELSE { name }
                     FUNCTION tier(x) => IF x > 100 { 3 } ELSE IF x > 10 { 2 } ELSE IF x > 0 { 1 } ELSE { 0 }
-                    FUNCTION inv(x) => IF x == null { null } ELSE IF x == 0 { null } ELSE { 1.0 / x }";
+                    FUNCTION inv(x) => IF x == null { null } ELSE IF x == 0 { null } ELSE { 1.0 / x }
+                    FUNCTION fill(a, b) => TRY a + (b ?? 10) CATCH null
+                    FUNCTION scaled(a, b) => (a ?? 2) * 0.5 + (b ?? 1) * 0.25";
 
 /// Small deterministic pseudo-random numbers (no dependency).
 fn numbers(seed: u64, n: usize) -> Vec<i64> {
@@ -250,4 +252,74 @@ fn a_row_that_deoptimizes_mid_batch_is_that_row() {
         .call_batch(&mut e, &[Column::Int(&a), Column::Int(&[1, 1, 2, 1])])
         .unwrap_err();
     assert_eq!(err.message(), "integer overflow");
+}
+
+#[test]
+fn word_results_written_in_place_agree_with_the_interpreter_around_nulls_and_deopts() {
+    let a = numbers(7, 3000);
+    let b = numbers(11, 3000);
+    // `b` is null in every fifth row and in rows 1000..1100; `a` in rows 2000..2003.
+    let pack = |null: &dyn Fn(usize) -> bool| -> Vec<u8> {
+        let mut bits = vec![0u8; 3000usize.div_ceil(8)];
+        for i in (0..3000).filter(|&i| !null(i)) {
+            bits[i / 8] |= 1 << (i % 8);
+        }
+        bits
+    };
+    let a_bits = pack(&|i| (2000..2003).contains(&i));
+    let b_bits = pack(&|i| i % 5 == 3 || (1000..1100).contains(&i));
+    let validity = [
+        Some(Validity {
+            bits: &a_bits,
+            offset: 0,
+        }),
+        Some(Validity {
+            bits: &b_bits,
+            offset: 0,
+        }),
+    ];
+    let rows: Vec<Vec<Value>> = (0..3000)
+        .map(|i| {
+            let valid = |v: &Option<Validity<'_>>| v.is_some_and(|v| v.is_valid(i));
+            vec![
+                if valid(&validity[0]) {
+                    Value::Int(a[i])
+                } else {
+                    Value::Null
+                },
+                if valid(&validity[1]) {
+                    Value::Int(b[i])
+                } else {
+                    Value::Null
+                },
+            ]
+        })
+        .collect();
+    let columns = [Column::Int(&a), Column::Int(&b)];
+    let types = [ColumnType::Int, ColumnType::Int];
+    for mode in [JitMode::On, JitMode::Off] {
+        let mut e = engine(mode);
+        e.run(DEFS).unwrap();
+        // `fill` overflows near i64::MAX (a deopt, or a caught error, then null).
+        let expected = reference("fill", &rows);
+        let fill = e.column_func::<Option<i64>>("fill", &types).unwrap();
+        let out = fill
+            .call_batch_nullable(&mut e, &columns, &validity)
+            .unwrap();
+        assert_eq!(out.values.len(), rows.len());
+        for (i, want) in expected.iter().enumerate() {
+            let got = out.get(i).map_or(Value::Null, |&v| Value::Int(v));
+            assert_eq!(Ok(&got), want.as_ref(), "fill, row {i}, {mode:?}");
+        }
+        let expected = reference("scaled", &rows);
+        let scaled = e.column_func::<Option<f64>>("scaled", &types).unwrap();
+        let out = scaled
+            .call_batch_nullable(&mut e, &columns, &validity)
+            .unwrap();
+        for (i, want) in expected.iter().enumerate() {
+            let got = out.get(i).map(|v| v.to_bits());
+            let want = want.as_ref().map(|v| v.as_float().map(f64::to_bits));
+            assert_eq!(Ok(got), want, "scaled, row {i}, {mode:?}");
+        }
+    }
 }

@@ -11,7 +11,6 @@
 use super::handle::machine_of;
 use super::handle::Handle;
 use super::native::NativeType;
-use super::nullable::{NullableColumn, Validity};
 use super::typed::takes;
 use super::Engine;
 use crate::error::{Error, ErrorKind, Result};
@@ -33,7 +32,7 @@ pub enum ColumnType {
 
 impl ColumnType {
     /// The machine type compiled code takes it as (`None`: a generic value).
-    fn machine(self) -> Option<ValueType> {
+    pub(super) fn machine(self) -> Option<ValueType> {
         match self {
             ColumnType::Int => Some(ValueType::Int),
             ColumnType::Float => Some(ValueType::Float),
@@ -83,7 +82,7 @@ impl Column<'_> {
     }
 
     /// Row `i` as a value (`i` in bounds).
-    fn value(&self, i: usize) -> Value {
+    pub(super) fn value(&self, i: usize) -> Value {
         match self {
             Column::Int(c) => Value::Int(c[i]),
             Column::Float(c) => Value::Float(c[i]),
@@ -95,7 +94,7 @@ impl Column<'_> {
     /// Row `i` as compiled code takes it: a machine value's bits, or a generic value's
     /// address (valid while the column is borrowed). `i` in bounds.
     #[cfg(feature = "jit")]
-    fn word(&self, i: usize) -> u64 {
+    pub(super) fn word(&self, i: usize) -> u64 {
         match self {
             Column::Int(c) => c[i] as u64,
             Column::Float(c) => c[i].to_bits(),
@@ -115,7 +114,7 @@ impl Column<'_> {
     }
 
     /// Rows `from..to`.
-    fn slice(&self, from: usize, to: usize) -> Self {
+    pub(super) fn slice(&self, from: usize, to: usize) -> Self {
         match self {
             Column::Int(c) => Column::Int(&c[from..to]),
             Column::Float(c) => Column::Float(&c[from..to]),
@@ -140,11 +139,15 @@ impl Column<'_> {
 /// assert_eq!(out.unwrap(), ["a: 2", "b: 4"]);
 /// ```
 pub struct ColumnFunc<R> {
-    h: Handle,
-    types: Box<[ColumnType]>,
+    pub(super) h: Handle,
+    pub(super) types: Box<[ColumnType]>,
     machine: Box<[Option<ValueType>]>,
     /// The type every call returns, when compiled code proved it.
     known: Option<ValueType>,
+    /// For rows with a null argument: compiled code taking the columns that have
+    /// validity bitmaps as generic values (made at the first such row).
+    #[cfg(feature = "jit")]
+    pub(super) nulls: std::sync::OnceLock<super::column_nulls::NullRows>,
     ret: PhantomData<fn() -> R>,
 }
 
@@ -178,6 +181,8 @@ impl Engine {
             types: types.into(),
             machine: types.iter().map(|t| t.machine()).collect(),
             known: None,
+            #[cfg(feature = "jit")]
+            nulls: std::sync::OnceLock::new(),
             ret: PhantomData,
         };
         handle.known = handle.h.refresh(self, &handle.machine, takes::<R>);
@@ -222,7 +227,7 @@ impl<R: NativeType> ColumnFunc<R> {
         let rows = self.rows(columns)?;
         let mut out = Vec::with_capacity(rows);
         #[cfg(feature = "jit")]
-        if self.h.is_current(engine) || self.h.relook(engine, &self.machine, takes::<R>) {
+        if self.h.is_current(engine) || self.relook(engine) {
             self.run_compiled(engine, columns, rows, &mut out)?;
         }
         while out.len() < rows {
@@ -232,8 +237,15 @@ impl<R: NativeType> ColumnFunc<R> {
         Ok(out)
     }
 
+    /// Looks again for compiled code after the cached entry stopped being current:
+    /// whether it is current now.
+    #[cfg(feature = "jit")]
+    pub(super) fn relook(&self, engine: &mut Engine) -> bool {
+        self.h.relook(engine, &self.machine, takes::<R>)
+    }
+
     /// The number of rows of `columns`, or the usage error saying why they do not fit.
-    fn rows(&self, columns: &[Column<'_>]) -> Result<usize> {
+    pub(super) fn rows(&self, columns: &[Column<'_>]) -> Result<usize> {
         let usage = |what: String| {
             Error::new(
                 ErrorKind::Usage,
@@ -264,12 +276,17 @@ impl<R: NativeType> ColumnFunc<R> {
     }
 
     /// Row `row` as [`Engine::call`] makes it, then the result's type checked.
-    fn call_row(&self, engine: &mut Engine, columns: &[Column<'_>], row: usize) -> Result<R> {
+    pub(super) fn call_row(
+        &self,
+        engine: &mut Engine,
+        columns: &[Column<'_>],
+        row: usize,
+    ) -> Result<R> {
         let args: Vec<Value> = columns.iter().map(|c| c.value(row)).collect();
         self.call_values(engine, &args)
     }
 
-    fn call_values(&self, engine: &mut Engine, args: &[Value]) -> Result<R> {
+    pub(super) fn call_values(&self, engine: &mut Engine, args: &[Value]) -> Result<R> {
         let value = engine.call_id(self.h.id, &self.h.name, args)?;
         self.check(value)
     }
@@ -349,27 +366,9 @@ impl<R: NativeType> ColumnFunc<R> {
         machine: ValueType,
         out: &mut Vec<R>,
     ) -> Result<Option<Option<(u32, u64)>>> {
-        let entry = self.h.entry();
-        let n = rows - from;
-        let pointers: Vec<*const u64> = columns.iter().filter_map(|c| c.words_from(from)).collect();
-        let mut bits: Vec<u64> = Vec::with_capacity(n);
-        // SAFETY: a current entry (the caller checked) compiled for these columns'
-        // machine types, one column per parameter, each of ints or floats (words) with
-        // `n` rows from `from` (`rows` checked the lengths); `bits` has room for `n`.
-        let ran = unsafe {
-            if entry.batch != 0 {
-                Some(
-                    engine
-                        .jit
-                        .run_native_batch(entry, &pointers, n, bits.as_mut_ptr()),
-                )
-            } else {
-                let max_depth = engine.options.max_depth;
-                engine
-                    .jit
-                    .run_batch(entry, &pointers, n, bits.as_mut_ptr(), max_depth)
-            }
-        };
+        let mut bits: Vec<u64> = Vec::with_capacity(rows - from);
+        // SAFETY: `bits` has room for the rows from `from`.
+        let ran = unsafe { self.run_words(engine, columns, from, rows, bits.as_mut_ptr()) };
         let Some((done, deopt)) = ran else {
             return Ok(None);
         };
@@ -378,117 +377,61 @@ impl<R: NativeType> ColumnFunc<R> {
         for b in bits {
             out.push(R::from_bits(machine, b).ok_or_else(|| self.h.wrong_type(machine, R::NAME))?);
         }
-        Ok(Some(deopt.map(|site| (entry.id, site))))
+        Ok(Some(deopt))
+    }
+
+    /// Rows `from..rows` of word columns through the batch function (or the batch
+    /// entry stub), the results' bits written from `at` on: the rows done, and
+    /// `Some((spec, site))` when the next row deoptimized; `None` when there is no way
+    /// in for a batch.
+    ///
+    /// # Safety
+    /// The entry must be current, every column of ints or floats with `rows` rows
+    /// (as `rows` checks), and `at` valid for writing `rows - from` words.
+    #[cfg(feature = "jit")]
+    pub(super) unsafe fn run_words(
+        &self,
+        engine: &mut Engine,
+        columns: &[Column<'_>],
+        from: usize,
+        rows: usize,
+        at: *mut u64,
+    ) -> Option<(usize, Option<(u32, u64)>)> {
+        let entry = self.h.entry();
+        let n = rows - from;
+        let pointers: Vec<*const u64> = columns.iter().filter_map(|c| c.words_from(from)).collect();
+        if pointers.len() != columns.len() {
+            return None;
+        }
+        // SAFETY: a current entry compiled for these columns' machine types, one
+        // column per parameter, each of words with `n` rows from `from`; `at` has
+        // room for `n` words (the caller's contract).
+        let (done, deopt) = unsafe {
+            if entry.batch != 0 {
+                engine.jit.run_native_batch(entry, &pointers, n, at)
+            } else {
+                let max_depth = engine.options.max_depth;
+                engine.jit.run_batch(entry, &pointers, n, at, max_depth)?
+            }
+        };
+        Some((done, deopt.map(|site| (entry.id, site))))
     }
 
     /// The result of a compiled call that returned `bits` (or a generic value).
     #[cfg(feature = "jit")]
     fn compiled_result(&self, engine: &mut Engine, bits: u64) -> Result<R> {
-        match machine_of(self.h.ret()) {
+        self.result_of(&self.h, engine, bits)
+    }
+
+    /// The result of a call through `h` that returned `bits` (or a generic value).
+    #[cfg(feature = "jit")]
+    pub(super) fn result_of(&self, h: &Handle, engine: &mut Engine, bits: u64) -> Result<R> {
+        match machine_of(h.ret()) {
             Some(t) => R::from_bits(t, bits).ok_or_else(|| self.h.wrong_type(t, R::NAME)),
             None => {
                 let value = engine.jit.take_value_ret();
                 self.check(value)
             }
         }
-    }
-}
-
-impl<R: NativeType> ColumnFunc<R> {
-    /// Calls the function once per row of nullable columns: `columns` are the values
-    /// and `validity` each column's bitmap (`None`: no nulls). A row where an argument
-    /// is null is called with `null` in its place (the value beneath is never read).
-    /// Runs of rows with no null go through [`ColumnFunc::call_batch`]. For an `R`
-    /// that holds `null` itself ([`Value`]); see also
-    /// [`call_batch_nullable`](ColumnFunc::call_batch_nullable).
-    ///
-    /// ```
-    /// use grizzly::{Column, ColumnType, Engine, Validity, Value};
-    /// let mut engine = Engine::new();
-    /// engine.run("FUNCTION half(x) => x / 2").unwrap();
-    /// let half = engine.column_func::<Value>("half", &[ColumnType::Float]).unwrap();
-    /// let valid = Validity { bits: &[0b01], offset: 0 };
-    /// let out = half.call_batch_masked(&mut engine, &[Column::Float(&[3.0, 0.0])], &[Some(valid)]);
-    /// assert!(out.is_err(), "null / 2 is a type error");
-    /// ```
-    pub fn call_batch_masked(
-        &self,
-        engine: &mut Engine,
-        columns: &[Column<'_>],
-        validity: &[Option<Validity<'_>>],
-    ) -> Result<Vec<R>> {
-        let mut out = Vec::new();
-        self.each_row(engine, columns, validity, |v| out.push(v))?;
-        Ok(out)
-    }
-
-    /// The rows' results in order to `push`, as
-    /// [`call_batch_masked`](Self::call_batch_masked) computes them.
-    fn each_row(
-        &self,
-        engine: &mut Engine,
-        columns: &[Column<'_>],
-        validity: &[Option<Validity<'_>>],
-        mut push: impl FnMut(R),
-    ) -> Result<()> {
-        self.h.check_engine(engine)?;
-        let rows = self.rows(columns)?;
-        super::nullable::check_validity(&self.h.name, validity, columns.len(), rows)?;
-        let valid_row = |i: usize| validity.iter().flatten().all(|v| v.is_valid(i));
-        let mut row = 0;
-        let mut run = Vec::with_capacity(columns.len());
-        while row < rows {
-            let end = (row..rows).find(|&i| !valid_row(i)).unwrap_or(rows);
-            if end > row {
-                run.clear();
-                run.extend(columns.iter().map(|c| c.slice(row, end)));
-                for v in self.call_batch(engine, &run)? {
-                    push(v);
-                }
-                row = end;
-                continue;
-            }
-            let mut args: Vec<Value> = columns.iter().map(|c| c.value(row)).collect();
-            for (arg, v) in args.iter_mut().zip(validity) {
-                if v.is_some_and(|v| !v.is_valid(row)) {
-                    *arg = Value::Null;
-                }
-            }
-            push(self.call_values(engine, &args)?);
-            row += 1;
-        }
-        Ok(())
-    }
-}
-
-impl<T: NativeType + Default> ColumnFunc<Option<T>>
-where
-    Option<T>: NativeType,
-{
-    /// Calls the function once per row of nullable columns, as
-    /// [`call_batch_masked`](ColumnFunc::call_batch_masked) does; a `null` result is
-    /// a null row of the result.
-    ///
-    /// ```
-    /// use grizzly::{Column, ColumnType, Engine, Validity};
-    /// let mut engine = Engine::new();
-    /// engine.run("FUNCTION safe_div(a, b) => IF b == null OR b == 0 { null } ELSE { a / b }").unwrap();
-    /// let div = engine
-    ///     .column_func::<Option<i64>>("safe_div", &[ColumnType::Int, ColumnType::Int])
-    ///     .unwrap();
-    /// let valid = Validity { bits: &[0b011], offset: 0 }; // row 2 of `b` is null
-    /// let cols = [Column::Int(&[6, 6, 6]), Column::Int(&[3, 0, 0])];
-    /// let out = div.call_batch_nullable(&mut engine, &cols, &[None, Some(valid)]).unwrap();
-    /// assert_eq!((out.get(0), out.get(1), out.get(2)), (Some(&2), None, None));
-    /// ```
-    pub fn call_batch_nullable(
-        &self,
-        engine: &mut Engine,
-        columns: &[Column<'_>],
-        validity: &[Option<Validity<'_>>],
-    ) -> Result<NullableColumn<T>> {
-        let mut out = NullableColumn::with_capacity(columns.first().map_or(0, Column::len));
-        self.each_row(engine, columns, validity, |v| out.push(v))?;
-        Ok(out)
     }
 }

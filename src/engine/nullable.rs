@@ -95,6 +95,17 @@ impl<T: Default> NullableColumn<T> {
         }
     }
 
+    /// Marks the rows from `from` to the end valid, after values were written to
+    /// `values` directly (a bitmap exists only once some row is null).
+    #[cfg(feature = "jit")]
+    pub(super) fn mark_valid_from(&mut self, from: usize) {
+        if let Some(bits) = &mut self.validity {
+            for row in from..self.values.len() {
+                set_bit(bits, row);
+            }
+        }
+    }
+
     /// Row `i`, `None` when it is null (or past the end).
     ///
     /// ```
@@ -111,6 +122,45 @@ impl<T: Default> NullableColumn<T> {
             None => true,
         };
         self.values.get(i).filter(|_| valid)
+    }
+}
+
+/// A stretch of a batch: rows `from..to` where every argument is valid, or one row
+/// where some argument is null.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Segment {
+    Valid(usize, usize),
+    Null(usize),
+}
+
+/// The segments of `rows` rows under `validity`, in row order.
+pub(super) fn segments<'a>(
+    validity: &'a [Option<Validity<'a>>],
+    rows: usize,
+) -> impl Iterator<Item = Segment> + 'a {
+    let masks: Vec<Validity<'a>> = validity.iter().flatten().copied().collect();
+    let valid_row = move |i: usize| masks.iter().all(|v| v.is_valid(i));
+    let mut row = 0;
+    std::iter::from_fn(move || {
+        if row >= rows {
+            return None;
+        }
+        let start = row;
+        if !valid_row(start) {
+            row += 1;
+            return Some(Segment::Null(start));
+        }
+        row = (start + 1..rows).find(|&i| !valid_row(i)).unwrap_or(rows);
+        Some(Segment::Valid(start, row))
+    })
+}
+
+/// `args` (row `row`'s values) with `null` where `validity` says the row is null.
+pub(super) fn mask_row(args: &mut [Value], validity: &[Option<Validity<'_>>], row: usize) {
+    for (arg, v) in args.iter_mut().zip(validity) {
+        if v.is_some_and(|v| !v.is_valid(row)) {
+            *arg = Value::Null;
+        }
     }
 }
 
@@ -180,27 +230,20 @@ where
             )
         })?;
         check_validity(self.name(), validity, A::COUNT, rows)?;
-        let valid_row = |i: usize| validity.iter().flatten().all(|v| v.is_valid(i));
         let mut out = NullableColumn::with_capacity(rows);
-        let mut row = 0;
-        while row < rows {
-            let end = (row..rows).find(|&i| !valid_row(i)).unwrap_or(rows);
-            if end > row {
-                let run = A::slice(columns, row, end);
-                for v in self.call_batch(engine, run)? {
-                    out.push(v);
+        for segment in segments(validity, rows) {
+            match segment {
+                Segment::Valid(from, to) => {
+                    for v in self.call_batch(engine, A::slice(columns, from, to))? {
+                        out.push(v);
+                    }
                 }
-                row = end;
-                continue;
-            }
-            let mut args = A::row(columns, row).to_values();
-            for (arg, v) in args.iter_mut().zip(validity) {
-                if v.is_some_and(|v| !v.is_valid(row)) {
-                    *arg = Value::Null;
+                Segment::Null(row) => {
+                    let mut args = A::row(columns, row).to_values();
+                    mask_row(&mut args, validity, row);
+                    out.push(self.call_values(engine, &args)?);
                 }
             }
-            out.push(self.call_values(engine, &args)?);
-            row += 1;
         }
         Ok(out)
     }

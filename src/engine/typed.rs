@@ -455,7 +455,7 @@ pub(super) fn takes<R: NativeType>(t: ValueType) -> bool {
 /// Whether `R` is `i64` or `f64` and the code returns `machine`, its own type: then the
 /// words compiled code writes are `R`s.
 #[cfg(feature = "jit")]
-fn in_place<R: NativeType>(machine: ValueType) -> bool {
+pub(super) fn in_place<R: NativeType>(machine: ValueType) -> bool {
     matches!(R::MACHINE, Some(ValueType::Int | ValueType::Float))
         && R::MACHINE == Some(machine)
         && std::mem::size_of::<R>() == 8
