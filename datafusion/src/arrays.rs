@@ -7,7 +7,7 @@
 //! `null`). Int64 and Float64 results become the array's buffers without a copy.
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringBuilder,
 };
 use datafusion::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
@@ -115,11 +115,26 @@ pub(crate) fn boolean(out: NullableColumn<bool>) -> ArrayRef {
     Arc::new(BooleanArray::new(values, nulls(out.validity, rows)))
 }
 
-pub(crate) fn utf8(out: NullableColumn<String>) -> ArrayRef {
-    let array: StringArray = (0..out.values.len())
-        .map(|i| out.get(i).map(String::as_str))
-        .collect();
-    Arc::new(array)
+/// `RETURNS string`: each result's text copied once into the array.
+pub(crate) fn utf8(out: Vec<Value>, name: &str) -> Result<ArrayRef> {
+    let bytes = out.iter().map(|v| v.as_str().map_or(0, str::len)).sum();
+    let mut array = StringBuilder::with_capacity(out.len(), bytes);
+    for (row, v) in out.iter().enumerate() {
+        match v {
+            Value::Str(s) => array.append_value(s.as_str()),
+            Value::Null => array.append_null(),
+            other => return wrong_type(name, row, other, "string"),
+        }
+    }
+    Ok(Arc::new(array.finish()))
+}
+
+/// The error of a result that is not of the function's `RETURNS` type.
+fn wrong_type<T>(name: &str, row: usize, got: &Value, wanted: &str) -> Result<T> {
+    exec_err!(
+        "Grizzly function '{name}' failed at row {row}: type error: '{name}' returned {}, not {wanted}",
+        got.ty().name()
+    )
 }
 
 /// `RETURNS number`: ints converted to float, as `AS float` converts them.
@@ -130,12 +145,7 @@ pub(crate) fn number(out: Vec<Value>, name: &str) -> Result<ArrayRef> {
             Value::Int(i) => Some(i as f64),
             Value::Float(f) => Some(f),
             Value::Null => None,
-            other => {
-                return exec_err!(
-                    "Grizzly function '{name}' failed at row {row}: type error: '{name}' returned {}, not number",
-                    other.ty().name()
-                )
-            }
+            other => return wrong_type(name, row, &other, "number"),
         });
     }
     Ok(Arc::new(Float64Array::from(array)))

@@ -17,7 +17,9 @@ enum Handle {
     Int(ColumnFunc<Option<i64>>),
     Float(ColumnFunc<Option<f64>>),
     Bool(ColumnFunc<Option<bool>>),
-    Str(ColumnFunc<Option<String>>),
+    /// Strings are taken as values, so the array is built from each result's text
+    /// (no `String` per row).
+    Str(ColumnFunc<Value>),
     /// `RETURNS number`.
     Number(ColumnFunc<Value>),
 }
@@ -113,9 +115,10 @@ pub(crate) fn run(
             Handle::Bool(f) => f
                 .call_batch_nullable(e, &columns, &validity)
                 .map(arrays::boolean),
-            Handle::Str(f) => f
-                .call_batch_nullable(e, &columns, &validity)
-                .map(arrays::utf8),
+            Handle::Str(f) => match f.call_batch_masked(e, &columns, &validity) {
+                Ok(values) => return arrays::utf8(values, name),
+                Err(err) => Err(err),
+            },
             Handle::Number(f) => match f.call_batch_masked(e, &columns, &validity) {
                 Ok(values) => return arrays::number(values, name),
                 Err(err) => Err(err),
