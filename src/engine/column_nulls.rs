@@ -27,19 +27,26 @@ pub(super) struct NullRows {
 }
 
 /// `args` as words of `machine` types: a machine value's bits, a generic value's
-/// address (valid while `args` is); `None` if some value is not of its type.
+/// address (valid while `args` is); `None` if some value is not of its type, or there
+/// are more than eight (then the row takes [`Engine::call`]'s way).
 #[cfg(feature = "jit")]
-fn words_of(args: &[Value], machine: &[Option<ValueType>]) -> Option<Vec<u64>> {
-    args.iter()
+fn words_of(args: &[Value], machine: &[Option<ValueType>]) -> Option<([u64; 8], usize)> {
+    let mut words = [0u64; 8];
+    for ((word, arg), machine) in words
+        .get_mut(..args.len())?
+        .iter_mut()
+        .zip(args)
         .zip(machine)
-        .map(|(arg, machine)| match (machine, arg) {
-            (None, arg) => Some(arg as *const Value as u64),
-            (Some(ValueType::Int), Value::Int(i)) => Some(*i as u64),
-            (Some(ValueType::Float), Value::Float(f)) => Some(f.to_bits()),
-            (Some(ValueType::Bool), Value::Bool(b)) => Some(*b as u64),
-            _ => None,
-        })
-        .collect()
+    {
+        *word = match (machine, arg) {
+            (None, arg) => arg as *const Value as u64,
+            (Some(ValueType::Int), Value::Int(i)) => *i as u64,
+            (Some(ValueType::Float), Value::Float(f)) => f.to_bits(),
+            (Some(ValueType::Bool), Value::Bool(b)) => *b as u64,
+            _ => return None,
+        };
+    }
+    Some((words, args.len()))
 }
 
 #[cfg(feature = "jit")]
@@ -127,13 +134,13 @@ impl<R: NativeType> ColumnFunc<R> {
                     .zip(validity)
                     .all(|(g, v)| *g == v.is_some());
             let current = fits && (nulls.h.is_current(engine) || nulls.relook::<R>(engine));
-            if let (true, Some(words)) = (current, words_of(args, &nulls.machine)) {
+            if let (true, Some((words, count))) = (current, words_of(args, &nulls.machine)) {
                 let entry = nulls.h.entry();
                 let max_depth = engine.options.max_depth;
                 // SAFETY: a current entry (checked above) compiled for `nulls.machine`,
                 // one word per parameter (the arity was checked when the handle was
                 // made), each of its type (`words_of`); `args` outlives the call.
-                match unsafe { engine.jit.run_typed(entry, &words, max_depth) } {
+                match unsafe { engine.jit.run_typed(entry, &words[..count], max_depth) } {
                     Ok(bits) => return self.result_of(&nulls.h, engine, bits),
                     Err(Some(site)) => {
                         engine
@@ -161,6 +168,7 @@ impl<R: NativeType> ColumnFunc<R> {
         let rows = self.rows(columns)?;
         check_validity(&self.h.name, validity, columns.len(), rows)?;
         let mut run = Vec::with_capacity(columns.len());
+        let mut args: Vec<Value> = Vec::with_capacity(columns.len());
         for segment in segments(validity, rows) {
             match segment {
                 Segment::Valid(from, to) => {
@@ -169,7 +177,8 @@ impl<R: NativeType> ColumnFunc<R> {
                     each(self, engine, Run::Valid(&run))?;
                 }
                 Segment::Null(row) => {
-                    let mut args: Vec<Value> = columns.iter().map(|c| c.value(row)).collect();
+                    args.clear();
+                    args.extend(columns.iter().map(|c| c.value(row)));
                     mask_row(&mut args, validity, row);
                     each(self, engine, Run::Null(&args))?;
                 }

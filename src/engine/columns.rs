@@ -399,19 +399,34 @@ impl<R: NativeType> ColumnFunc<R> {
     ) -> Option<(usize, Option<(u32, u64)>)> {
         let entry = self.h.entry();
         let n = rows - from;
-        let pointers: Vec<*const u64> = columns.iter().filter_map(|c| c.words_from(from)).collect();
-        if pointers.len() != columns.len() {
-            return None;
-        }
+        // Short runs between nulls make this per-run work: no allocation for the
+        // usual handful of columns.
+        let mut inline = [std::ptr::null::<u64>(); 8];
+        let heap: Vec<*const u64>;
+        let pointers: &[*const u64] = match inline.get_mut(..columns.len()) {
+            Some(slots) => {
+                for (slot, c) in slots.iter_mut().zip(columns) {
+                    *slot = c.words_from(from)?;
+                }
+                slots
+            }
+            None => {
+                heap = columns
+                    .iter()
+                    .map(|c| c.words_from(from))
+                    .collect::<Option<_>>()?;
+                &heap
+            }
+        };
         // SAFETY: a current entry compiled for these columns' machine types, one
         // column per parameter, each of words with `n` rows from `from`; `at` has
         // room for `n` words (the caller's contract).
         let (done, deopt) = unsafe {
             if entry.batch != 0 {
-                engine.jit.run_native_batch(entry, &pointers, n, at)
+                engine.jit.run_native_batch(entry, pointers, n, at)
             } else {
                 let max_depth = engine.options.max_depth;
-                engine.jit.run_batch(entry, &pointers, n, at, max_depth)?
+                engine.jit.run_batch(entry, pointers, n, at, max_depth)?
             }
         };
         Some((done, deopt.map(|site| (entry.id, site))))
