@@ -45,6 +45,52 @@ fn decode_udf(
     }
 }
 
+/// The methods both codecs have alike: Grizzly UDFs shipped, the other kinds of
+/// function left to the wrapped codec (`self.inner`).
+macro_rules! shared_methods {
+    () => {
+        fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+            encode_udf(node, buf, |n, b| self.inner.try_encode_udf(n, b))
+        }
+
+        fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+            decode_udf(name, buf, |n, b| self.inner.try_decode_udf(n, b))
+        }
+
+        fn try_decode_higher_order_function(
+            &self,
+            name: &str,
+            buf: &[u8],
+        ) -> Result<Arc<HigherOrderUDF>> {
+            self.inner.try_decode_higher_order_function(name, buf)
+        }
+
+        fn try_encode_higher_order_function(
+            &self,
+            node: &HigherOrderUDF,
+            buf: &mut Vec<u8>,
+        ) -> Result<()> {
+            self.inner.try_encode_higher_order_function(node, buf)
+        }
+
+        fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
+            self.inner.try_decode_udaf(name, buf)
+        }
+
+        fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
+            self.inner.try_encode_udaf(node, buf)
+        }
+
+        fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
+            self.inner.try_decode_udwf(name, buf)
+        }
+
+        fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
+            self.inner.try_encode_udwf(node, buf)
+        }
+    };
+}
+
 /// The logical codec: ships Grizzly UDFs from the client to the scheduler.
 #[derive(Debug)]
 pub struct GrizzlyLogicalCodec {
@@ -66,13 +112,7 @@ impl Default for GrizzlyLogicalCodec {
 }
 
 impl LogicalExtensionCodec for GrizzlyLogicalCodec {
-    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        encode_udf(node, buf, |n, b| self.inner.try_encode_udf(n, b))
-    }
-
-    fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        decode_udf(name, buf, |n, b| self.inner.try_decode_udf(n, b))
-    }
+    shared_methods!();
 
     // Everything below belongs to the wrapped codec.
 
@@ -124,38 +164,6 @@ impl LogicalExtensionCodec for GrizzlyLogicalCodec {
     ) -> Result<()> {
         self.inner.try_encode_file_format(buf, node)
     }
-
-    fn try_decode_higher_order_function(
-        &self,
-        name: &str,
-        buf: &[u8],
-    ) -> Result<Arc<HigherOrderUDF>> {
-        self.inner.try_decode_higher_order_function(name, buf)
-    }
-
-    fn try_encode_higher_order_function(
-        &self,
-        node: &HigherOrderUDF,
-        buf: &mut Vec<u8>,
-    ) -> Result<()> {
-        self.inner.try_encode_higher_order_function(node, buf)
-    }
-
-    fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
-        self.inner.try_decode_udaf(name, buf)
-    }
-
-    fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
-        self.inner.try_encode_udaf(node, buf)
-    }
-
-    fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
-        self.inner.try_decode_udwf(name, buf)
-    }
-
-    fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
-        self.inner.try_encode_udwf(node, buf)
-    }
 }
 
 /// The physical codec: ships Grizzly UDFs from the scheduler to the executors.
@@ -179,13 +187,7 @@ impl Default for GrizzlyPhysicalCodec {
 }
 
 impl PhysicalExtensionCodec for GrizzlyPhysicalCodec {
-    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        encode_udf(node, buf, |n, b| self.inner.try_encode_udf(n, b))
-    }
-
-    fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        decode_udf(name, buf, |n, b| self.inner.try_decode_udf(n, b))
-    }
+    shared_methods!();
 
     // Everything below belongs to the wrapped codec.
 
@@ -208,22 +210,6 @@ impl PhysicalExtensionCodec for GrizzlyPhysicalCodec {
         self.inner.try_encode(node, buf, proto_converter)
     }
 
-    fn try_decode_higher_order_function(
-        &self,
-        name: &str,
-        buf: &[u8],
-    ) -> Result<Arc<HigherOrderUDF>> {
-        self.inner.try_decode_higher_order_function(name, buf)
-    }
-
-    fn try_encode_higher_order_function(
-        &self,
-        node: &HigherOrderUDF,
-        buf: &mut Vec<u8>,
-    ) -> Result<()> {
-        self.inner.try_encode_higher_order_function(node, buf)
-    }
-
     fn try_decode_expr(
         &self,
         buf: &[u8],
@@ -240,21 +226,5 @@ impl PhysicalExtensionCodec for GrizzlyPhysicalCodec {
         ctx: &PhysicalExprEncodeCtx<'_>,
     ) -> Result<()> {
         self.inner.try_encode_expr(node, buf, ctx)
-    }
-
-    fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
-        self.inner.try_decode_udaf(name, buf)
-    }
-
-    fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
-        self.inner.try_encode_udaf(node, buf)
-    }
-
-    fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
-        self.inner.try_decode_udwf(name, buf)
-    }
-
-    fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
-        self.inner.try_encode_udwf(node, buf)
     }
 }
