@@ -169,6 +169,17 @@ fn column_calls(e: &mut Engine, k: i64, checksum: &mut u64) {
             out.iter().for_each(|v| add(checksum, v));
         }
     }
+    // Strings moved out by the batch, then a null that is not a `String` (an error
+    // after values were moved).
+    if let Ok(h) = e.column_func::<String>("maybe", &[ColumnType::Int]) {
+        match h.call_batch(e, &[Column::Int(&ints[1..3])]) {
+            Ok(out) => *checksum = checksum.wrapping_add(out.concat().len() as u64),
+            Err(err) => *checksum = checksum.wrapping_add(err.message().len() as u64),
+        }
+        if let Err(err) = h.call_batch(e, &[Column::Int(&ints[..6])]) {
+            *checksum = checksum.wrapping_add(err.message().len() as u64);
+        }
+    }
 }
 
 fn main() {

@@ -16,7 +16,10 @@ const DEFS: &str = "FUNCTION price(net, rate) => net * (1.0 + rate)
                     FUNCTION tier(x) => IF x > 100 { 3 } ELSE IF x > 10 { 2 } ELSE IF x > 0 { 1 } ELSE { 0 }
                     FUNCTION inv(x) => IF x == null { null } ELSE IF x == 0 { null } ELSE { 1.0 / x }
                     FUNCTION fill(a, b) => TRY a + (b ?? 10) CATCH null
-                    FUNCTION scaled(a, b) => (a ?? 2) * 0.5 + (b ?? 1) * 0.25";
+                    FUNCTION scaled(a, b) => (a ?? 2) * 0.5 + (b ?? 1) * 0.25
+                    FUNCTION verdict(a, b) =>
+                      IF b == 0 { null } ELSE IF a > b { \"up \" + ((a - b) AS string) }
+                      ELSE IF a == b { a } ELSE { TRY a * b CATCH \"big\" }";
 
 /// Small deterministic pseudo-random numbers (no dependency).
 fn numbers(seed: u64, n: usize) -> Vec<i64> {
@@ -321,5 +324,73 @@ fn word_results_written_in_place_agree_with_the_interpreter_around_nulls_and_deo
             let want = want.as_ref().map(|v| v.as_float().map(f64::to_bits));
             assert_eq!(Ok(got), want, "scaled, row {i}, {mode:?}");
         }
+    }
+}
+
+#[test]
+fn generic_results_of_word_columns_are_moved_out_by_the_batch_and_agree_with_the_interpreter() {
+    // Strings, nulls and ints by row; `a - b` overflows on some rows (an error that
+    // ends the batch), `a * b` on others (caught: "big").
+    let a = numbers(5, 3000);
+    let b = numbers(13, 3000);
+    let rows: Vec<Vec<Value>> = a
+        .iter()
+        .zip(&b)
+        .map(|(&x, &y)| vec![Value::Int(x), Value::Int(y)])
+        .collect();
+    let expected = reference("verdict", &rows);
+    assert!(expected.iter().any(Result::is_err), "some rows fail");
+    for mode in [JitMode::On, JitMode::Off] {
+        let mut e = engine(mode);
+        e.run(DEFS).unwrap();
+        let f = e
+            .column_func::<Value>("verdict", &[ColumnType::Int, ColumnType::Int])
+            .unwrap();
+        let before = e.jit_stats().entries;
+        let mut from = 0;
+        while from < rows.len() {
+            let cols = [Column::Int(&a[from..]), Column::Int(&b[from..])];
+            match f.call_batch(&mut e, &cols) {
+                Ok(out) => {
+                    assert_eq!(out.len(), rows.len() - from);
+                    for (i, v) in out.into_iter().enumerate() {
+                        assert_eq!(expected[from + i], Ok(v), "row {}, {mode:?}", from + i);
+                    }
+                    from = rows.len();
+                }
+                Err(err) => {
+                    let failed = (from..rows.len())
+                        .find(|&i| expected[i].is_err())
+                        .expect("an error where the interpreter has one");
+                    assert_eq!(expected[failed], Err(err.message().to_string()));
+                    from = failed + 1;
+                }
+            }
+        }
+        if mode == JitMode::On {
+            assert!(
+                e.jit_stats().entries > before + 1000,
+                "compiled code ran the rows"
+            );
+        }
+        // As strings: a null or an int is a type error naming the row's type.
+        let label = e
+            .column_func::<String>("verdict", &[ColumnType::Float, ColumnType::Float])
+            .unwrap();
+        let out = label.call_batch(
+            &mut e,
+            &[Column::Float(&[3.5, 4.25]), Column::Float(&[1.0, 2.0])],
+        );
+        assert_eq!(out.unwrap(), ["up 2.5", "up 2.25"].map(String::from));
+        let err = label
+            .call_batch(
+                &mut e,
+                &[Column::Float(&[3.5, 1.0]), Column::Float(&[1.0, 0.0])],
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "type error: 'verdict' returned null, not string"
+        );
     }
 }

@@ -8,7 +8,7 @@
 //! pointer right below the stub's own words, which the frame pointer is a known
 //! number of bytes above (compiled frames below it are simply dropped).
 
-use crate::{ctx, EmitError, Isa, BATCH_ARGS, STATUS_DEOPT, STATUS_OK};
+use crate::{ctx, BatchOut, EmitError, Isa, BATCH_ARGS, STATUS_DEOPT, STATUS_OK};
 
 /// No compiled `TRY` handler is active when Rust enters (a context is reused, and a
 /// deopt may have left a handler of an earlier entry in it).
@@ -83,9 +83,13 @@ pub(crate) fn direct_entry<I: Isa>(mut a: I) -> Result<Vec<u8>, EmitError> {
 /// The batch entry ([`crate::BatchEntry`]) for functions of `nargs` arguments: `ctx`,
 /// `entry`, `columns`, `rows`, `out`. Compiled code keeps only the context (and the
 /// frame pointer) across a call, so the loop's state lives in the stub's words: the
-/// outgoing arguments at the stack pointer, then the entry, the row count, `out`,
-/// the current row and the column addresses.
-pub(crate) fn batch_entry<I: Isa>(mut a: I, nargs: usize) -> Result<Vec<u8>, EmitError> {
+/// outgoing arguments at the stack pointer, then the entry, the row count, where the
+/// next result goes, the current row and the column addresses.
+pub(crate) fn batch_entry<I: Isa>(
+    mut a: I,
+    nargs: usize,
+    results: BatchOut,
+) -> Result<Vec<u8>, EmitError> {
     if nargs > BATCH_ARGS {
         return Err(EmitError(format!("a batch entry for {nargs} arguments")));
     }
@@ -124,9 +128,24 @@ pub(crate) fn batch_entry<I: Isa>(mut a: I, nargs: usize) -> Result<Vec<u8>, Emi
     }
     a.load_word(I::SCRATCH, sp, entry_at);
     a.call_reg(I::SCRATCH);
-    a.load_word(row, sp, row_at);
     a.load_word(word, sp, out_at);
-    a.store_row(word, row, I::RETS[0]);
+    match results {
+        BatchOut::Words => a.store_word(word, 0, I::RETS[0]),
+        // The value moves: its two words copied, the slot left `null` (tag 0) for
+        // the next row, which may return `null` by leaving it as it is.
+        BatchOut::Values => {
+            a.load_word(row, I::CTX, ctx::VALUE_RET);
+            for half in [0, 8] {
+                a.load_word(I::SCRATCH, row, half);
+                a.store_word(word, half, I::SCRATCH);
+            }
+            a.move_imm(I::SCRATCH, 0);
+            a.store_word(row, 0, I::SCRATCH);
+        }
+    }
+    a.add_imm(word, results.stride());
+    a.store_word(sp, out_at, word);
+    a.load_word(row, sp, row_at);
     a.increment(row);
     a.store_word(sp, row_at, row);
     a.jump(next);

@@ -4,7 +4,7 @@
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 use crate::Backend;
-use crate::{EmitError, MacroAssembler};
+use crate::{BatchOut, EmitError, MacroAssembler};
 
 // Declared here so that the crate root stays the backends' (`disasm.rs` beside this file).
 #[path = "disasm.rs"]
@@ -53,12 +53,12 @@ pub fn direct_entry() -> Result<Vec<u8>, EmitError> {
 
 /// The host's batch entry for `nargs` arguments (see
 /// [`crate::Backend::batch_entry`]).
-pub fn batch_entry(nargs: usize) -> Result<Vec<u8>, EmitError> {
+pub fn batch_entry(nargs: usize, results: BatchOut) -> Result<Vec<u8>, EmitError> {
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    return Host::batch_entry(nargs);
+    return Host::batch_entry(nargs, results);
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
-        let _ = nargs;
+        let _ = (nargs, results);
         Err(EmitError(unsupported()))
     }
 }

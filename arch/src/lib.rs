@@ -207,7 +207,8 @@ pub const BATCH_ARGS: usize = 8;
 
 /// What [`Backend::batch_entry`] is, for functions of `nargs` arguments: calls
 /// compiled function `entry` once per row, `rows` times; row `i`'s arguments are
-/// `columns[j][i]` for `j < nargs`, and its result's bits go to `out[i]`. Returns the
+/// `columns[j][i]` for `j < nargs`, and its result goes to row `i` of `out` (its bits,
+/// or the generic value it returned: see [`BatchOut`]). Returns the
 /// number of rows done: fewer than `rows` when the next row deoptimized (its site is
 /// in `ctx.deopt_site`).
 ///
@@ -219,6 +220,27 @@ pub type BatchEntry = unsafe extern "C" fn(
     rows: usize,
     out: *mut u64,
 ) -> usize;
+
+/// What a batch entry does with each row's result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchOut {
+    /// Stores the result's bits (a machine value): `out` is one word per row.
+    Words,
+    /// Moves the generic value the row left in `ctx.value_ret` (whose slot must hold
+    /// `null` on entry; it does again after each row): `out` is two words per row,
+    /// each pair a `Value` afterwards.
+    Values,
+}
+
+impl BatchOut {
+    /// The bytes of `out` per row.
+    pub const fn stride(self) -> i32 {
+        match self {
+            BatchOut::Words => 8,
+            BatchOut::Values => 16,
+        }
+    }
+}
 
 /// A deopt site no code generator uses (see [`DirectEntry`]).
 pub const NO_DEOPT: u64 = u64::MAX;
@@ -298,9 +320,9 @@ pub trait Backend {
         entry::direct_entry(Self::masm())
     }
     /// The batch entry's code for functions of `nargs` arguments, at most
-    /// [`BATCH_ARGS`] (position independent; see [`BatchEntry`]).
-    fn batch_entry(nargs: usize) -> Result<Vec<u8>, EmitError> {
-        entry::batch_entry(Self::masm(), nargs)
+    /// [`BATCH_ARGS`], giving `results` (position independent; see [`BatchEntry`]).
+    fn batch_entry(nargs: usize, results: BatchOut) -> Result<Vec<u8>, EmitError> {
+        entry::batch_entry(Self::masm(), nargs, results)
     }
 }
 

@@ -6,10 +6,11 @@
 //! bytes, so those become a column of bools or of PL-GRIZZLY values (a null row is
 //! `null`). Int64 and Float64 results become the array's buffers without a copy.
 
+use datafusion::arrow::array::NullBufferBuilder;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringBuilder,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray,
 };
-use datafusion::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
+use datafusion::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::common::{exec_err, Result};
 use grizzly::{Column, NullableColumn, Validity, Value};
@@ -115,18 +116,46 @@ pub(crate) fn boolean(out: NullableColumn<bool>) -> ArrayRef {
     Arc::new(BooleanArray::new(values, nulls(out.validity, rows)))
 }
 
-/// `RETURNS string`: each result's text copied once into the array.
+/// `RETURNS string`: each result's text copied once into the array's bytes.
 pub(crate) fn utf8(out: Vec<Value>, name: &str) -> Result<ArrayRef> {
-    let bytes = out.iter().map(|v| v.as_str().map_or(0, str::len)).sum();
-    let mut array = StringBuilder::with_capacity(out.len(), bytes);
+    let mut offsets: Vec<i32> = Vec::with_capacity(out.len() + 1);
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut nulls: Option<NullBufferBuilder> = None;
+    offsets.push(0);
     for (row, v) in out.iter().enumerate() {
         match v {
-            Value::Str(s) => array.append_value(s.as_str()),
-            Value::Null => array.append_null(),
+            Value::Str(s) => bytes.extend_from_slice(s.as_bytes()),
+            Value::Null => {
+                let nulls = nulls.get_or_insert_with(|| {
+                    let mut b = NullBufferBuilder::new(out.len());
+                    b.append_n_non_nulls(row);
+                    b
+                });
+                nulls.append_null();
+                offsets.push(offsets[row]);
+                continue;
+            }
             other => return wrong_type(name, row, other, "string"),
         }
+        if let Some(nulls) = &mut nulls {
+            nulls.append_non_null();
+        }
+        let Ok(end) = i32::try_from(bytes.len()) else {
+            return exec_err!("Grizzly function '{name}': results over 2 GiB in one batch");
+        };
+        offsets.push(end);
     }
-    Ok(Arc::new(array.finish()))
+    drop(out);
+    // SAFETY: the offsets start at 0 and never decrease, the last is the bytes'
+    // length (checked to fit an `i32`), and each range is a whole `str`'s bytes.
+    let array = unsafe {
+        StringArray::new_unchecked(
+            OffsetBuffer::new_unchecked(ScalarBuffer::from(offsets)),
+            Buffer::from_vec(bytes),
+            nulls.and_then(|mut n| n.finish()),
+        )
+    };
+    Ok(Arc::new(array))
 }
 
 /// The error of a result that is not of the function's `RETURNS` type.

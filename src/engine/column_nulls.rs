@@ -105,6 +105,8 @@ impl<R: NativeType> ColumnFunc<R> {
         let mut out = Vec::new();
         self.each_segment(engine, columns, validity, |f, engine, segment| {
             match segment {
+                // (A batch with no null is one run: its results are the output.)
+                Run::Valid(run) if out.is_empty() => out = f.call_batch(engine, run)?,
                 Run::Valid(run) => out.extend(f.call_batch(engine, run)?),
                 Run::Null(args) => out.push(f.null_row(engine, validity, args)?),
             }

@@ -293,7 +293,8 @@ impl<R: NativeType> ColumnFunc<R> {
 
     /// A result as an `R`, or the type error saying it is not one.
     fn check(&self, value: Value) -> Result<R> {
-        R::from_value(&value).ok_or_else(|| self.h.wrong_type(value.ty(), R::NAME))
+        let ty = value.ty();
+        R::from_owned(value).ok_or_else(|| self.h.wrong_type(ty, R::NAME))
     }
 
     /// Runs the rows from `out.len()` on in compiled code (the entry is current),
@@ -314,18 +315,21 @@ impl<R: NativeType> ColumnFunc<R> {
         while out.len() < rows && self.h.is_current(engine) {
             let from = out.len();
             if words_only {
-                if let Some(machine) = self.h.machine_ret(engine) {
-                    match self.run_batch(engine, columns, from, rows, machine, out)? {
-                        Some(None) => continue,
-                        Some(Some((id, site))) => {
-                            engine.jit.typed_fell_back(&mut engine.profiles, id, site);
-                            // (The batch pushed the rows before this one.)
-                            let row = out.len();
-                            out.push(self.call_row(engine, columns, row)?);
-                            continue;
-                        }
-                        None => {}
+                let ran = match self.h.machine_ret(engine) {
+                    Some(machine) => self.run_batch(engine, columns, from, rows, machine, out)?,
+                    // (Current: the loop's condition.)
+                    None => self.run_value_batch(engine, columns, from, rows, out)?,
+                };
+                match ran {
+                    Some(None) => continue,
+                    Some(Some((id, site))) => {
+                        engine.jit.typed_fell_back(&mut engine.profiles, id, site);
+                        // (The batch pushed the rows before this one.)
+                        let row = out.len();
+                        out.push(self.call_row(engine, columns, row)?);
+                        continue;
                     }
+                    None => {}
                 }
             }
             for (w, c) in words.iter_mut().zip(columns) {
@@ -380,6 +384,62 @@ impl<R: NativeType> ColumnFunc<R> {
         Ok(Some(deopt))
     }
 
+    /// Rows `from..rows` of word columns through the batch entry stub of a
+    /// specialization returning generic values, results pushed to `out`: as
+    /// [`run_batch`](Self::run_batch).
+    #[cfg(feature = "jit")]
+    fn run_value_batch(
+        &self,
+        engine: &mut Engine,
+        columns: &[Column<'_>],
+        from: usize,
+        rows: usize,
+        out: &mut Vec<R>,
+    ) -> Result<Option<Option<(u32, u64)>>> {
+        let entry = self.h.entry();
+        let max_depth = engine.options.max_depth;
+        let n = rows - from;
+        // An `R` that is a `Value` is written in place; others are converted after.
+        let in_place = R::IS_VALUE && std::mem::size_of::<R>() == std::mem::size_of::<Value>();
+        let mut values: Vec<Value> = Vec::new();
+        let start = out.len();
+        let at: *mut Value = if in_place {
+            out.reserve(n);
+            // SAFETY: `out` has room for `n` more `R`s, which are `Value`s (`IS_VALUE`
+            // is only `Value`'s).
+            unsafe { out.as_mut_ptr().add(start).cast() }
+        } else {
+            values.reserve(n);
+            values.as_mut_ptr()
+        };
+        let ran = with_word_pointers(columns, from, |pointers| {
+            // SAFETY: a current entry (the caller's loop condition) returning generic
+            // values (its machine result is none), compiled for these columns' machine
+            // types, one column per parameter, each of words with `n` rows from `from`
+            // (checked by `rows`); `at` has room for `n` values.
+            unsafe {
+                engine
+                    .jit
+                    .run_value_batch(entry, pointers, n, at, max_depth)
+            }
+        });
+        let Some(Some((done, deopt))) = ran else {
+            return Ok(None);
+        };
+        if in_place {
+            // SAFETY: the batch moved `done` values (`R`s) there.
+            unsafe { out.set_len(start + done) };
+        } else {
+            // SAFETY: the batch moved `done` values there.
+            unsafe { values.set_len(done) };
+            out.reserve(done);
+            for v in values {
+                out.push(self.check(v)?);
+            }
+        }
+        Ok(Some(deopt.map(|site| (entry.id, site))))
+    }
+
     /// Rows `from..rows` of word columns through the batch function (or the batch
     /// entry stub), the results' bits written from `at` on: the rows done, and
     /// `Some((spec, site))` when the next row deoptimized; `None` when there is no way
@@ -399,36 +459,19 @@ impl<R: NativeType> ColumnFunc<R> {
     ) -> Option<(usize, Option<(u32, u64)>)> {
         let entry = self.h.entry();
         let n = rows - from;
-        // Short runs between nulls make this per-run work: no allocation for the
-        // usual handful of columns.
-        let mut inline = [std::ptr::null::<u64>(); 8];
-        let heap: Vec<*const u64>;
-        let pointers: &[*const u64] = match inline.get_mut(..columns.len()) {
-            Some(slots) => {
-                for (slot, c) in slots.iter_mut().zip(columns) {
-                    *slot = c.words_from(from)?;
+        let max_depth = engine.options.max_depth;
+        let (done, deopt) = with_word_pointers(columns, from, |pointers| {
+            // SAFETY: a current entry compiled for these columns' machine types, one
+            // column per parameter, each of words with `n` rows from `from`; `at` has
+            // room for `n` words (the caller's contract).
+            unsafe {
+                if entry.batch != 0 {
+                    Some(engine.jit.run_native_batch(entry, pointers, n, at))
+                } else {
+                    engine.jit.run_batch(entry, pointers, n, at, max_depth)
                 }
-                slots
             }
-            None => {
-                heap = columns
-                    .iter()
-                    .map(|c| c.words_from(from))
-                    .collect::<Option<_>>()?;
-                &heap
-            }
-        };
-        // SAFETY: a current entry compiled for these columns' machine types, one
-        // column per parameter, each of words with `n` rows from `from`; `at` has
-        // room for `n` words (the caller's contract).
-        let (done, deopt) = unsafe {
-            if entry.batch != 0 {
-                engine.jit.run_native_batch(entry, pointers, n, at)
-            } else {
-                let max_depth = engine.options.max_depth;
-                engine.jit.run_batch(entry, pointers, n, at, max_depth)?
-            }
-        };
+        })??;
         Some((done, deopt.map(|site| (entry.id, site))))
     }
 
@@ -449,4 +492,33 @@ impl<R: NativeType> ColumnFunc<R> {
             }
         }
     }
+}
+
+/// `f` given the address of row `from` of each column, `None` unless every column
+/// is of machine words (ints or floats). Short runs between nulls make this per-run
+/// work: no allocation for the usual handful of columns.
+#[cfg(feature = "jit")]
+fn with_word_pointers<T>(
+    columns: &[Column<'_>],
+    from: usize,
+    f: impl FnOnce(&[*const u64]) -> T,
+) -> Option<T> {
+    let mut inline = [std::ptr::null::<u64>(); 8];
+    let heap: Vec<*const u64>;
+    let pointers: &[*const u64] = match inline.get_mut(..columns.len()) {
+        Some(slots) => {
+            for (slot, c) in slots.iter_mut().zip(columns) {
+                *slot = c.words_from(from)?;
+            }
+            slots
+        }
+        None => {
+            heap = columns
+                .iter()
+                .map(|c| c.words_from(from))
+                .collect::<Option<_>>()?;
+            &heap
+        }
+    };
+    Some(f(pointers))
 }

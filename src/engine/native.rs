@@ -24,6 +24,9 @@ pub(crate) mod sealed {
         /// The result from the bits of a compiled result of machine type `t`, `None`
         /// when a `t` is not one of these.
         fn from_bits(t: ValueType, bits: u64) -> Option<Self>;
+        /// Whether it is [`Value`](crate::Value) itself (only `Value` says so): then
+        /// generic values compiled code returns are results as they are.
+        const IS_VALUE: bool = false;
     }
 
     /// How an argument list crosses into compiled code.
@@ -75,6 +78,18 @@ pub trait NativeArg: sealed::Arg + Clone {
 pub trait NativeType: NativeArg + sealed::Ret {
     /// From a [`Value`] of this type, `None` when it is not one.
     fn from_value(value: &Value) -> Option<Self>;
+
+    /// As [`from_value`](NativeType::from_value), taking the value (a [`Value`] is
+    /// then moved, not cloned).
+    ///
+    /// ```
+    /// use grizzly::{NativeType, Value};
+    /// assert_eq!(Value::from_owned(Value::from("a")), Some(Value::from("a")));
+    /// assert_eq!(i64::from_owned(Value::Null), None);
+    /// ```
+    fn from_owned(value: Value) -> Option<Self> {
+        Self::from_value(&value)
+    }
 }
 
 /// A machine-word type: its `Value` variant (one name), message name, bit conversions
@@ -203,6 +218,7 @@ generic_ret!(Option<String>, |v| match v {
 });
 
 impl sealed::Ret for Value {
+    const IS_VALUE: bool = true;
     fn from_bits(t: ValueType, bits: u64) -> Option<Value> {
         Some(match t {
             ValueType::Int => Value::Int(bits as i64),
@@ -215,6 +231,9 @@ impl sealed::Ret for Value {
 impl NativeType for Value {
     fn from_value(value: &Value) -> Option<Value> {
         Some(value.clone())
+    }
+    fn from_owned(value: Value) -> Option<Value> {
+        Some(value)
     }
 }
 

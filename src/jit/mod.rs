@@ -29,7 +29,9 @@ use crate::syntax::ast::Span;
 use crate::value::Value;
 use codegen::decode_site;
 use grizzly_arch::arena::{CodeArena, CodeHandle};
-use grizzly_arch::{BatchEntry, DirectEntry, JitContext, Trampoline, BATCH_ARGS, STATUS_OK};
+use grizzly_arch::{
+    BatchEntry, BatchOut, DirectEntry, JitContext, Trampoline, BATCH_ARGS, STATUS_OK,
+};
 use ir::{DeoptReason, SpecKey, Ty};
 use rustc_hash::FxHashMap;
 use stack::stack_limit;
@@ -141,8 +143,9 @@ fn next_generation() -> u64 {
 struct Entries {
     trampoline: Option<Trampoline>,
     direct: Option<DirectEntry>,
-    /// By argument count.
+    /// By argument count: results as words, and as generic values.
     batch: [Option<BatchEntry>; BATCH_ARGS + 1],
+    value_batch: [Option<BatchEntry>; BATCH_ARGS + 1],
 }
 
 /// The JIT of one engine.
@@ -534,19 +537,23 @@ impl Jit {
         if self.entries.direct.is_none() {
             pieces.push(backend::direct_entry().map_err(|e| e.0)?);
         }
+        // Both batch entries for `nargs`, or neither.
         let batch = self.entries.batch.get(nargs).is_some_and(Option::is_none);
         if batch {
-            pieces.push(backend::batch_entry(nargs).map_err(|e| e.0)?);
+            pieces.push(backend::batch_entry(nargs, BatchOut::Words).map_err(|e| e.0)?);
+            pieces.push(backend::batch_entry(nargs, BatchOut::Values).map_err(|e| e.0)?);
         }
         let slices: Vec<&[u8]> = pieces.iter().map(Vec::as_slice).collect();
         let mut handles = self.arena.install(&slices).map_err(|e| e.to_string())?;
         // The pieces stay installed until `clear`, which drops `self.entries` too.
         if batch {
-            let entry = handles.pop().map(|h| self.arena.entry(h));
-            // SAFETY: the piece is the batch entry for `nargs` arguments, with exactly the
-            // `BatchEntry` signature and ABI.
-            self.entries.batch[nargs] =
-                entry.map(|e| unsafe { std::mem::transmute::<*const u8, BatchEntry>(e) });
+            for table in [&mut self.entries.value_batch, &mut self.entries.batch] {
+                let entry = handles.pop().map(|h| self.arena.entry(h));
+                // SAFETY: the piece is a batch entry for `nargs` arguments (the one this
+                // table holds), with exactly the `BatchEntry` signature and ABI.
+                table[nargs] =
+                    entry.map(|e| unsafe { std::mem::transmute::<*const u8, BatchEntry>(e) });
+            }
         }
         if let Some(h) = handles.pop() {
             let entry = self.arena.entry(h);

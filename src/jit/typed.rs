@@ -325,6 +325,46 @@ impl Jit {
         max_depth: u32,
     ) -> Option<(usize, Option<u64>)> {
         let batch = (*self.entries.batch.get(columns.len())?)?;
+        // SAFETY: the caller's contract; `batch` stores words.
+        unsafe { self.enter_batch(batch, entry, columns, rows, out, max_depth) }
+    }
+
+    /// As [`Jit::run_batch`], for a specialization returning generic values: each
+    /// row's value is moved to `out` (which then holds `rows done` values).
+    ///
+    /// # Safety
+    /// As for [`Jit::run_batch`], with `out` valid for writing `rows` values (whose
+    /// old contents are overwritten, not dropped) and `entry` returning a generic
+    /// value.
+    pub unsafe fn run_value_batch(
+        &mut self,
+        entry: TypedEntry,
+        columns: &[*const u64],
+        rows: usize,
+        out: *mut crate::value::Value,
+        max_depth: u32,
+    ) -> Option<(usize, Option<u64>)> {
+        let batch = (*self.entries.value_batch.get(columns.len())?)?;
+        // The stub moves each row's value out of `value_ret`, which must be `null` first.
+        drop(self.take_value_ret());
+        // SAFETY: the caller's contract; `batch` moves values, 16 bytes each.
+        unsafe { self.enter_batch(batch, entry, columns, rows, out.cast(), max_depth) }
+    }
+
+    /// Runs a batch entry stub (see [`Jit::run_batch`]).
+    ///
+    /// # Safety
+    /// `batch` is one of this JIT's batch entries for `columns.len()` arguments, and
+    /// `out` valid for `rows` of its results; the rest as for [`Jit::run_batch`].
+    unsafe fn enter_batch(
+        &mut self,
+        batch: grizzly_arch::BatchEntry,
+        entry: TypedEntry,
+        columns: &[*const u64],
+        rows: usize,
+        out: *mut u64,
+        max_depth: u32,
+    ) -> Option<(usize, Option<u64>)> {
         self.barrier(entry.id, false);
         self.ctx.stack_limit = stack_limit();
         self.ctx.depth_budget = max_depth.saturating_sub(1) as u64;
