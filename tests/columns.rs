@@ -394,3 +394,60 @@ fn generic_results_of_word_columns_are_moved_out_by_the_batch_and_agree_with_the
         );
     }
 }
+
+#[test]
+fn value_and_bool_columns_run_the_compiled_batch_and_agree_with_the_interpreter() {
+    let scores = numbers(3, 3000);
+    let names: Vec<Value> = numbers(17, 3000)
+        .iter()
+        .map(|&n| match n % 500 {
+            // Rare rows that fail (a type error), each ending its batch (and a
+            // deopt of compiled code: more than a few would discard it).
+            7 => Value::Null,
+            8 => Value::Int(n),
+            _ => Value::from(format!("n{}ñ", n % 50)),
+        })
+        .collect();
+    let vip: Vec<bool> = numbers(23, 3000).iter().map(|n| n % 3 == 0).collect();
+    let rows: Vec<Vec<Value>> = (0..3000)
+        .map(|i| vec![Value::Int(scores[i]), names[i].clone(), Value::Bool(vip[i])])
+        .collect();
+    let expected = reference("label", &rows);
+    assert!(expected.iter().any(Result::is_err), "some rows fail");
+    let types = [ColumnType::Int, ColumnType::Value, ColumnType::Bool];
+    for mode in [JitMode::On, JitMode::Off] {
+        let mut e = engine(mode);
+        e.run(DEFS).unwrap();
+        let f = e.column_func::<Value>("label", &types).unwrap();
+        let before = e.jit_stats().entries;
+        let mut from = 0;
+        while from < rows.len() {
+            let cols = [
+                Column::Int(&scores[from..]),
+                Column::Value(&names[from..]),
+                Column::Bool(&vip[from..]),
+            ];
+            match f.call_batch(&mut e, &cols) {
+                Ok(out) => {
+                    for (i, v) in out.into_iter().enumerate() {
+                        assert_eq!(expected[from + i], Ok(v), "row {}, {mode:?}", from + i);
+                    }
+                    from = rows.len();
+                }
+                Err(err) => {
+                    let failed = (from..rows.len())
+                        .find(|&i| expected[i].is_err())
+                        .expect("an error where the interpreter has one");
+                    assert_eq!(expected[failed], Err(err.message().to_string()));
+                    from = failed + 1;
+                }
+            }
+        }
+        if mode == JitMode::On {
+            assert!(
+                e.jit_stats().entries > before + 1000,
+                "compiled code ran the rows: {:?} {}", e.jit_stats(), e.jit_status()
+            );
+        }
+    }
+}

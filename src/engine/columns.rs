@@ -308,29 +308,25 @@ impl<R: NativeType> ColumnFunc<R> {
         rows: usize,
         out: &mut Vec<R>,
     ) -> Result<()> {
-        let words_only = columns
-            .iter()
-            .all(|c| c.words_from(0).is_some() || c.is_empty());
         let mut words = vec![0u64; columns.len()];
         while out.len() < rows && self.h.is_current(engine) {
             let from = out.len();
-            if words_only {
-                let ran = match self.h.machine_ret(engine) {
-                    Some(machine) => self.run_batch(engine, columns, from, rows, machine, out)?,
-                    // (Current: the loop's condition.)
-                    None => self.run_value_batch(engine, columns, from, rows, out)?,
-                };
-                match ran {
-                    Some(None) => continue,
-                    Some(Some((id, site))) => {
-                        engine.jit.typed_fell_back(&mut engine.profiles, id, site);
-                        // (The batch pushed the rows before this one.)
-                        let row = out.len();
-                        out.push(self.call_row(engine, columns, row)?);
-                        continue;
-                    }
-                    None => {}
+            let ran = match self.h.machine_ret(engine) {
+                Some(machine) => self.run_batch(engine, columns, from, rows, machine, out)?,
+                // (Current: the loop's condition.)
+                None => self.run_value_batch(engine, columns, from, rows, out)?,
+            };
+            match ran {
+                Some(None) => continue,
+                Some(Some((id, site))) => {
+                    engine.jit.typed_fell_back(&mut engine.profiles, id, site);
+                    // (The batch pushed the rows before this one.)
+                    let row = out.len();
+                    out.push(self.call_row(engine, columns, row)?);
+                    continue;
                 }
+                // No batch entry for this many columns: row by row.
+                None => {}
             }
             for (w, c) in words.iter_mut().zip(columns) {
                 *w = c.word(from);
@@ -357,7 +353,7 @@ impl<R: NativeType> ColumnFunc<R> {
         Ok(())
     }
 
-    /// Rows `from..rows` of word columns through the batch function (or the batch
+    /// Rows `from..rows` of the columns through the batch function (or the batch
     /// entry stub), results pushed to `out`: `Some(deopt)` as for
     /// `TypedFunc::run_columns`, `None` when there is no way in for a batch.
     #[cfg(feature = "jit")]
@@ -384,7 +380,7 @@ impl<R: NativeType> ColumnFunc<R> {
         Ok(Some(deopt))
     }
 
-    /// Rows `from..rows` of word columns through the batch entry stub of a
+    /// Rows `from..rows` of the columns through the batch entry stub of a
     /// specialization returning generic values, results pushed to `out`: as
     /// [`run_batch`](Self::run_batch).
     #[cfg(feature = "jit")]
@@ -423,7 +419,7 @@ impl<R: NativeType> ColumnFunc<R> {
                     .run_value_batch(entry, pointers, n, at, max_depth)
             }
         });
-        let Some(Some((done, deopt))) = ran else {
+        let Some((done, deopt)) = ran else {
             return Ok(None);
         };
         if in_place {
@@ -440,14 +436,14 @@ impl<R: NativeType> ColumnFunc<R> {
         Ok(Some(deopt.map(|site| (entry.id, site))))
     }
 
-    /// Rows `from..rows` of word columns through the batch function (or the batch
+    /// Rows `from..rows` of the columns through the batch function (or the batch
     /// entry stub), the results' bits written from `at` on: the rows done, and
     /// `Some((spec, site))` when the next row deoptimized; `None` when there is no way
     /// in for a batch.
     ///
     /// # Safety
-    /// The entry must be current, every column of ints or floats with `rows` rows
-    /// (as `rows` checks), and `at` valid for writing `rows - from` words.
+    /// The entry must be current, every column with `rows` rows (as `rows` checks),
+    /// and `at` valid for writing `rows - from` words.
     #[cfg(feature = "jit")]
     pub(super) unsafe fn run_words(
         &self,
@@ -471,7 +467,7 @@ impl<R: NativeType> ColumnFunc<R> {
                     engine.jit.run_batch(entry, pointers, n, at, max_depth)
                 }
             }
-        })??;
+        })?;
         Some((done, deopt.map(|site| (entry.id, site))))
     }
 
@@ -494,31 +490,41 @@ impl<R: NativeType> ColumnFunc<R> {
     }
 }
 
-/// `f` given the address of row `from` of each column, `None` unless every column
-/// is of machine words (ints or floats). Short runs between nulls make this per-run
-/// work: no allocation for the usual handful of columns.
+/// `f` given, per column, the address of row `from` of its words as compiled code
+/// takes them: ints and floats in place, bools as words and generic values as their
+/// addresses in a column made for the call (valid while `columns` are borrowed).
+/// Short runs between nulls make this per-run work: no allocation for the usual
+/// handful of word columns.
 #[cfg(feature = "jit")]
 fn with_word_pointers<T>(
     columns: &[Column<'_>],
     from: usize,
     f: impl FnOnce(&[*const u64]) -> T,
-) -> Option<T> {
+) -> T {
+    let made: Vec<Vec<u64>> = columns
+        .iter()
+        .filter(|c| c.words_from(from).is_none())
+        .map(|c| (from..c.len()).map(|i| c.word(i)).collect())
+        .collect();
+    let mut made_iter = made.iter();
+    let mut pointer = |c: &Column<'_>| match c.words_from(from) {
+        Some(p) => p,
+        // (One made per such column, in order.)
+        None => made_iter.next().map_or(std::ptr::null(), |m| m.as_ptr()),
+    };
     let mut inline = [std::ptr::null::<u64>(); 8];
     let heap: Vec<*const u64>;
     let pointers: &[*const u64] = match inline.get_mut(..columns.len()) {
         Some(slots) => {
             for (slot, c) in slots.iter_mut().zip(columns) {
-                *slot = c.words_from(from)?;
+                *slot = pointer(c);
             }
             slots
         }
         None => {
-            heap = columns
-                .iter()
-                .map(|c| c.words_from(from))
-                .collect::<Option<_>>()?;
+            heap = columns.iter().map(&mut pointer).collect();
             &heap
         }
     };
-    Some(f(pointers))
+    f(pointers)
 }
