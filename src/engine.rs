@@ -15,6 +15,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+#[cfg(feature = "jit")]
+mod column_compact;
 mod column_nulls;
 mod columns;
 mod declaration;

@@ -102,6 +102,10 @@ impl<R: NativeType> ColumnFunc<R> {
         columns: &[Column<'_>],
         validity: &[Option<Validity<'_>>],
     ) -> Result<Vec<R>> {
+        #[cfg(feature = "jit")]
+        if let Some(out) = self.compacted(engine, columns, validity)? {
+            return Ok(out);
+        }
         let mut out = Vec::new();
         self.each_segment(engine, columns, validity, |f, engine, segment| {
             match segment {
@@ -155,6 +159,21 @@ impl<R: NativeType> ColumnFunc<R> {
         }
         let _ = validity;
         self.call_values(engine, args)
+    }
+
+    /// Checks a nullable batch and runs it compacted (`column_compact.rs`) when that
+    /// pays and no row fails: its results, or `None`.
+    #[cfg(feature = "jit")]
+    fn compacted(
+        &self,
+        engine: &mut Engine,
+        columns: &[Column<'_>],
+        validity: &[Option<Validity<'_>>],
+    ) -> Result<Option<Vec<R>>> {
+        self.h.check_engine(engine)?;
+        let rows = self.rows(columns)?;
+        check_validity(&self.h.name, validity, columns.len(), rows)?;
+        Ok(self.call_compacted(engine, columns, validity, rows))
     }
 
     /// Checks a nullable batch and hands each of its segments, in row order, to
@@ -225,6 +244,11 @@ where
         validity: &[Option<Validity<'_>>],
     ) -> Result<NullableColumn<T>> {
         let mut out = NullableColumn::with_capacity(columns.first().map_or(0, Column::len));
+        #[cfg(feature = "jit")]
+        if let Some(values) = self.compacted(engine, columns, validity)? {
+            values.into_iter().for_each(|v| out.push(v));
+            return Ok(out);
+        }
         self.each_segment(engine, columns, validity, |f, engine, segment| {
             match segment {
                 Run::Valid(run) => f.valid_run_into(engine, run, &mut out)?,

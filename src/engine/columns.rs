@@ -148,6 +148,10 @@ pub struct ColumnFunc<R> {
     /// validity bitmaps as generic values (made at the first such row).
     #[cfg(feature = "jit")]
     pub(super) nulls: std::sync::OnceLock<super::column_nulls::NullRows>,
+    /// For compacted batches' rows with a null argument: the function over columns
+    /// with the nullable ones generic (made at the first such batch).
+    #[cfg(feature = "jit")]
+    pub(super) null_func: std::sync::OnceLock<Box<ColumnFunc<R>>>,
     ret: PhantomData<fn() -> R>,
 }
 
@@ -183,6 +187,8 @@ impl Engine {
             known: None,
             #[cfg(feature = "jit")]
             nulls: std::sync::OnceLock::new(),
+            #[cfg(feature = "jit")]
+            null_func: std::sync::OnceLock::new(),
             ret: PhantomData,
         };
         handle.known = handle.h.refresh(self, &handle.machine, takes::<R>);
