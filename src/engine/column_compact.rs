@@ -10,7 +10,7 @@
 
 use super::columns::{Column, ColumnFunc, ColumnType};
 use super::native::NativeType;
-use super::nullable::Validity;
+use super::nullable::{NullableColumn, Validity};
 use super::Engine;
 use crate::value::Value;
 
@@ -55,6 +55,75 @@ impl Gathered {
     }
 }
 
+/// A nullable batch split in two groups: the rows with no null argument and the rows
+/// with one, each with its arguments gathered.
+struct Groups {
+    rows: usize,
+    valid: Vec<u32>,
+    null: Vec<u32>,
+    valid_columns: Vec<Gathered>,
+    null_columns: Vec<Gathered>,
+}
+
+/// The validity bits of rows `i..i + 8` of `v` (`i` a multiple of 8), bit `k` for row
+/// `i + k`; bits past the bitmap are 0.
+fn byte_at(v: &Validity<'_>, i: usize) -> u8 {
+    let bit = v.offset + i;
+    let (at, shift) = (bit / 8, bit % 8);
+    let lo = v.bits.get(at).copied().unwrap_or(0) >> shift;
+    if shift == 0 {
+        return lo;
+    }
+    lo | v.bits.get(at + 1).copied().unwrap_or(0) << (8 - shift)
+}
+
+impl Groups {
+    /// The groups of a checked batch, `None` when compacting does not pay.
+    fn of(columns: &[Column<'_>], validity: &[Option<Validity<'_>>], rows: usize) -> Option<Self> {
+        let masks: Vec<Validity<'_>> = validity.iter().flatten().copied().collect();
+        if masks.is_empty() || u32::try_from(rows).is_err() {
+            return None;
+        }
+        let (mut valid, mut null) = (Vec::with_capacity(rows), Vec::new());
+        for i in (0..rows).step_by(8) {
+            let byte = masks.iter().fold(0xff, |b, v| b & byte_at(v, i));
+            for k in 0..8.min(rows - i) {
+                let row = (i + k) as u32;
+                if byte & (1 << k) != 0 {
+                    valid.push(row);
+                } else {
+                    null.push(row);
+                }
+            }
+        }
+        if null.len() * SPARSE < rows {
+            return None;
+        }
+        let gather = |rows: &[u32], generic: bool| -> Vec<Gathered> {
+            columns
+                .iter()
+                .zip(validity)
+                .map(|(c, v)| Gathered::of(c, *v, rows, generic && v.is_some()))
+                .collect()
+        };
+        Some(Groups {
+            rows,
+            valid_columns: gather(&valid, false),
+            null_columns: gather(&null, true),
+            valid,
+            null,
+        })
+    }
+
+    fn valid_columns(&self) -> Vec<Column<'_>> {
+        self.valid_columns.iter().map(Gathered::column).collect()
+    }
+
+    fn null_columns(&self) -> Vec<Column<'_>> {
+        self.null_columns.iter().map(Gathered::column).collect()
+    }
+}
+
 impl<R: NativeType> ColumnFunc<R> {
     /// The batch's results in row order, compacted (see the module documentation);
     /// `None` when it does not pay (few nulls) or some row failed (the caller then
@@ -66,47 +135,15 @@ impl<R: NativeType> ColumnFunc<R> {
         validity: &[Option<Validity<'_>>],
         rows: usize,
     ) -> Option<Vec<R>> {
-        let masks: Vec<Validity<'_>> = validity.iter().flatten().copied().collect();
-        if masks.is_empty() || u32::try_from(rows).is_err() {
-            return None;
-        }
-        let (mut valid, mut null) = (Vec::with_capacity(rows), Vec::new());
-        for i in 0..rows {
-            if masks.iter().all(|v| v.is_valid(i)) {
-                valid.push(i as u32);
-            } else {
-                null.push(i as u32);
-            }
-        }
-        if null.len() * SPARSE < rows {
-            return None;
-        }
-        let group = |rows: &[u32], generic: bool| -> Vec<Gathered> {
-            columns
-                .iter()
-                .zip(validity)
-                .map(|(c, v)| Gathered::of(c, *v, rows, generic && v.is_some()))
-                .collect()
-        };
-        let valid_out = {
-            let gathered = group(&valid, false);
-            let cols: Vec<Column<'_>> = gathered.iter().map(Gathered::column).collect();
-            self.call_batch(engine, &cols).ok()?
-        };
-        let null_out = {
-            let gathered = group(&null, true);
-            let cols: Vec<Column<'_>> = gathered.iter().map(Gathered::column).collect();
-            let types: Vec<ColumnType> = cols.iter().map(Column::ty).collect();
-            let f = self.null_func(engine, &types)?;
-            f.call_batch(engine, &cols).ok()?
-        };
+        let groups = Groups::of(columns, validity, rows)?;
+        let valid_out = self.call_batch(engine, &groups.valid_columns()).ok()?;
+        let null_out = self.null_rows(engine, &groups)?;
         // Back in row order.
         let mut out = Vec::with_capacity(rows);
         let (mut valid_out, mut null_out) = (valid_out.into_iter(), null_out.into_iter());
-        let mut next_null = null.iter().peekable();
+        let mut next_null = groups.null.iter().peekable();
         for i in 0..rows as u32 {
-            let from_null = next_null.next_if(|&&n| n == i).is_some();
-            let v = if from_null {
+            let v = if next_null.next_if(|&&n| n == i).is_some() {
                 null_out.next()
             } else {
                 valid_out.next()
@@ -114,6 +151,14 @@ impl<R: NativeType> ColumnFunc<R> {
             out.push(v?);
         }
         Some(out)
+    }
+
+    /// The results of the rows with a null, `None` if one failed.
+    fn null_rows(&self, engine: &mut Engine, groups: &Groups) -> Option<Vec<R>> {
+        let columns = groups.null_columns();
+        let types: Vec<ColumnType> = columns.iter().map(Column::ty).collect();
+        let f = self.null_func(engine, &types)?;
+        f.call_batch(engine, &columns).ok()
     }
 
     /// The handle for rows with a null: the function over columns of `types` (the
@@ -124,5 +169,76 @@ impl<R: NativeType> ColumnFunc<R> {
         }
         let f = engine.column_func::<R>(&self.h.name, types).ok()?;
         Some(&**self.null_func.get_or_init(|| Box::new(f)))
+    }
+}
+
+impl<T: NativeType + Default + Clone> ColumnFunc<Option<T>>
+where
+    Option<T>: NativeType,
+{
+    /// As [`call_compacted`](ColumnFunc::call_compacted), into a nullable column: the
+    /// rows with no null written in place by compiled code, then scattered.
+    pub(super) fn call_compacted_nullable(
+        &self,
+        engine: &mut Engine,
+        columns: &[Column<'_>],
+        validity: &[Option<Validity<'_>>],
+        rows: usize,
+    ) -> Option<NullableColumn<T>> {
+        let groups = Groups::of(columns, validity, rows)?;
+        let mut valid_out = NullableColumn::with_capacity(groups.valid.len());
+        self.valid_run_into(engine, &groups.valid_columns(), &mut valid_out)
+            .ok()?;
+        let null_out = self.null_rows(engine, &groups)?;
+        let mut values = vec![T::default(); groups.rows];
+        let mut bits = vec![0u8; groups.rows.div_ceil(8)];
+        let mut valid_count = 0;
+        let mut put = |row: u32, v: Option<T>| {
+            if let Some(v) = v {
+                let row = row as usize;
+                values[row] = v;
+                bits[row / 8] |= 1 << (row % 8);
+                valid_count += 1;
+            }
+        };
+        let valid_bits = valid_out.validity.take();
+        for (k, (&row, v)) in groups.valid.iter().zip(valid_out.values).enumerate() {
+            let is_valid = valid_bits
+                .as_ref()
+                .is_none_or(|bits| Validity { bits, offset: 0 }.is_valid(k));
+            put(row, is_valid.then_some(v));
+        }
+        for (&row, v) in groups.null.iter().zip(null_out) {
+            put(row, v);
+        }
+        let null_count = groups.rows - valid_count;
+        Some(NullableColumn {
+            values,
+            validity: (null_count > 0).then_some(bits),
+            null_count,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_of_validity_bits_are_the_rows_bits_at_any_offset() {
+        let bits = [0b1010_0110u8, 0b0111_0001, 0b1100_1011, 0b0000_0101];
+        for offset in 0..12 {
+            let v = Validity {
+                bits: &bits,
+                offset,
+            };
+            for i in (0..24).step_by(8) {
+                let byte = byte_at(&v, i);
+                for k in 0..8 {
+                    let want = v.is_valid(i + k);
+                    assert_eq!(byte & (1 << k) != 0, want, "offset {offset}, row {}", i + k);
+                }
+            }
+        }
     }
 }

@@ -245,9 +245,13 @@ where
     ) -> Result<NullableColumn<T>> {
         let mut out = NullableColumn::with_capacity(columns.first().map_or(0, Column::len));
         #[cfg(feature = "jit")]
-        if let Some(values) = self.compacted(engine, columns, validity)? {
-            values.into_iter().for_each(|v| out.push(v));
-            return Ok(out);
+        {
+            self.h.check_engine(engine)?;
+            let rows = self.rows(columns)?;
+            check_validity(&self.h.name, validity, columns.len(), rows)?;
+            if let Some(out) = self.call_compacted_nullable(engine, columns, validity, rows) {
+                return Ok(out);
+            }
         }
         self.each_segment(engine, columns, validity, |f, engine, segment| {
             match segment {
@@ -263,7 +267,7 @@ where
     /// straight into `out.values` when the compiled code returns a `T` that is a
     /// machine word (`i64`, `f64`), else as [`call_batch`](ColumnFunc::call_batch)
     /// gives them.
-    fn valid_run_into(
+    pub(super) fn valid_run_into(
         &self,
         engine: &mut Engine,
         columns: &[Column<'_>],
