@@ -84,18 +84,22 @@ impl Groups {
         if masks.is_empty() || u32::try_from(rows).is_err() {
             return None;
         }
-        let (mut valid, mut null) = (Vec::with_capacity(rows), Vec::new());
+        // Each row written to both lists and counted in one: no branch per row (nulls
+        // fall at random).
+        let (mut valid, mut null) = (vec![0u32; rows], vec![0u32; rows]);
+        let (mut v, mut n) = (0, 0);
         for i in (0..rows).step_by(8) {
-            let byte = masks.iter().fold(0xff, |b, v| b & byte_at(v, i));
+            let byte = masks.iter().fold(0xff, |b, m| b & byte_at(m, i));
             for k in 0..8.min(rows - i) {
-                let row = (i + k) as u32;
-                if byte & (1 << k) != 0 {
-                    valid.push(row);
-                } else {
-                    null.push(row);
-                }
+                let bit = usize::from(byte >> k & 1);
+                valid[v] = (i + k) as u32;
+                null[n] = (i + k) as u32;
+                v += bit;
+                n += 1 - bit;
             }
         }
+        valid.truncate(v);
+        null.truncate(n);
         if null.len() * SPARSE < rows {
             return None;
         }
