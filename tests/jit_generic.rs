@@ -381,3 +381,45 @@ fn tests_against_null_read_the_tag_alone() {
     assert_eq!(out[1], Outcome::Value("true".into(), Value::Bool(true)));
     assert_eq!(out[2], Outcome::Value("false".into(), Value::Bool(false)));
 }
+
+#[test]
+fn annotation_checks_of_generic_values_keep_copy_convert_or_fail_as_the_interpreter() {
+    // `pick(k)` is generic: null, an int, a float, a bool or a string by `k`. Each
+    // annotation keeps some inline (copied), converts an int to float, or fails; a
+    // loop's annotated parameter is overwritten while it may hold a string.
+    let mut defs = String::from(
+        "FUNCTION pick(k) => IF k == 0 { null } ELSE IF k == 1 { 7 } ELSE IF k == 2 { 2.5 } ELSE IF k == 3 { true } ELSE { \"s\" }\n",
+    );
+    let types = ["int", "float", "number", "bool", "string"];
+    for t in types {
+        defs += &format!(
+            "FUNCTION as_{t}(x: {t}) RETURNS {t} => x\n\
+             FUNCTION via_{t}(k) => as_{t}(pick(k))\n\
+             FUNCTION loop_{t}(i, k, acc: {t}) => IF i == 0 {{ acc }} ELSE {{ loop_{t}(i - 1, k, IF i % 2 == 0 {{ pick(k) }} ELSE {{ acc }}) }}\n"
+        );
+    }
+    let mut exprs = Vec::new();
+    for t in types {
+        for k in 0..5 {
+            exprs.push(format!("via_{t}({k})"));
+            exprs.push(format!("loop_{t}(6, {k}, pick({k}))"));
+        }
+    }
+    let exprs: Vec<&str> = exprs.iter().map(String::as_str).collect();
+    let out = agree_each(&mut eager(), &defs, &exprs);
+    // Some kept, some converted, some failed.
+    let value = |s: &str| &out[exprs.iter().position(|e| *e == s).unwrap()].0;
+    assert_eq!(value("via_int(1)"), &Outcome::Value("7".into(), int(7)));
+    assert_eq!(
+        value("via_float(1)"),
+        &Outcome::Value("7.0".into(), Value::Float(7.0))
+    );
+    assert!(matches!(
+        value("via_int(4)"),
+        Outcome::Error(ErrorKind::Type, _)
+    ));
+    assert_eq!(
+        value("via_string(4)"),
+        &Outcome::Value("s".into(), text("s"))
+    );
+}

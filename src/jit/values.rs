@@ -31,6 +31,7 @@ use std::mem::MaybeUninit;
 /// The layout of a `Value` (`repr(C, u8)`) that compiled code's fast paths read: the
 /// tag byte of each variant at offset 0, the payload at [`PAYLOAD`].
 pub const TAG_NULL: u8 = 0;
+pub const TAG_BOOL: u8 = 1;
 pub const TAG_INT: u8 = 2;
 pub const TAG_FLOAT: u8 = 3;
 pub const TAG_STR: u8 = 4;
@@ -380,8 +381,7 @@ mod tests {
         assert_eq!(payload(&Value::Float(2.5)), 2.5f64.to_bits());
         assert_eq!(tag(&Value::from("s")), TAG_STR);
         assert_eq!(tag(&Value::Null), TAG_NULL);
-        for v in [Value::Null, Value::Bool(true)] {
-            assert!(![TAG_INT, TAG_FLOAT, TAG_STR].contains(&tag(&v)));
-        }
+        assert_eq!(tag(&Value::Bool(true)), TAG_BOOL);
+        assert_eq!(tag(&Value::Bool(false)), TAG_BOOL);
     }
 }

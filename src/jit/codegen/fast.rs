@@ -11,8 +11,8 @@ use super::stack::Val;
 use super::{cond_of, Gen, R};
 use crate::jit::ir::Ty;
 use crate::jit::ir::{CmpOp, GenericOp};
-use crate::jit::values::{PAYLOAD, TAG_FLOAT, TAG_INT, TAG_NULL, TAG_STR};
-use crate::syntax::ast::BinaryOp;
+use crate::jit::values::{PAYLOAD, TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_NULL, TAG_STR};
+use crate::syntax::ast::{BinaryOp, TypeName};
 use grizzly_arch::{FSrc, FloatOp, Fpr, Gpr, IntOp, MacroAssembler, Src};
 
 /// What a fast path computes.
@@ -37,8 +37,10 @@ impl<M: MacroAssembler> Gen<'_, M> {
         dst: Option<u32>,
         result: Option<Gpr>,
     ) -> R<Option<M::Label>> {
-        let GenericOp::Binary(b) = op else {
-            return Ok(None);
+        let b = match op {
+            GenericOp::Binary(b) => b,
+            GenericOp::Annotate(ty) => return self.annotate_fast_path(ty, dst),
+            _ => return Ok(None),
         };
         let (ints, floats) = match b {
             BinaryOp::Add => (Fast::Int(IntOp::Add), Some(Fast::Float(FloatOp::Add))),
@@ -94,6 +96,55 @@ impl<M: MacroAssembler> Gen<'_, M> {
         self.float_case(floats, t, TAG_INT, slow)?;
         self.compute_float(floats, ra, rb, t, dst, result, [false, true], slow, done)?;
         for r in [ra, rb, t] {
+            self.regs.gprs.free(r);
+        }
+        self.m.bind(slow);
+        Ok(Some(done))
+    }
+
+    /// The fast path of an annotation check (`x: int`, `RETURNS int`) on the generic
+    /// value on top of the stack, into slot `dst`: a value the annotation keeps as it
+    /// is (`null`, or of the annotated type, a string aside: its copy needs a
+    /// reference) is copied, no helper. A conversion (an int for `float`), a string
+    /// and a mismatch take the helper.
+    fn annotate_fast_path(&mut self, ty: TypeName, dst: Option<u32>) -> R<Option<M::Label>> {
+        let (Some(k), Some(top)) = (dst, self.stack.last()) else {
+            return Ok(None);
+        };
+        let a = top.val;
+        let kept: &[u8] = match ty {
+            TypeName::Int => &[TAG_NULL, TAG_INT],
+            TypeName::Float => &[TAG_NULL, TAG_FLOAT],
+            TypeName::Number => &[TAG_NULL, TAG_INT, TAG_FLOAT],
+            TypeName::Bool => &[TAG_NULL, TAG_BOOL],
+            TypeName::Str => &[TAG_NULL],
+        };
+        self.spill_all();
+        if self.regs.gprs.len() < 4 {
+            return Ok(None);
+        }
+        self.write_back_homes();
+        let (slow, done, keep) = (self.m.new_label(), self.m.new_label(), self.m.new_label());
+        let ra = self.value_into(a)?;
+        let t = self.gpr()?;
+        let rd = self.gpr()?;
+        self.m.load_word(t.0, ra.0, 0);
+        for &tag in kept {
+            self.m.branch_low_byte(t, tag, true, keep);
+        }
+        self.m.jump(slow);
+        self.m.bind(keep);
+        // The slot's old value is dropped by assignment: the helper does that for a
+        // string.
+        self.load_value_address(Val::V(k), rd)?;
+        self.m.load_word(t.0, rd.0, 0);
+        self.m.branch_low_byte(t, TAG_STR, true, slow);
+        for half in [0, PAYLOAD] {
+            self.m.load_word(t.0, ra.0, half);
+            self.m.store_word(rd.0, half, t.0);
+        }
+        self.m.jump(done);
+        for r in [ra, t, rd] {
             self.regs.gprs.free(r);
         }
         self.m.bind(slow);
