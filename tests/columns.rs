@@ -48,6 +48,45 @@ fn reference(name: &str, rows: &[Vec<Value>]) -> Vec<Result<Value, String>> {
         .collect()
 }
 
+/// Runs `f` over the rows from each failing row on (`columns(from)`: the columns from
+/// row `from`), batch by batch: every result is `expected`'s, and each batch ends with
+/// the error of the first failing row.
+fn agree_in_batches<'a, R>(
+    e: &mut Engine,
+    f: &grizzly::ColumnFunc<R>,
+    columns: impl Fn(usize) -> Vec<Column<'a>>,
+    expected: &[Result<Value, String>],
+    as_value: impl Fn(R) -> Value,
+    what: &str,
+) where
+    R: grizzly::NativeType,
+{
+    let mut from = 0;
+    while from < expected.len() {
+        match f.call_batch(e, &columns(from)) {
+            Ok(out) => {
+                assert_eq!(out.len(), expected.len() - from);
+                for (i, v) in out.into_iter().enumerate() {
+                    assert_eq!(
+                        expected[from + i],
+                        Ok(as_value(v)),
+                        "{what}, row {}",
+                        from + i
+                    );
+                }
+                from = expected.len();
+            }
+            Err(err) => {
+                let failed = (from..expected.len())
+                    .find(|&i| expected[i].is_err())
+                    .expect("an error where the interpreter has one");
+                assert_eq!(expected[failed], Err(err.message().to_string()), "{what}");
+                from = failed + 1;
+            }
+        }
+    }
+}
+
 #[test]
 fn word_columns_run_the_compiled_batch_and_agree_with_the_interpreter() {
     let a = numbers(7, 3000);
@@ -66,31 +105,8 @@ fn word_columns_run_the_compiled_batch_and_agree_with_the_interpreter() {
                 .column_func::<i64>(name, &[ColumnType::Int, ColumnType::Int])
                 .unwrap();
             let before = e.jit_stats().entries;
-            // Batch by batch up to each row's error: the batch ends at the first one.
-            let mut from = 0;
-            while from < rows.len() {
-                let cols = [Column::Int(&a[from..]), Column::Int(&b[from..])];
-                match f.call_batch(&mut e, &cols) {
-                    Ok(out) => {
-                        for (i, v) in out.iter().enumerate() {
-                            assert_eq!(
-                                expected[from + i],
-                                Ok(Value::Int(*v)),
-                                "{name} row {}",
-                                from + i
-                            );
-                        }
-                        from = rows.len();
-                    }
-                    Err(err) => {
-                        let failed = (from..rows.len())
-                            .find(|&i| expected[i].is_err())
-                            .expect("an error where the interpreter has one");
-                        assert_eq!(expected[failed], Err(err.message().to_string()));
-                        from = failed + 1;
-                    }
-                }
-            }
+            let columns = |from: usize| vec![Column::Int(&a[from..]), Column::Int(&b[from..])];
+            agree_in_batches(&mut e, &f, columns, &expected, Value::Int, name);
             // (`step` overflows on a tenth of the rows: each ends its batch with an
             // error, and after that many deopts its code is discarded.)
             if mode == JitMode::On && name == "ratio" {
@@ -347,26 +363,8 @@ fn generic_results_of_word_columns_are_moved_out_by_the_batch_and_agree_with_the
             .column_func::<Value>("verdict", &[ColumnType::Int, ColumnType::Int])
             .unwrap();
         let before = e.jit_stats().entries;
-        let mut from = 0;
-        while from < rows.len() {
-            let cols = [Column::Int(&a[from..]), Column::Int(&b[from..])];
-            match f.call_batch(&mut e, &cols) {
-                Ok(out) => {
-                    assert_eq!(out.len(), rows.len() - from);
-                    for (i, v) in out.into_iter().enumerate() {
-                        assert_eq!(expected[from + i], Ok(v), "row {}, {mode:?}", from + i);
-                    }
-                    from = rows.len();
-                }
-                Err(err) => {
-                    let failed = (from..rows.len())
-                        .find(|&i| expected[i].is_err())
-                        .expect("an error where the interpreter has one");
-                    assert_eq!(expected[failed], Err(err.message().to_string()));
-                    from = failed + 1;
-                }
-            }
-        }
+        let columns = |from: usize| vec![Column::Int(&a[from..]), Column::Int(&b[from..])];
+        agree_in_batches(&mut e, &f, columns, &expected, |v| v, &format!("{mode:?}"));
         if mode == JitMode::On {
             assert!(
                 e.jit_stats().entries > before + 1000,
@@ -420,29 +418,14 @@ fn value_and_bool_columns_run_the_compiled_batch_and_agree_with_the_interpreter(
         e.run(DEFS).unwrap();
         let f = e.column_func::<Value>("label", &types).unwrap();
         let before = e.jit_stats().entries;
-        let mut from = 0;
-        while from < rows.len() {
-            let cols = [
+        let columns = |from: usize| {
+            vec![
                 Column::Int(&scores[from..]),
                 Column::Value(&names[from..]),
                 Column::Bool(&vip[from..]),
-            ];
-            match f.call_batch(&mut e, &cols) {
-                Ok(out) => {
-                    for (i, v) in out.into_iter().enumerate() {
-                        assert_eq!(expected[from + i], Ok(v), "row {}, {mode:?}", from + i);
-                    }
-                    from = rows.len();
-                }
-                Err(err) => {
-                    let failed = (from..rows.len())
-                        .find(|&i| expected[i].is_err())
-                        .expect("an error where the interpreter has one");
-                    assert_eq!(expected[failed], Err(err.message().to_string()));
-                    from = failed + 1;
-                }
-            }
-        }
+            ]
+        };
+        agree_in_batches(&mut e, &f, columns, &expected, |v| v, &format!("{mode:?}"));
         if mode == JitMode::On {
             assert!(
                 e.jit_stats().entries > before + 1000,
