@@ -214,3 +214,50 @@ fn rare_deopts_through_handles_keep_the_code() {
         e.jit_status()
     );
 }
+
+#[test]
+fn generic_results_come_out_of_one_batch_entry_as_the_rows_give_them() {
+    // Strings, null and ints by row, from float columns: the batch entry moves each
+    // row's value out; a `String` handle fails at the first row that is not one.
+    let defs = "FUNCTION tag(a, b) => IF a > b { \"up \" + ((a - b) AS string) } ELSE IF a == b { null } ELSE { 1 }";
+    let a: Vec<f64> = (0..5_000).map(|i| (i % 97) as f64 * 0.5).collect();
+    let b: Vec<f64> = (0..5_000).map(|i| (i % 89) as f64 * 0.5).collect();
+    let mut reference = engine(JitMode::Off);
+    define(&mut reference, defs);
+    let want: Vec<Value> = a
+        .iter()
+        .zip(&b)
+        .map(|(&x, &y)| {
+            reference
+                .call("tag", &[Value::Float(x), Value::Float(y)])
+                .unwrap()
+        })
+        .collect();
+    for mode in [JitMode::On, JitMode::Off] {
+        let mut e = engine(mode);
+        define(&mut e, defs);
+        let f = e.typed::<(f64, f64), Value>("tag").unwrap();
+        let before = e.jit_stats();
+        assert_eq!(f.call_batch(&mut e, (&a, &b)).unwrap(), want, "{mode:?}");
+        if mode == JitMode::On {
+            let after = e.jit_stats();
+            assert_eq!(after.entries - before.entries, 5_000, "every row compiled");
+            assert_eq!(after.fallbacks, before.fallbacks);
+        }
+        let s = e.typed::<(f64, f64), String>("tag").unwrap();
+        let first_other = want
+            .iter()
+            .position(|v| !matches!(v, Value::Str(_)))
+            .unwrap();
+        let err = s.call_batch(&mut e, (&a, &b)).unwrap_err();
+        let got = want[first_other].ty().name();
+        assert_eq!(
+            err.message(),
+            format!("type error: 'tag' returned {got}, not string")
+        );
+        let ups: Vec<f64> = (0..50).map(|i| i as f64 + 1.0).collect();
+        let zeros = vec![0.0; 50];
+        let out = s.call_batch(&mut e, (&ups, &zeros)).unwrap();
+        assert_eq!(out[3], "up 4.0", "{mode:?}");
+    }
+}

@@ -296,12 +296,64 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
                         }
                         None => {}
                     }
+                } else if A::WORD_COLUMNS && self.h.is_current(engine) {
+                    // Generic results: moved out row after row by the batch entry.
+                    match self.run_value_columns(engine, columns, rows, &mut out)? {
+                        Some(None) => continue,
+                        Some(Some((id, site))) => {
+                            engine.jit.typed_fell_back(&mut engine.profiles, id, site);
+                            let row = A::row(columns, out.len());
+                            out.push(self.call_interpreted(engine, row)?);
+                            continue;
+                        }
+                        None => {}
+                    }
                 }
             }
             let row = A::row(columns, out.len());
             out.push(self.call(engine, row)?);
         }
         Ok(out)
+    }
+
+    /// The rows from `out.len()` on through the batch entry of a current entry that
+    /// returns generic values (word columns), each result checked into `out`: the
+    /// deopt as [`TypedFunc::run_columns`] gives it, `None` when there is no batch
+    /// entry for this many columns.
+    #[cfg(feature = "jit")]
+    fn run_value_columns(
+        &self,
+        engine: &mut Engine,
+        columns: A::Columns<'_>,
+        rows: usize,
+        out: &mut Vec<R>,
+    ) -> Result<Option<Option<(u32, u64)>>> {
+        let (entry, from) = (self.h.entry(), out.len());
+        let max_depth = engine.options.max_depth;
+        let pointers = A::column_addresses(columns, from);
+        let mut values: Vec<crate::value::Value> = Vec::with_capacity(rows - from);
+        // SAFETY: a current entry (the caller checked) returning a generic value, whose
+        // arguments are these columns' machine types (`A::WORD_COLUMNS`: `i64` or
+        // `f64`), one column per parameter, each with `rows` rows (`A::rows`);
+        // `values` has room for the `rows - from` results.
+        let ran = unsafe {
+            engine.jit.run_value_batch(
+                entry,
+                pointers.as_ref(),
+                rows - from,
+                values.as_mut_ptr(),
+                max_depth,
+            )
+        };
+        let Some((done, deopt)) = ran else {
+            return Ok(None);
+        };
+        // SAFETY: the batch moved `done` values there.
+        unsafe { values.set_len(done) };
+        for v in values {
+            out.push(self.check(v)?);
+        }
+        Ok(Some(deopt.map(|site| (entry.id, site))))
     }
 
     /// [`TypedFunc::run_columns`] writing the results straight into `out`'s spare
@@ -426,13 +478,14 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
 
     /// A result as an `R`, or the type error saying it is not one.
     fn check(&self, value: crate::value::Value) -> Result<R> {
-        R::from_value(&value).ok_or_else(|| {
+        let ty = value.ty();
+        R::from_owned(value).ok_or_else(|| {
             Error::new(
                 ErrorKind::Type,
                 format!(
                     "type error: '{}' returned {}, not {}",
                     self.h.name,
-                    value.ty().name(),
+                    ty.name(),
                     R::NAME
                 ),
             )
