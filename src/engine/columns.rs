@@ -15,6 +15,8 @@ use super::typed::takes;
 use super::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::{Value, ValueType};
+#[cfg(feature = "jit")]
+use grizzly_arch::BatchOut;
 use std::marker::PhantomData;
 
 /// The type of a [`Column`]: how its values cross into compiled code.
@@ -398,8 +400,6 @@ impl<R: NativeType> ColumnFunc<R> {
         rows: usize,
         out: &mut Vec<R>,
     ) -> Result<Option<Option<(u32, u64)>>> {
-        let entry = self.h.entry();
-        let max_depth = engine.options.max_depth;
         let n = rows - from;
         // An `R` that is a `Value` is written in place; others are converted after.
         let in_place = R::IS_VALUE && std::mem::size_of::<R>() == std::mem::size_of::<Value>();
@@ -420,9 +420,8 @@ impl<R: NativeType> ColumnFunc<R> {
             // types, one column per parameter, each of words with `n` rows from `from`
             // (checked by `rows`); `at` has room for `n` values.
             unsafe {
-                engine
-                    .jit
-                    .run_value_batch(entry, pointers, n, at, max_depth)
+                self.h
+                    .run_batch(engine, pointers, n, at.cast(), BatchOut::Values)
             }
         });
         let Some((done, deopt)) = ran else {
@@ -439,7 +438,7 @@ impl<R: NativeType> ColumnFunc<R> {
                 out.push(self.check(v)?);
             }
         }
-        Ok(Some(deopt.map(|site| (entry.id, site))))
+        Ok(Some(deopt))
     }
 
     /// Rows `from..rows` of the columns through the batch function (or the batch
@@ -459,22 +458,15 @@ impl<R: NativeType> ColumnFunc<R> {
         rows: usize,
         at: *mut u64,
     ) -> Option<(usize, Option<(u32, u64)>)> {
-        let entry = self.h.entry();
-        let n = rows - from;
-        let max_depth = engine.options.max_depth;
-        let (done, deopt) = with_word_pointers(columns, from, |pointers| {
+        with_word_pointers(columns, from, |pointers| {
             // SAFETY: a current entry compiled for these columns' machine types, one
-            // column per parameter, each of words with `n` rows from `from`; `at` has
-            // room for `n` words (the caller's contract).
+            // column per parameter, each of words with `rows - from` rows from `from`;
+            // `at` has room for as many words (the caller's contract).
             unsafe {
-                if entry.batch != 0 {
-                    Some(engine.jit.run_native_batch(entry, pointers, n, at))
-                } else {
-                    engine.jit.run_batch(entry, pointers, n, at, max_depth)
-                }
+                self.h
+                    .run_batch(engine, pointers, rows - from, at, BatchOut::Words)
             }
-        })?;
-        Some((done, deopt.map(|site| (entry.id, site))))
+        })
     }
 
     /// The result of a compiled call that returned `bits` (or a generic value).

@@ -109,6 +109,42 @@ impl Handle {
         }
     }
 
+    /// Rows of columns of words through the current entry's batch function, or the
+    /// batch entry stub, the results put in `at` as `results` says (their bits, or the
+    /// generic values the rows returned): the rows done, and `Some((spec, site))` when
+    /// the next row deoptimized (it is not done); `None` when there is no batch entry
+    /// for this many columns.
+    ///
+    /// # Safety
+    /// The entry must be current, returning generic values if and only if `results`
+    /// is `Values`, with one pointer per parameter, each to `rows` words of its type (a
+    /// generic one: the addresses of values that outlive the call); `at` must be valid
+    /// for writing `rows` results (`Values`: values, overwritten, not dropped).
+    #[cfg(feature = "jit")]
+    pub(super) unsafe fn run_batch(
+        &self,
+        engine: &mut Engine,
+        pointers: &[*const u64],
+        rows: usize,
+        at: *mut u64,
+        results: grizzly_arch::BatchOut,
+    ) -> Option<(usize, Option<(u32, u64)>)> {
+        let entry = self.entry();
+        let max_depth = engine.options.max_depth;
+        let words = results == grizzly_arch::BatchOut::Words;
+        // SAFETY: the caller's contract (a native batch function exists only for code
+        // returning a machine word).
+        let (done, deopt) = unsafe {
+            if entry.batch != 0 && words {
+                engine.jit.run_native_batch(entry, pointers, rows, at)
+            } else {
+                let jit = &mut engine.jit;
+                jit.run_batch(entry, pointers, rows, at, max_depth, results)?
+            }
+        };
+        Some((done, deopt.map(|site| (entry.id, site))))
+    }
+
     /// The cached `ret_code`.
     #[cfg(feature = "jit")]
     #[inline(always)]

@@ -261,12 +261,13 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         while out.len() < rows {
             #[cfg(feature = "jit")]
             if A::WORDS {
-                if let Some(machine) = self.h.machine_ret(engine) {
-                    let ran = if in_place::<R>(machine) {
+                let ran = match self.h.machine_ret(engine) {
+                    Some(machine) if in_place::<R>(machine) => {
                         // SAFETY: `R` is `i64` or `f64` and the code returns that type
                         // (`in_place`): every word the batch writes is an `R`.
                         unsafe { self.run_columns_into(engine, columns, rows, &mut out) }
-                    } else {
+                    }
+                    Some(machine) => {
                         bits.clear();
                         bits.reserve(rows - out.len());
                         // SAFETY: `bits` has room for the rows left.
@@ -285,29 +286,22 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
                             out.push(take(b)?);
                         }
                         ran
-                    };
-                    match ran {
-                        Some(None) => continue,
-                        Some(Some((id, site))) => {
-                            engine.jit.typed_fell_back(&mut engine.profiles, id, site);
-                            let row = A::row(columns, out.len());
-                            out.push(self.call_interpreted(engine, row)?);
-                            continue;
-                        }
-                        None => {}
                     }
-                } else if A::WORD_COLUMNS && self.h.is_current(engine) {
                     // Generic results: moved out row after row by the batch entry.
-                    match self.run_value_columns(engine, columns, rows, &mut out)? {
-                        Some(None) => continue,
-                        Some(Some((id, site))) => {
-                            engine.jit.typed_fell_back(&mut engine.profiles, id, site);
-                            let row = A::row(columns, out.len());
-                            out.push(self.call_interpreted(engine, row)?);
-                            continue;
-                        }
-                        None => {}
+                    None if A::WORD_COLUMNS && self.h.is_current(engine) => {
+                        self.run_value_columns(engine, columns, rows, &mut out)?
                     }
+                    None => None,
+                };
+                match ran {
+                    Some(None) => continue,
+                    Some(Some((id, site))) => {
+                        engine.jit.typed_fell_back(&mut engine.profiles, id, site);
+                        let row = A::row(columns, out.len());
+                        out.push(self.call_interpreted(engine, row)?);
+                        continue;
+                    }
+                    None => {}
                 }
             }
             let row = A::row(columns, out.len());
@@ -328,8 +322,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         rows: usize,
         out: &mut Vec<R>,
     ) -> Result<Option<Option<(u32, u64)>>> {
-        let (entry, from) = (self.h.entry(), out.len());
-        let max_depth = engine.options.max_depth;
+        let from = out.len();
         let pointers = A::column_addresses(columns, from);
         let mut values: Vec<crate::value::Value> = Vec::with_capacity(rows - from);
         // SAFETY: a current entry (the caller checked) returning a generic value, whose
@@ -337,13 +330,10 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         // `f64`), one column per parameter, each with `rows` rows (`A::rows`);
         // `values` has room for the `rows - from` results.
         let ran = unsafe {
-            engine.jit.run_value_batch(
-                entry,
-                pointers.as_ref(),
-                rows - from,
-                values.as_mut_ptr(),
-                max_depth,
-            )
+            let at = values.as_mut_ptr().cast();
+            let results = grizzly_arch::BatchOut::Values;
+            self.h
+                .run_batch(engine, pointers.as_ref(), rows - from, at, results)
         };
         let Some((done, deopt)) = ran else {
             return Ok(None);
@@ -353,7 +343,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         for v in values {
             out.push(self.check(v)?);
         }
-        Ok(Some(deopt.map(|site| (entry.id, site))))
+        Ok(Some(deopt))
     }
 
     /// [`TypedFunc::run_columns`] writing the results straight into `out`'s spare
@@ -402,24 +392,24 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     ) -> Option<(usize, Option<(u32, u64)>)> {
         let entry = self.h.entry();
         let n = rows - from;
-        let (done, deopt) = if A::WORD_COLUMNS {
+        if A::WORD_COLUMNS {
             let pointers = A::column_addresses(columns, from);
             // Every column holds `rows` words (`A::rows` checked the lengths; word
             // columns are `i64` or `f64`), and `at` has room for `n` words.
             // SAFETY: a current entry (the caller checked) whose arguments are these
             // columns' machine types, one column per parameter; `n` words valid from
             // row `from` in each column and at `at` (the caller's contract).
-            unsafe {
-                if entry.batch != 0 {
-                    engine.jit.run_native_batch(entry, pointers.as_ref(), n, at)
-                } else {
-                    let max_depth = engine.options.max_depth;
-                    engine
-                        .jit
-                        .run_batch(entry, pointers.as_ref(), n, at, max_depth)?
-                }
-            }
-        } else if entry.native != 0 && A::COUNT <= grizzly_arch::DIRECT_ARGS {
+            return unsafe {
+                self.h.run_batch(
+                    engine,
+                    pointers.as_ref(),
+                    n,
+                    at,
+                    grizzly_arch::BatchOut::Words,
+                )
+            };
+        }
+        let (done, deopt) = if entry.native != 0 && A::COUNT <= grizzly_arch::DIRECT_ARGS {
             // (Every row fits: the arity was checked.)
             let words = (from..rows).map_while(|i| padded(A::row(columns, i).words().as_ref()));
             // SAFETY: a current entry with a native function; each row is one row

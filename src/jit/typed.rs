@@ -11,7 +11,7 @@ use crate::jit::ir::{SpecKey, Ty};
 use crate::resolve::FuncId;
 use crate::value::ValueType;
 use grizzly_arch::arena::NEEDS_BARRIER;
-use grizzly_arch::{NativeBatch, NativeEntry, DIRECT_ARGS, NO_DEOPT};
+use grizzly_arch::{BatchOut, NativeBatch, NativeEntry, DIRECT_ARGS, NO_DEOPT};
 
 /// What a typed handle caches of its compiled specialization: valid while the JIT's
 /// generation is the one the handle cached with it.
@@ -307,15 +307,18 @@ impl Jit {
     }
 
     /// Runs `entry` once per row over `columns` (one per argument, `rows` words each,
-    /// of its argument types), writing the results' bits to `out`: the rows done, and
-    /// the deopt site of the next row when it deoptimized (give it to
+    /// of its argument types), putting the results in `out` as `results` says (their
+    /// bits, or the generic values moved out of `value_ret`): the rows done, and the
+    /// deopt site of the next row when it deoptimized (give it to
     /// [`Jit::typed_fell_back`]); `None` if it cannot start (more columns than a batch
     /// entry takes).
     ///
     /// # Safety
-    /// `entry` must come from this JIT in its current [`generation`](Jit::generation);
-    /// there must be one column per parameter, of its type; every column must be
-    /// valid for reading, and `out` for writing, `rows` words.
+    /// `entry` must come from this JIT in its current [`generation`](Jit::generation),
+    /// returning generic values if and only if `results` is `Values`; there must be
+    /// one column per parameter, of its type; every column must be valid for reading
+    /// `rows` words, and `out` for writing `rows` results (`Values`: 16-byte values,
+    /// overwritten, not dropped).
     pub unsafe fn run_batch(
         &mut self,
         entry: TypedEntry,
@@ -323,48 +326,17 @@ impl Jit {
         rows: usize,
         out: *mut u64,
         max_depth: u32,
+        results: BatchOut,
     ) -> Option<(usize, Option<u64>)> {
-        let batch = (*self.entries.batch.get(columns.len())?)?;
-        // SAFETY: the caller's contract; `batch` stores words.
-        unsafe { self.enter_batch(batch, entry, columns, rows, out, max_depth) }
-    }
-
-    /// As [`Jit::run_batch`], for a specialization returning generic values: each
-    /// row's value is moved to `out` (which then holds `rows done` values).
-    ///
-    /// # Safety
-    /// As for [`Jit::run_batch`], with `out` valid for writing `rows` values (whose
-    /// old contents are overwritten, not dropped) and `entry` returning a generic
-    /// value.
-    pub unsafe fn run_value_batch(
-        &mut self,
-        entry: TypedEntry,
-        columns: &[*const u64],
-        rows: usize,
-        out: *mut crate::value::Value,
-        max_depth: u32,
-    ) -> Option<(usize, Option<u64>)> {
-        let batch = (*self.entries.value_batch.get(columns.len())?)?;
-        // The stub moves each row's value out of `value_ret`, which must be `null` first.
-        drop(self.take_value_ret());
-        // SAFETY: the caller's contract; `batch` moves values, 16 bytes each.
-        unsafe { self.enter_batch(batch, entry, columns, rows, out.cast(), max_depth) }
-    }
-
-    /// Runs a batch entry stub (see [`Jit::run_batch`]).
-    ///
-    /// # Safety
-    /// `batch` is one of this JIT's batch entries for `columns.len()` arguments, and
-    /// `out` valid for `rows` of its results; the rest as for [`Jit::run_batch`].
-    unsafe fn enter_batch(
-        &mut self,
-        batch: grizzly_arch::BatchEntry,
-        entry: TypedEntry,
-        columns: &[*const u64],
-        rows: usize,
-        out: *mut u64,
-        max_depth: u32,
-    ) -> Option<(usize, Option<u64>)> {
+        let table = match results {
+            BatchOut::Words => &self.entries.batch,
+            BatchOut::Values => &self.entries.value_batch,
+        };
+        let batch = (*table.get(columns.len())?)?;
+        if results == BatchOut::Values {
+            // The stub moves each row's value out of `value_ret`, which must be `null`.
+            drop(self.take_value_ret());
+        }
         self.barrier(entry.id, false);
         self.ctx.stack_limit = stack_limit();
         self.ctx.depth_budget = max_depth.saturating_sub(1) as u64;
