@@ -415,10 +415,10 @@ impl<R: NativeType> ColumnFunc<R> {
             values.as_mut_ptr()
         };
         let ran = with_word_pointers(columns, from, |pointers| {
-            // SAFETY: a current entry (the caller's loop condition) returning generic
-            // values (its machine result is none), compiled for these columns' machine
-            // types, one column per parameter, each of words with `n` rows from `from`
-            // (checked by `rows`); `at` has room for `n` values.
+            // A current entry (the caller's loop condition) returning generic values
+            // (its machine result is none), compiled for these columns' machine types.
+            // SAFETY: one column per parameter, each of words with `n` rows from
+            // `from` (checked by `rows`); `at` has room for `n` values.
             unsafe {
                 self.h
                     .run_batch(engine, pointers, n, at.cast(), BatchOut::Values)

@@ -325,9 +325,9 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
         let from = out.len();
         let pointers = A::column_addresses(columns, from);
         let mut values: Vec<crate::value::Value> = Vec::with_capacity(rows - from);
-        // SAFETY: a current entry (the caller checked) returning a generic value, whose
-        // arguments are these columns' machine types (`A::WORD_COLUMNS`: `i64` or
-        // `f64`), one column per parameter, each with `rows` rows (`A::rows`);
+        // A current entry (the caller checked) returning a generic value, whose
+        // arguments are these columns' machine types (`A::WORD_COLUMNS`: `i64`, `f64`).
+        // SAFETY: one column per parameter, each with `rows` rows (`A::rows`);
         // `values` has room for the `rows - from` results.
         let ran = unsafe {
             let at = values.as_mut_ptr().cast();
