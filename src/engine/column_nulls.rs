@@ -170,10 +170,21 @@ impl<R: NativeType> ColumnFunc<R> {
         columns: &[Column<'_>],
         validity: &[Option<Validity<'_>>],
     ) -> Result<Option<Vec<R>>> {
+        let rows = self.nullable_rows(engine, columns, validity)?;
+        Ok(self.call_compacted(engine, columns, validity, rows))
+    }
+
+    /// Checks a nullable batch (the engine, the columns, the bitmaps): its rows.
+    fn nullable_rows(
+        &self,
+        engine: &Engine,
+        columns: &[Column<'_>],
+        validity: &[Option<Validity<'_>>],
+    ) -> Result<usize> {
         self.h.check_engine(engine)?;
         let rows = self.rows(columns)?;
         check_validity(&self.h.name, validity, columns.len(), rows)?;
-        Ok(self.call_compacted(engine, columns, validity, rows))
+        Ok(rows)
     }
 
     /// Checks a nullable batch and hands each of its segments, in row order, to
@@ -185,9 +196,7 @@ impl<R: NativeType> ColumnFunc<R> {
         validity: &[Option<Validity<'_>>],
         mut each: impl FnMut(&Self, &mut Engine, Run<'_, '_>) -> Result<()>,
     ) -> Result<()> {
-        self.h.check_engine(engine)?;
-        let rows = self.rows(columns)?;
-        check_validity(&self.h.name, validity, columns.len(), rows)?;
+        let rows = self.nullable_rows(engine, columns, validity)?;
         let mut run = Vec::with_capacity(columns.len());
         let mut args: Vec<Value> = Vec::with_capacity(columns.len());
         for segment in segments(validity, rows) {
@@ -246,9 +255,7 @@ where
         let mut out = NullableColumn::with_capacity(columns.first().map_or(0, Column::len));
         #[cfg(feature = "jit")]
         {
-            self.h.check_engine(engine)?;
-            let rows = self.rows(columns)?;
-            check_validity(&self.h.name, validity, columns.len(), rows)?;
+            let rows = self.nullable_rows(engine, columns, validity)?;
             if let Some(out) = self.call_compacted_nullable(engine, columns, validity, rows) {
                 return Ok(out);
             }
