@@ -3,7 +3,8 @@
 //! define functions, compile them (eager mode, `jit_compile`), call them from programs
 //! and from the host, make compiled code deoptimize (integer overflow, division by
 //! zero, the depth limit, the host stack of a small thread) and raise errors caught by
-//! compiled handlers, with strings and nulls live in compiled frames, call them through typed
+//! compiled handlers, with strings and nulls live in compiled frames, stop runs by a
+//! deadline, call them through typed
 //! handles (native and batch functions, entry stubs), redefine functions
 //! (`CREATE OR REPLACE`), fill a small code arena, `jit_clear()`, and drop and rebuild
 //! engines now and then. Errors are rendered as the command line would. Prints a
@@ -30,6 +31,7 @@ FUNCTION safe(a, b) => TRY quot(a, b) CATCH -1
 FUNCTION uses_later(x) => later(x) * 2
 FUNCTION maybe(x) => IF x % 3 == 0 { null } ELSE { \"v\" + (x AS string) }
 FUNCTION deep_safe(n) => TRY down(n) + quot(n, n % 4) CATCH -2
+FUNCTION grow(s, n) => IF n < 0 { s } ELSE { grow(maybe(n) ?? s + \"x\", n + 1 - 1) }
 FUNCTION build(n) => IF n == 0 { \"\" } ELSE { build(n - 1) + \"ab\" }
 FUNCTION tag_all(i, acc) => IF i == 0 { acc } ELSE { tag_all(i - 1, acc + (maybe(i) ?? \"-\")) }
 FUNCTION parse_or(s) => TRY (s AS int) * 2 CATCH -1
@@ -251,6 +253,14 @@ fn main() {
                     add(&mut checksum, &v);
                 }
             });
+        }
+        if cycle % 10 == 7 {
+            // Stopped by a deadline while strings are live in compiled (or
+            // interpreted) frames: not in the checksum (where it stops varies).
+            e.set_deadline(Some(std::time::Duration::from_millis(2)));
+            let stopped = e.call("grow", &[Value::str("s"), Value::Int(1)]);
+            assert!(stopped.is_err_and(|err| err.kind() == grizzly::ErrorKind::Interrupted));
+            e.set_deadline(None);
         }
         if std::env::var_os("LEAK_CYCLES_STATUS").is_some() {
             eprintln!("cycle {cycle}:\n{}", e.jit_status());

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, ErrorKind, Result, Source};
 use crate::interp::compile::compile;
+use crate::interp::interrupt::InterruptWord;
 use crate::interp::profile::Profile;
 #[cfg(feature = "jit")]
 use crate::interp::tier::Tier;
@@ -19,8 +20,10 @@ use std::sync::Arc;
 mod column_compact;
 mod column_nulls;
 mod columns;
+mod deadline;
 mod declaration;
 mod handle;
+mod interrupt;
 mod jit_control;
 mod native;
 mod nullable;
@@ -28,6 +31,7 @@ mod options;
 mod typed;
 pub use columns::{Column, ColumnFunc, ColumnType};
 pub use declaration::{Annotation, Declaration};
+pub use interrupt::InterruptHandle;
 pub use jit_control::JitStats;
 pub use native::{NativeArg, NativeArgs, NativeType};
 pub use nullable::{NullableColumn, Validity};
@@ -85,6 +89,9 @@ pub struct Engine {
     /// Session variables bound by top-level `LET`.
     globals: HashMap<Arc<str>, Value>,
     vm: Vm,
+    /// Set by interrupt handles (and the deadline): read by every tier.
+    interrupt: Arc<InterruptWord>,
+    deadline: Option<deadline::Deadline>,
     #[cfg(feature = "jit")]
     jit: crate::jit::Jit,
 }
@@ -129,15 +136,17 @@ impl Names for NameTable<'_> {
 
 impl Engine {
     fn with_options(options: EngineBuilder) -> Engine {
+        let interrupt = InterruptWord::new();
         #[cfg(feature = "jit")]
-        let mut jit = crate::jit::Jit::new(options.code_limit);
+        let mut jit = crate::jit::Jit::new(options.code_limit, interrupt.clone());
         // The JIT's one-time setup (code memory, the entry trampoline) belongs to
         // building an engine that will compile, not to its first compile.
         #[cfg(feature = "jit")]
         if options.jit != JitMode::Off {
             jit.prepare();
         }
-        Engine {
+        let deadline = options.deadline;
+        let mut engine = Engine {
             #[cfg(feature = "jit")]
             jit,
             options,
@@ -148,7 +157,11 @@ impl Engine {
             profiles: Vec::new(),
             globals: HashMap::new(),
             vm: Vm::default(),
-        }
+            deadline: None,
+            interrupt,
+        };
+        engine.set_deadline(deadline);
+        engine
     }
 
     /// An engine with the default options (see [`EngineBuilder`]).
@@ -258,6 +271,7 @@ impl Engine {
     }
 
     fn eval_top(&mut self, expr: &Expr, source: &Arc<Source>) -> Result<Value> {
+        let _armed = self.arm_deadline();
         let resolved = resolve::top_level(expr, &mut self.name_table())?;
         let code = compile(&resolved, None, source)?;
         let mut ctx = Context {
@@ -265,6 +279,7 @@ impl Engine {
             names: &self.names,
             profiles: &mut self.profiles,
             max_depth: self.options.max_depth,
+            interrupt: &self.interrupt,
             tier: tier!(self),
         };
         self.vm.run(&mut ctx, &code, &[], 0)
@@ -298,6 +313,7 @@ impl Engine {
 
     /// [`Engine::call`] of the function with id `id`, named `name`.
     fn call_id(&mut self, id: FuncId, name: &str, args: &[Value]) -> Result<Value> {
+        let _armed = self.arm_deadline();
         // Borrowed, not cloned: an Arc's atomic count is a tenth of a compiled call.
         let Some(f) = self.functions[id.0 as usize].as_ref() else {
             return Err(unknown_function(name));
@@ -334,6 +350,7 @@ impl Engine {
             names: &self.names,
             profiles: &mut self.profiles,
             max_depth: self.options.max_depth,
+            interrupt: &self.interrupt,
             tier: tier!(self),
         };
         self.vm.run(&mut ctx, &f.code, args, 1)

@@ -38,6 +38,9 @@ pub enum ErrorKind {
     StackOverflow,
     /// A string would exceed 256 MiB (the limit Grizzly sets; the contract is silent).
     StringTooLong,
+    /// `interrupted: ...`: the run was stopped by an [`InterruptHandle`](crate::InterruptHandle)
+    /// or its deadline passed. `TRY` and `??` do not catch it.
+    Interrupted,
     /// A bad call from the host API (e.g. `engine.call` of an unknown name is
     /// `UnknownFunction`; this is for misuse such as invalid options).
     Usage,
@@ -46,11 +49,13 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// True for errors raised while evaluating an expression (catchable by `TRY`).
+    /// True for errors raised while evaluating an expression (all of which `TRY`
+    /// catches but [`ErrorKind::Interrupted`]).
     ///
     /// ```
     /// use grizzly::ErrorKind;
     /// assert!(ErrorKind::DivisionByZero.is_runtime());
+    /// assert!(ErrorKind::Interrupted.is_runtime());
     /// assert!(!ErrorKind::Parse.is_runtime());
     /// ```
     pub fn is_runtime(self) -> bool {
@@ -58,6 +63,17 @@ impl ErrorKind {
             self,
             ErrorKind::Parse | ErrorKind::Definition | ErrorKind::Usage | ErrorKind::Internal
         )
+    }
+
+    /// True for the errors `TRY` and `??` catch: runtime errors but `interrupted`.
+    ///
+    /// ```
+    /// use grizzly::ErrorKind;
+    /// assert!(ErrorKind::Cast.is_catchable());
+    /// assert!(!ErrorKind::Interrupted.is_catchable());
+    /// ```
+    pub fn is_catchable(self) -> bool {
+        self.is_runtime() && self != ErrorKind::Interrupted
     }
 }
 

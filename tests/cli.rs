@@ -156,6 +156,28 @@ fn runtime_error_exits_1_and_keeps_what_was_printed() {
 }
 
 #[test]
+fn timeout_stops_a_runaway_item_with_exit_1() {
+    let program = "FUNCTION spin(n) => spin(n + 1 - 1)\n\"before\"\nspin(0)\n\"never\"\n";
+    for jit in ["off", "on", "eager"] {
+        let o = run_file(program, &["--timeout", "0.2", "--jit", jit]);
+        assert_exit(&o, 1);
+        assert_eq!(stdout(&o), "before\n", "{jit}");
+        assert!(
+            stderr(&o).contains("interrupted: the deadline passed"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let fine = grizzly(&["eval", "--timeout", "5", "1 + 1"]);
+    assert_exit(&fine, 0);
+    for bad in ["0", "-1", "soon", "NaN"] {
+        let o = grizzly(&["eval", "--timeout", bad, "1"]);
+        assert_exit(&o, 2);
+        assert!(stderr(&o).contains("--timeout"), "{bad}: {}", stderr(&o));
+    }
+}
+
+#[test]
 fn runtime_error_inside_a_function_is_reported() {
     let o = run_file(
         "FUNCTION f(x) => x + 1\n\"start\"\nf(\"s\")\n\"never\"\n",

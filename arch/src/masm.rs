@@ -276,6 +276,15 @@ pub trait MacroAssembler: Isa {
         self.return_result();
     }
 
+    /// Jumps to `interrupted` when the word at `word` (a stable address that outlives
+    /// the code) is not zero: a load and a compare, in any convention.
+    fn check_interrupt(&mut self, word: *const u64, interrupted: Self::Label) {
+        let s = Self::SCRATCH;
+        self.move_imm(s, word as i64);
+        self.load_word(s, s, 0);
+        self.jump_if_not_zero(s, interrupted);
+    }
+
     /// Counts one nested call against the depth budget, jumping to `exceeded` when the
     /// limit would be passed; [`MacroAssembler::depth_leave`] gives it back.
     fn depth_enter(&mut self, exceeded: Self::Label) {

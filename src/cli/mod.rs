@@ -66,9 +66,24 @@ struct Options {
     /// full, functions stay interpreted
     #[arg(long, value_name = "BYTES", global = true)]
     code_limit: Option<usize>,
+    /// Stop any item (a top-level expression or LET) that runs longer than this,
+    /// with an `interrupted` error (exit status 1)
+    #[arg(long, value_name = "SECONDS", global = true, value_parser = seconds)]
+    timeout: Option<std::time::Duration>,
     /// Print JIT statistics to stderr at exit
     #[arg(long, global = true)]
     stats: bool,
+}
+
+/// A positive number of seconds (fractions allowed).
+fn seconds(arg: &str) -> Result<std::time::Duration, String> {
+    let s: f64 = arg
+        .parse()
+        .map_err(|_| format!("'{arg}' is not a number"))?;
+    if !(s > 0.0 && s <= 1e9) {
+        return Err(format!("'{arg}' is not a number of seconds above 0"));
+    }
+    Ok(std::time::Duration::from_secs_f64(s))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -99,6 +114,9 @@ impl Options {
         }
         if let Some(n) = self.code_limit {
             builder = builder.code_limit(n);
+        }
+        if let Some(limit) = self.timeout {
+            builder = builder.deadline(limit);
         }
         builder.build()
     }

@@ -46,6 +46,7 @@ pub struct EngineBuilder {
     pub(super) threshold: u32,
     pub(super) max_depth: u32,
     pub(super) code_limit: usize,
+    pub(super) deadline: Option<std::time::Duration>,
 }
 
 impl Default for EngineBuilder {
@@ -55,6 +56,7 @@ impl Default for EngineBuilder {
             threshold: DEFAULT_THRESHOLD,
             max_depth: DEFAULT_MAX_DEPTH,
             code_limit: DEFAULT_CODE_LIMIT,
+            deadline: None,
         }
     }
 }
@@ -110,6 +112,20 @@ impl EngineBuilder {
     /// ```
     pub fn code_limit(mut self, bytes: usize) -> Self {
         self.code_limit = bytes;
+        self
+    }
+
+    /// How long each top-level call, item or batch may run (default: no limit); one
+    /// that runs longer stops with `interrupted: the deadline passed` (see
+    /// [`Engine::set_deadline`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let engine = grizzly::Engine::builder().deadline(Duration::from_secs(2)).build();
+    /// assert_eq!(engine.deadline(), Some(Duration::from_secs(2)));
+    /// ```
+    pub fn deadline(mut self, limit: std::time::Duration) -> Self {
+        self.deadline = Some(limit);
         self
     }
 

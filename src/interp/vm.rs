@@ -2,6 +2,7 @@
 //! limit is the interpreter's own and 10,000 nested calls need no host stack.
 
 use super::bytecode::{Code, Op, Reg, Test, K};
+use super::interrupt::InterruptWord;
 use super::profile::Profile;
 use super::tier::{Program, Tier};
 use super::Function;
@@ -21,6 +22,8 @@ pub struct Context<'a> {
     /// By function id.
     pub profiles: &'a mut [Profile],
     pub max_depth: u32,
+    /// Read at every call and loop iteration: set, the run stops.
+    pub interrupt: &'a InterruptWord,
     /// The compiled tier, asked to run a function's calls once its profile is hot.
     pub tier: Option<&'a mut dyn Tier>,
 }
@@ -143,6 +146,9 @@ fn execute<'a>(
     args: &[Value],
     depth_base: u32,
 ) -> Result<Value, Error> {
+    if let Some(e) = ctx.interrupt.check() {
+        return Err(e);
+    }
     let mut code = entry;
     let mut base = 0usize;
     let mut pc = 0usize;
@@ -358,6 +364,9 @@ fn execute<'a>(
                     first,
                     argc,
                 } => {
+                    if let Some(e) = ctx.interrupt.check() {
+                        break e;
+                    }
                     let callee = match ctx.functions.get(func as usize) {
                         Some(Some(f)) => f,
                         _ => {
@@ -397,6 +406,9 @@ fn execute<'a>(
                     reserve(regs, base + code.regs);
                 }
                 Op::Restart => {
+                    if let Some(e) = ctx.interrupt.check() {
+                        break e;
+                    }
                     if let Some(id) = code.func {
                         let args = &regs[base..base + code.params];
                         let profile = &mut ctx.profiles[id as usize];
@@ -482,7 +494,9 @@ fn execute<'a>(
             error = error.at(code.spans[pc - 1]);
         }
         error = error.in_source(&code.source);
-        let Some(handler) = handlers.pop() else {
+        // (`interrupted` stops the whole run.)
+        let handler = handlers.pop().filter(|_| error.kind().is_catchable());
+        let Some(handler) = handler else {
             frames.clear();
             return Err(error);
         };

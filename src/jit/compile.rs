@@ -233,6 +233,9 @@ impl Linkage for Link<'_> {
         let id = *self.jit.by_key.get(key)?;
         Some(&*self.jit.specs[id as usize].as_ref()?.slot as *const usize)
     }
+    fn interrupt_word(&self) -> *const u64 {
+        self.jit.interrupt.address()
+    }
 }
 
 impl Jit {

@@ -70,6 +70,9 @@ pub enum DeoptReason {
     Raised,
     /// The value stack of generic values ran out (the interpreter needs none).
     ValueStack,
+    /// The engine's interrupt word was set: the interpreter, rerunning the call,
+    /// raises `interrupted` (not counted against the specialization).
+    Interrupted,
 }
 
 impl DeoptReason {
@@ -89,11 +92,12 @@ impl DeoptReason {
             DeoptReason::HostStack
             | DeoptReason::TypeChange
             | DeoptReason::Handler
-            | DeoptReason::ValueStack => false,
+            | DeoptReason::ValueStack
+            | DeoptReason::Interrupted => false,
         }
     }
 
-    pub const ALL: [DeoptReason; 11] = [
+    pub const ALL: [DeoptReason; 12] = [
         DeoptReason::Overflow,
         DeoptReason::DivisionByZero,
         DeoptReason::Depth,
@@ -105,6 +109,7 @@ impl DeoptReason {
         DeoptReason::Handler,
         DeoptReason::Raised,
         DeoptReason::ValueStack,
+        DeoptReason::Interrupted,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -119,6 +124,7 @@ impl DeoptReason {
             DeoptReason::Handler => "handler not compiled",
             DeoptReason::Raised => "runtime error",
             DeoptReason::ValueStack => "value stack limit",
+            DeoptReason::Interrupted => "interrupted",
         }
     }
 }

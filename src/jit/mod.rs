@@ -23,6 +23,7 @@ mod values;
 pub use status::Listed;
 pub use typed::{TypedEntry, TypedRet};
 
+use crate::interp::interrupt::InterruptWord;
 use crate::interp::tier::{Program, Tier};
 use crate::resolve::FuncId;
 use crate::syntax::ast::Span;
@@ -35,6 +36,7 @@ use grizzly_arch::{
 use ir::{DeoptReason, SpecKey, Ty};
 use rustc_hash::FxHashMap;
 use stack::stack_limit;
+use std::sync::Arc;
 
 /// Specializations one function may hold at once.
 pub const MAX_SPECS: usize = 4;
@@ -177,6 +179,8 @@ pub struct Jit {
     callee_refusals: Vec<u32>,
     /// The stack of generic values, made by the first compile that uses them.
     values: Option<values::ValueStack>,
+    /// Compiled code reads it (its address is in the code): kept as long as the code.
+    interrupt: Arc<InterruptWord>,
 }
 
 // SAFETY: the raw pointers in `Spec` point into the arena this `Jit` owns; nothing is
@@ -184,7 +188,8 @@ pub struct Jit {
 unsafe impl Send for Jit {}
 
 impl Jit {
-    pub fn new(limit: usize) -> Jit {
+    /// A JIT whose code stops (deoptimizes) when `interrupt` is set.
+    pub fn new(limit: usize, interrupt: Arc<InterruptWord>) -> Jit {
         // The process's first clock read maps the kernel's clock pages: a fault worth
         // microseconds that would otherwise land in the first compile's timing.
         let _ = std::time::Instant::now();
@@ -202,6 +207,7 @@ impl Jit {
             undefined_callees: Vec::new(),
             callee_refusals: Vec::new(),
             values: None,
+            interrupt,
         }
     }
 
@@ -521,7 +527,9 @@ impl Jit {
             return;
         };
         spec.deopts[reason as usize] += 1;
-        let total: u64 = spec.deopts.iter().sum();
+        // (Interrupts say nothing about the code.)
+        let interrupts = spec.deopts[DeoptReason::Interrupted as usize];
+        let total: u64 = spec.deopts.iter().sum::<u64>() - interrupts;
         if total >= DEOPT_LIMIT && often {
             let key = spec.key.clone();
             let why = format!("deoptimized {total} times (last: {})", reason.name());

@@ -45,6 +45,9 @@ pub trait Linkage {
     /// The stable address of the entry slot of a specialization compiled in the same
     /// batch or earlier.
     fn slot(&self, key: &SpecKey) -> Option<*const usize>;
+    /// The address of the engine's interrupt word, which the code reads at every
+    /// entry and loop iteration (nonzero: deoptimize; it lives as long as the code).
+    fn interrupt_word(&self) -> *const u64;
 }
 
 /// One specialization's machine code and what the JIT records about it.
@@ -179,6 +182,9 @@ fn emit<M: MacroAssembler>(
     }
     // A self tail call's arguments are already converted (the type pass did it).
     g.m.bind(restart);
+    // Every entry, loop iteration and batch row: the interpreter raises `interrupted`.
+    let interrupted = g.deopt(DeoptReason::Interrupted);
+    g.m.check_interrupt(link.interrupt_word(), interrupted);
     g.body(&f.body, true)?;
     g.bind_exits();
     let code = g.m.finish()?;
