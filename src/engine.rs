@@ -3,6 +3,7 @@
 
 use crate::error::{Error, ErrorKind, Result, Source};
 use crate::interp::compile::compile;
+use crate::interp::host::HostFunction;
 use crate::interp::interrupt::InterruptWord;
 use crate::interp::profile::Profile;
 #[cfg(feature = "jit")]
@@ -23,6 +24,7 @@ mod columns;
 mod deadline;
 mod declaration;
 mod handle;
+mod host;
 mod interrupt;
 mod jit_control;
 mod native;
@@ -31,12 +33,14 @@ mod options;
 mod typed;
 pub use columns::{Column, ColumnFunc, ColumnType};
 pub use declaration::{Annotation, Declaration};
+pub use host::{HostArg, HostFn, HostRet};
 pub use interrupt::InterruptHandle;
 pub use jit_control::JitStats;
 pub use native::{NativeArg, NativeArgs, NativeType};
 pub use nullable::{NullableColumn, Validity};
 pub use options::{
-    EngineBuilder, JitMode, DEFAULT_CODE_LIMIT, DEFAULT_MAX_DEPTH, DEFAULT_THRESHOLD,
+    EngineBuilder, JitMode, DEFAULT_CODE_LIMIT, DEFAULT_MAX_DEPTH, DEFAULT_MAX_STRING_BYTES,
+    DEFAULT_THRESHOLD,
 };
 pub use typed::TypedFunc;
 
@@ -88,6 +92,9 @@ pub struct Engine {
     profiles: Vec<Profile>,
     /// Session variables bound by top-level `LET`.
     globals: HashMap<Arc<str>, Value>,
+    /// Host functions by id (never removed: ids are stable), and their ids by name.
+    hosts: Vec<Arc<HostFunction>>,
+    host_ids: HashMap<Arc<str>, u32>,
     vm: Vm,
     /// Set by interrupt handles (and the deadline): read by every tier.
     interrupt: Arc<InterruptWord>,
@@ -109,6 +116,8 @@ struct NameTable<'e> {
     ids: &'e mut HashMap<Arc<str>, FuncId>,
     profiles: &'e mut Vec<Profile>,
     globals: &'e HashMap<Arc<str>, Value>,
+    hosts: &'e [Arc<HostFunction>],
+    host_ids: &'e HashMap<Arc<str>, u32>,
 }
 
 impl Names for NameTable<'_> {
@@ -131,6 +140,10 @@ impl Names for NameTable<'_> {
     }
     fn session_var(&self, name: &str) -> Option<Value> {
         self.globals.get(name).cloned()
+    }
+    fn host(&self, name: &str) -> Option<(u32, usize)> {
+        let &id = self.host_ids.get(name)?;
+        Some((id, self.hosts[id as usize].arity))
     }
 }
 
@@ -156,6 +169,8 @@ impl Engine {
             ids: HashMap::new(),
             profiles: Vec::new(),
             globals: HashMap::new(),
+            hosts: Vec::new(),
+            host_ids: HashMap::new(),
             vm: Vm::default(),
             deadline: None,
             interrupt,
@@ -191,6 +206,8 @@ impl Engine {
             ids: &mut self.ids,
             profiles: &mut self.profiles,
             globals: &self.globals,
+            hosts: &self.hosts,
+            host_ids: &self.host_ids,
         }
     }
 
@@ -271,7 +288,7 @@ impl Engine {
     }
 
     fn eval_top(&mut self, expr: &Expr, source: &Arc<Source>) -> Result<Value> {
-        let _armed = self.arm_deadline();
+        let _running = self.begin_run();
         let resolved = resolve::top_level(expr, &mut self.name_table())?;
         let code = compile(&resolved, None, source)?;
         let mut ctx = Context {
@@ -280,6 +297,7 @@ impl Engine {
             profiles: &mut self.profiles,
             max_depth: self.options.max_depth,
             interrupt: &self.interrupt,
+            hosts: &self.hosts,
             tier: tier!(self),
         };
         self.vm.run(&mut ctx, &code, &[], 0)
@@ -313,7 +331,7 @@ impl Engine {
 
     /// [`Engine::call`] of the function with id `id`, named `name`.
     fn call_id(&mut self, id: FuncId, name: &str, args: &[Value]) -> Result<Value> {
-        let _armed = self.arm_deadline();
+        let _running = self.begin_run();
         // Borrowed, not cloned: an Arc's atomic count is a tenth of a compiled call.
         let Some(f) = self.functions[id.0 as usize].as_ref() else {
             return Err(unknown_function(name));
@@ -337,6 +355,7 @@ impl Engine {
                 names: &self.names,
                 profiles: &mut self.profiles,
                 max_depth: self.options.max_depth,
+                hosts: &self.hosts,
             };
             if let Some(v) = self.jit.enter(program, id.0, args, 1) {
                 return Ok(v);
@@ -351,6 +370,7 @@ impl Engine {
             profiles: &mut self.profiles,
             max_depth: self.options.max_depth,
             interrupt: &self.interrupt,
+            hosts: &self.hosts,
             tier: tier!(self),
         };
         self.vm.run(&mut ctx, &f.code, args, 1)

@@ -36,8 +36,12 @@ pub enum ErrorKind {
     WrongArgumentCount,
     /// `stack overflow: ...`: the call-depth limit was passed.
     StackOverflow,
-    /// A string would exceed 256 MiB (the limit Grizzly sets; the contract is silent).
+    /// A string would exceed the engine's limit (`EngineBuilder::max_string_bytes`,
+    /// 256 MiB by default; the contract is silent).
     StringTooLong,
+    /// `host error: ...`: a host function (`Engine::register_fn`) returned an error or
+    /// panicked.
+    Host,
     /// `interrupted: ...`: the run was stopped by an [`InterruptHandle`](crate::InterruptHandle)
     /// or its deadline passed. `TRY` and `??` do not catch it.
     Interrupted,

@@ -10,15 +10,32 @@ pub fn overflow() -> Error {
     Error::new(ErrorKind::IntegerOverflow, "integer overflow")
 }
 
-/// The longest string a program may build, in bytes (256 MiB). The contract sets no
-/// limit; without one a string doubled 40 times asks for a terabyte and the allocator
-/// aborts the host process, where a program should get an error it can catch.
+/// The longest string a program may build by default, in bytes (256 MiB). The
+/// contract sets no limit; without one a string doubled 40 times asks for a terabyte
+/// and the allocator aborts the host process, where a program should get an error it
+/// can catch. `EngineBuilder::max_string_bytes` sets another.
 pub const MAX_STRING_BYTES: usize = 1 << 28;
 
-pub fn string_too_long(bytes: usize) -> Error {
+thread_local! {
+    /// The limit of the engine running on this thread (every tier builds strings here,
+    /// in `arith`, so that they agree by construction).
+    static STRING_LIMIT: std::cell::Cell<usize> = const { std::cell::Cell::new(MAX_STRING_BYTES) };
+}
+
+/// The string limit on this thread.
+pub fn string_limit() -> usize {
+    STRING_LIMIT.with(std::cell::Cell::get)
+}
+
+/// Sets the string limit on this thread; returns the one it replaces.
+pub fn set_string_limit(bytes: usize) -> usize {
+    STRING_LIMIT.with(|limit| limit.replace(bytes))
+}
+
+pub fn string_too_long(bytes: usize, limit: usize) -> Error {
     Error::new(
         ErrorKind::StringTooLong,
-        format!("string too long: {bytes} bytes, more than the limit of {MAX_STRING_BYTES}"),
+        format!("string too long: {bytes} bytes, more than the limit of {limit}"),
     )
 }
 
@@ -49,8 +66,9 @@ pub fn arith(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, Error> {
         (Float(x), Float(y)) => Ok(Float(float_arith(op, *x, *y))),
         (Value::Str(x), Value::Str(y)) if op == BinaryOp::Add => {
             let bytes = x.len() + y.len();
-            if bytes > MAX_STRING_BYTES {
-                return Err(string_too_long(bytes));
+            let limit = string_limit();
+            if bytes > limit {
+                return Err(string_too_long(bytes, limit));
             }
             Ok(Value::Str(crate::value::Text::concat(x, y)))
         }

@@ -37,6 +37,14 @@ pub enum RKind {
     Cast(Box<RExpr>, TypeName),
     /// A builtin call; the argument count may be wrong (an error when it runs).
     Builtin(Builtin, Vec<RExpr>),
+    /// A call of a host function (`Engine::register_fn`), which takes `arity`
+    /// arguments; the count given may be wrong (an error when it runs).
+    Host {
+        host: u32,
+        name: Arc<str>,
+        arity: usize,
+        args: Vec<RExpr>,
+    },
     Call {
         callee: FuncId,
         name: Arc<str>,
@@ -85,6 +93,8 @@ pub trait Names {
     fn is_defined(&self, name: &str) -> bool;
     /// The value of a session variable (top-level `LET`), if bound.
     fn session_var(&self, name: &str) -> Option<Value>;
+    /// The id and arity of a host function of this name, if registered.
+    fn host(&self, name: &str) -> Option<(u32, usize)>;
 }
 
 /// Checks a function definition. Errors are definition-time errors: nothing is defined.
@@ -94,6 +104,12 @@ pub fn function(def: &ast::FunctionDef, names: &mut dyn Names) -> Result<Resolve
     if Builtin::from_name(fname).is_some() {
         return Err(def_error(
             format!("'{fname}' is a builtin function and cannot be redefined"),
+            def.name.span,
+        ));
+    }
+    if names.host(fname).is_some() {
+        return Err(def_error(
+            format!("'{fname}' is a host function and cannot be defined"),
             def.name.span,
         ));
     }
@@ -241,6 +257,13 @@ impl Resolver<'_> {
                     .collect::<Result<Vec<_>, _>>()?;
                 if let Some(b) = Builtin::from_name(&f.name) {
                     RKind::Builtin(b, args)
+                } else if let Some((host, arity)) = self.names.host(&f.name) {
+                    RKind::Host {
+                        host,
+                        name: f.name.clone(),
+                        arity,
+                        args,
+                    }
                 } else {
                     let self_tail = tail
                         && self.scope.function.as_deref() == Some(&*f.name)
@@ -325,7 +348,9 @@ fn take_children(kind: &mut RKind, out: &mut Vec<RExpr>) {
             out.push(take(a));
             out.push(take(b));
         }
-        RKind::Builtin(_, args) | RKind::Call { args, .. } => out.append(args),
+        RKind::Builtin(_, args) | RKind::Call { args, .. } | RKind::Host { args, .. } => {
+            out.append(args)
+        }
         RKind::If(c, t, f) => {
             out.push(take(c));
             body(t, out);
@@ -355,6 +380,9 @@ impl Names for SimpleNames {
     }
     fn session_var(&self, name: &str) -> Option<Value> {
         self.vars.get(name).cloned()
+    }
+    fn host(&self, _: &str) -> Option<(u32, usize)> {
+        None
     }
 }
 

@@ -524,3 +524,67 @@ fn repl_fed_by_a_pipe_leaves_the_history_file_alone() {
     );
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// Sends SIGINT to `child` (as Ctrl-C in a terminal would).
+fn interrupt(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+}
+
+/// A session fed by a pipe, its output read line by line.
+fn session() -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+) {
+    use std::io::BufRead;
+    let mut child = bin_common::grizzly()
+        .env("HOME", std::env::temp_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start grizzly");
+    let stdin = child.stdin.take().unwrap();
+    let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, stdin, lines)
+}
+
+#[test]
+fn repl_ctrl_c_stops_the_running_entry_and_keeps_the_session() {
+    let (child, mut stdin, mut lines) = session();
+    stdin
+        .write_all(b"FUNCTION spin(n) => spin(n + 1 - 1)\nLET k = 40\nk\nspin(0)\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "40", "the session is up");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    interrupt(&child);
+    // The session goes on, with its definitions and variables.
+    stdin.write_all(b"k + 2\n").unwrap();
+    stdin.flush().unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "42");
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    assert_exit(&o, 0);
+    assert!(
+        stderr(&o).contains("interrupted: stopped by an interrupt handle"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn repl_ctrl_c_between_entries_of_a_pipe_ends_it() {
+    let (child, mut stdin, mut lines) = session();
+    stdin.write_all(b"1 + 1\n").unwrap();
+    stdin.flush().unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "2");
+    interrupt(&child);
+    let o = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert_eq!(o.status.code(), Some(130), "{:?}", o.status);
+}

@@ -5,12 +5,14 @@
 //! escape codes, so the session can be fed by a pipe; it ends at end of input.
 
 use super::{report, run_program};
-use grizzly::{needs_more_input, Engine, JitMode, Source};
+use grizzly::{needs_more_input, Engine, InterruptHandle, JitMode, Source};
 use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 const PROMPT: &str = "grizzly> ";
 const CONTINUATION: &str = "...> ";
@@ -19,7 +21,8 @@ const HELP: &str = "\
 Commands (a whole line, case-insensitive):
   help                 show this text
   quit, exit           leave the session (Ctrl-D also works)
-  Ctrl-C               drop an unfinished entry (the one behind a `...>` prompt)
+  Ctrl-C               stop the running entry (definitions stay), or drop an
+                       unfinished one (the one behind a `...>` prompt)
   jit status           show JIT statistics
   jit enable           compile hot functions (JIT on)
   jit disable          interpret only (JIT off)
@@ -54,6 +57,7 @@ pub fn run(engine: &mut Engine) -> ExitCode {
         );
     }
 
+    let running = stop_on_ctrl_c(engine.interrupt_handle());
     let mut entries = 0usize;
     let mut pending = String::new();
     let status = loop {
@@ -72,7 +76,7 @@ pub fn run(engine: &mut Engine) -> ExitCode {
             Err(ReadlineError::Eof) => {
                 if !pending.trim().is_empty() {
                     entries += 1;
-                    run_entry(engine, entries, &pending);
+                    run_entry(engine, &running, entries, &pending);
                 }
                 break ExitCode::SUCCESS;
             }
@@ -103,7 +107,7 @@ pub fn run(engine: &mut Engine) -> ExitCode {
         if !pending.trim().is_empty() {
             let _ = editor.add_history_entry(pending.as_str());
             entries += 1;
-            run_entry(engine, entries, &pending);
+            run_entry(engine, &running, entries, &pending);
         }
         pending.clear();
     };
@@ -119,12 +123,36 @@ fn history_file() -> Option<PathBuf> {
     Some(PathBuf::from(home).join(".grizzly_history"))
 }
 
+/// Makes Ctrl-C (SIGINT) stop the running entry with an `interrupted` error, the
+/// session and its definitions kept. At the prompt the line editor reads Ctrl-C as a
+/// key (the terminal is in raw mode), and drops the line as shells do; a SIGINT
+/// between entries is ignored, unless the session is fed by a pipe, which it ends as
+/// it would have without the handler. Returns the flag saying an entry runs.
+fn stop_on_ctrl_c(handle: InterruptHandle) -> Arc<AtomicBool> {
+    let running = Arc::new(AtomicBool::new(false));
+    let flag = running.clone();
+    let interactive = io::stdin().is_terminal();
+    // Without a handler (none could be installed), Ctrl-C ends the session.
+    let _ = ctrlc::set_handler(move || {
+        if flag.load(Ordering::SeqCst) {
+            handle.interrupt();
+        } else if !interactive {
+            std::process::exit(130);
+        }
+    });
+    running
+}
+
 /// Runs one entry as a program in the session's engine. The source is named after the
 /// entry's number, so that error reports say which entry they concern.
-fn run_entry(engine: &mut Engine, number: usize, text: &str) {
+fn run_entry(engine: &mut Engine, running: &AtomicBool, number: usize, text: &str) {
     let source = Source::new(format!("<repl:{number}>"), text);
+    running.store(true, Ordering::SeqCst);
     // The status is only for `run` and `eval`: a failed entry ends nothing here.
     let _ = run_program(engine, &source);
+    running.store(false, Ordering::SeqCst);
+    // A Ctrl-C as the entry ended must not stop the next one.
+    engine.clear_interrupt();
 }
 
 /// What the session does after a command.

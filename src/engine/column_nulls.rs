@@ -102,7 +102,7 @@ impl<R: NativeType> ColumnFunc<R> {
         columns: &[Column<'_>],
         validity: &[Option<Validity<'_>>],
     ) -> Result<Vec<R>> {
-        let _armed = engine.arm_deadline();
+        let _running = engine.begin_run();
         #[cfg(feature = "jit")]
         if let Some(out) = self.compacted(engine, columns, validity)? {
             return Ok(out);
@@ -253,7 +253,7 @@ where
         columns: &[Column<'_>],
         validity: &[Option<Validity<'_>>],
     ) -> Result<NullableColumn<T>> {
-        let _armed = engine.arm_deadline();
+        let _running = engine.begin_run();
         let mut out = NullableColumn::with_capacity(columns.first().map_or(0, Column::len));
         #[cfg(feature = "jit")]
         {

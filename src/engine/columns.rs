@@ -231,7 +231,7 @@ impl<R: NativeType> ColumnFunc<R> {
     /// order. The first row whose call fails ends the batch with its error, the
     /// interpreter's.
     pub fn call_batch(&self, engine: &mut Engine, columns: &[Column<'_>]) -> Result<Vec<R>> {
-        let _armed = engine.arm_deadline();
+        let _running = engine.begin_run();
         self.h.check_engine(engine)?;
         let rows = self.rows(columns)?;
         let mut out = Vec::with_capacity(rows);

@@ -1,3 +1,6 @@
+//! What a top-level call sets up (`Engine::begin_run`): its deadline and the
+//! thread's string limit.
+//!
 //! Deadlines: one watchdog thread for the process sets the interrupt word of each
 //! engine whose top-level call or item runs past its deadline. A call arms its
 //! engine's deadline with a clock read and a store; the watchdog sleeps while no
@@ -118,16 +121,24 @@ impl Watchdog {
     }
 }
 
-/// A top-level call's armed deadline: disarmed when dropped.
-pub(super) struct Armed(Option<Arc<Watched>>);
+/// A top-level call running: its deadline armed and its string limit set on the
+/// thread, both undone when dropped.
+pub(super) struct Running {
+    armed: Option<Arc<Watched>>,
+    /// The thread's string limit before, when it was another.
+    string_limit: Option<usize>,
+}
 
-impl Drop for Armed {
+impl Drop for Running {
     fn drop(&mut self) {
-        if let Some(w) = &self.0 {
+        if let Some(w) = &self.armed {
             if w.due.swap(IDLE, Ordering::SeqCst) == FIRED {
                 // It fired as the call returned: the next call must not see it.
                 w.word.clear_if(BY_DEADLINE);
             }
+        }
+        if let Some(limit) = self.string_limit {
+            crate::ops::set_string_limit(limit);
         }
     }
 }
@@ -146,7 +157,7 @@ impl Deadline {
     }
 
     /// Arms the deadline for a top-level call, unless one is armed (a nested entry).
-    fn arm(&self) -> Armed {
+    fn arm(&self) -> Option<Arc<Watched>> {
         let due = now().saturating_add(self.limit.as_nanos().min(u64::MAX as u128 / 2) as u64);
         let armed = self
             .watched
@@ -154,12 +165,12 @@ impl Deadline {
             .compare_exchange(IDLE, due, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok();
         if !armed {
-            return Armed(None);
+            return None;
         }
         if let Some(dog) = watchdog() {
             dog.wake_up();
         }
-        Armed(Some(self.watched.clone()))
+        Some(self.watched.clone())
     }
 }
 
@@ -188,13 +199,16 @@ impl Engine {
         self.deadline.as_ref().map(|d| d.limit)
     }
 
-    /// Arms the deadline, if there is one, for a top-level call: keep the result
-    /// until the call returns.
+    /// Begins a top-level call: arms the deadline, if there is one, and sets the
+    /// thread's string limit to this engine's. Keep the result until the call returns.
     #[inline]
-    pub(super) fn arm_deadline(&self) -> Armed {
-        match &self.deadline {
-            None => Armed(None),
-            Some(d) => d.arm(),
+    pub(super) fn begin_run(&self) -> Running {
+        let limit = self.options.max_string_bytes;
+        let string_limit =
+            (crate::ops::string_limit() != limit).then(|| crate::ops::set_string_limit(limit));
+        Running {
+            armed: self.deadline.as_ref().and_then(Deadline::arm),
+            string_limit,
         }
     }
 }

@@ -191,6 +191,7 @@ impl Handle {
                 names: &engine.names,
                 profiles: &mut engine.profiles,
                 max_depth: engine.options.max_depth,
+                hosts: &engine.hosts,
             };
             let spec = engine.jit.typed_spec(program, self.id.0, machine);
             match spec {

@@ -93,6 +93,7 @@ impl Engine {
                 names: &self.names,
                 profiles: &mut self.profiles,
                 max_depth: self.options.max_depth,
+                hosts: &self.hosts,
             };
             self.jit.compile_for(program, f.id.0, args).map_err(|why| {
                 Error::new(ErrorKind::Usage, format!("'{name}' not compiled: {why}"))

@@ -223,7 +223,7 @@ where
         columns: A::Columns<'_>,
         validity: &[Option<Validity<'_>>],
     ) -> Result<NullableColumn<T>> {
-        let _armed = engine.arm_deadline();
+        let _running = engine.begin_run();
         let rows = A::rows(columns).ok_or_else(|| {
             usage(
                 self.name(),

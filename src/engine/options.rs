@@ -27,8 +27,19 @@ pub const DEFAULT_MAX_DEPTH: u32 = 10_000;
 pub const DEFAULT_THRESHOLD: u32 = 10;
 /// Default size limit of the JIT's code memory, in bytes.
 pub const DEFAULT_CODE_LIMIT: usize = 64 << 20;
+/// Default limit of a string's length, in bytes.
+pub const DEFAULT_MAX_STRING_BYTES: usize = crate::ops::MAX_STRING_BYTES;
 
 /// Options for an [`Engine`], made by [`Engine::builder`].
+///
+/// The limits an embedder sets, and their defaults:
+///
+/// | limit | default | when passed |
+/// |---|---|---|
+/// | [`max_depth`](EngineBuilder::max_depth) | 10,000 nested calls | `stack overflow` error |
+/// | [`max_string_bytes`](EngineBuilder::max_string_bytes) | 256 MiB | `string too long` error |
+/// | [`deadline`](EngineBuilder::deadline) | none | `interrupted` error |
+/// | [`code_limit`](EngineBuilder::code_limit) | 64 MiB of machine code | functions stay interpreted |
 ///
 /// ```
 /// use grizzly::{Engine, JitMode};
@@ -47,6 +58,7 @@ pub struct EngineBuilder {
     pub(super) max_depth: u32,
     pub(super) code_limit: usize,
     pub(super) deadline: Option<std::time::Duration>,
+    pub(super) max_string_bytes: usize,
 }
 
 impl Default for EngineBuilder {
@@ -57,6 +69,7 @@ impl Default for EngineBuilder {
             max_depth: DEFAULT_MAX_DEPTH,
             code_limit: DEFAULT_CODE_LIMIT,
             deadline: None,
+            max_string_bytes: DEFAULT_MAX_STRING_BYTES,
         }
     }
 }
@@ -126,6 +139,24 @@ impl EngineBuilder {
     /// ```
     pub fn deadline(mut self, limit: std::time::Duration) -> Self {
         self.deadline = Some(limit);
+        self
+    }
+
+    /// The longest string a program may build, in bytes (default 256 MiB): a longer
+    /// one is the runtime error `string too long: ...` (`ErrorKind::StringTooLong`),
+    /// which `TRY` catches.
+    ///
+    /// ```
+    /// use grizzly::{Engine, ErrorKind};
+    /// let mut engine = Engine::builder().max_string_bytes(8).build();
+    /// assert!(engine.run(r#""abcd" + "efgh""#).is_ok());
+    /// let err = engine.run(r#""abcd" + "efghi""#).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::StringTooLong);
+    /// assert_eq!(err.message(), "string too long: 9 bytes, more than the limit of 8");
+    /// assert_eq!(engine.max_string_bytes(), 8);
+    /// ```
+    pub fn max_string_bytes(mut self, bytes: usize) -> Self {
+        self.max_string_bytes = bytes;
         self
     }
 
@@ -204,6 +235,15 @@ impl Engine {
     /// ```
     pub fn max_depth(&self) -> u32 {
         self.options.max_depth
+    }
+
+    /// The string limit in bytes (see [`EngineBuilder::max_string_bytes`]).
+    ///
+    /// ```
+    /// assert_eq!(grizzly::Engine::new().max_string_bytes(), 1 << 28);
+    /// ```
+    pub fn max_string_bytes(&self) -> usize {
+        self.options.max_string_bytes
     }
 
     /// The call count at which a function's calls go to the JIT.

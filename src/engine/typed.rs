@@ -126,7 +126,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     /// ```
     #[inline(always)]
     pub fn call(&self, engine: &mut Engine, args: A) -> Result<R> {
-        let _armed = engine.arm_deadline();
+        let _running = engine.begin_run();
         // The generation is current: the entry was cached from this engine's JIT
         // (generations are unique across engines) since its last change, so its code
         // is live and compiled for `A::MACHINE`, the types of `args`' words.
@@ -247,7 +247,7 @@ impl<A: NativeArgs, R: NativeType> TypedFunc<A, R> {
     /// assert_eq!(or_zero.call_batch(&mut engine, (&[Some(4), None],)).unwrap(), [4, 0]);
     /// ```
     pub fn call_batch(&self, engine: &mut Engine, columns: A::Columns<'_>) -> Result<Vec<R>> {
-        let _armed = engine.arm_deadline();
+        let _running = engine.begin_run();
         let rows = A::rows(columns).ok_or_else(|| {
             Error::new(
                 ErrorKind::Usage,

@@ -188,6 +188,13 @@ pub enum Op {
         builtin: Builtin,
         first: Reg,
     },
+    /// Calls host function `host` with `argc` arguments (its arity) starting at `first`.
+    Host {
+        dst: Reg,
+        host: u32,
+        first: Reg,
+        argc: u16,
+    },
     /// Calls function `func` with `argc` arguments starting at `first`.
     Call {
         dst: Reg,

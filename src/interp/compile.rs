@@ -89,7 +89,7 @@ fn reads_local(e: &RExpr, slot: Slot) -> bool {
         RKind::Const(_) | RKind::Fail(_) => false,
         RKind::Unary(_, a) | RKind::Cast(a, _) => reads_local(a, slot),
         RKind::Binary(_, a, b) | RKind::Try(a, b) => reads_local(a, slot) || reads_local(b, slot),
-        RKind::Builtin(_, args) | RKind::Call { args, .. } => {
+        RKind::Builtin(_, args) | RKind::Call { args, .. } | RKind::Host { args, .. } => {
             args.iter().any(|a| reads_local(a, slot))
         }
         RKind::If(c, t, f) => {
@@ -473,6 +473,29 @@ impl Compiler {
                 let src = self.operand(a);
                 self.span = e.span;
                 self.emit(Op::Cast { dst, src, ty: *ty });
+            }
+            RKind::Host {
+                host,
+                name,
+                arity,
+                args,
+            } => {
+                let first = self.arguments(args);
+                self.span = e.span;
+                if args.len() == *arity {
+                    self.emit(Op::Host {
+                        dst,
+                        host: *host,
+                        first,
+                        argc: *arity as u16,
+                    });
+                } else {
+                    let msg = format!(
+                        "wrong number of arguments: '{name}' expects {arity}, got {}",
+                        args.len()
+                    );
+                    self.fail(Error::new(ErrorKind::WrongArgumentCount, msg).at(e.span));
+                }
             }
             RKind::Builtin(builtin, args) => {
                 let first = self.arguments(args);

@@ -3,6 +3,7 @@
 
 pub mod bytecode;
 pub mod compile;
+pub mod host;
 pub mod interrupt;
 pub mod profile;
 pub mod tier;

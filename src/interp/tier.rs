@@ -17,6 +17,8 @@ pub struct Program<'a> {
     /// By function id. A tier moves `hot_at` to say when it wants to be asked again.
     pub profiles: &'a mut [Profile],
     pub max_depth: u32,
+    /// The host functions, by id.
+    pub hosts: &'a [Arc<super::host::HostFunction>],
 }
 
 pub trait Tier {

@@ -78,6 +78,9 @@ pub fn verify(code: &Code) -> Result<(), Invalid> {
             } => reg_ok(dst) && window_ok(first, builtin.arity()),
             Op::Call {
                 dst, first, argc, ..
+            }
+            | Op::Host {
+                dst, first, argc, ..
             } => reg_ok(dst) && window_ok(first, argc as usize),
             Op::Restart => true,
             Op::Return { src } => opnd_ok(src),
@@ -143,6 +146,15 @@ mod tests {
                 Op::Call {
                     dst: 0,
                     func: 0,
+                    first: 1,
+                    argc: 2,
+                },
+                Op::Return { src: 0 },
+            ],
+            vec![
+                Op::Host {
+                    dst: 0,
+                    host: 0,
                     first: 1,
                     argc: 2,
                 },

@@ -2,6 +2,7 @@
 //! limit is the interpreter's own and 10,000 nested calls need no host stack.
 
 use super::bytecode::{Code, Op, Reg, Test, K};
+use super::host::HostFunction;
 use super::interrupt::InterruptWord;
 use super::profile::Profile;
 use super::tier::{Program, Tier};
@@ -24,6 +25,8 @@ pub struct Context<'a> {
     pub max_depth: u32,
     /// Read at every call and loop iteration: set, the run stops.
     pub interrupt: &'a InterruptWord,
+    /// The host functions, by id.
+    pub hosts: &'a [Arc<HostFunction>],
     /// The compiled tier, asked to run a function's calls once its profile is hot.
     pub tier: Option<&'a mut dyn Tier>,
 }
@@ -39,6 +42,7 @@ impl Context<'_> {
                 names: self.names,
                 profiles: self.profiles,
                 max_depth: self.max_depth,
+                hosts: self.hosts,
             },
             func,
             args,
@@ -356,6 +360,29 @@ fn execute<'a>(
                         Ok(v) => set!(dst, v),
                         Err(BuiltinError::Overflow) => break ops::overflow(),
                         Err(BuiltinError::Type(m)) => break Error::new(ErrorKind::Type, m),
+                    }
+                }
+                Op::Host {
+                    dst,
+                    host,
+                    first,
+                    argc,
+                } => {
+                    let at = base + first as usize;
+                    let mut args: [&Value; 4] = [&Value::Null; 4];
+                    for (arg, v) in args.iter_mut().zip(&regs[at..at + argc as usize]) {
+                        *arg = v;
+                    }
+                    let result = match ctx.hosts.get(host as usize) {
+                        Some(h) => h.call(args.get(..argc as usize).unwrap_or(&[])),
+                        None => Err(Error::new(
+                            ErrorKind::Internal,
+                            "internal error: an unknown host function",
+                        )),
+                    };
+                    match result {
+                        Ok(v) => set!(dst, v),
+                        Err(e) => break e,
                     }
                 }
                 Op::Call {

@@ -94,6 +94,7 @@ impl Jit {
         let link = Link {
             batch: &batch,
             jit: self,
+            hosts: program.hosts,
         };
         let mut emitted = Vec::with_capacity(tfs.len());
         let mut times = Vec::with_capacity(tfs.len());
@@ -141,6 +142,7 @@ impl Jit {
                 compile_us: times[i] + shared,
                 spans: e.spans,
                 constants: e.constants,
+                hosts: e.hosts,
                 deopts: Default::default(),
                 entries: 0,
                 fallbacks: 0,
@@ -223,6 +225,7 @@ struct Link<'a> {
     /// The entry slots of the batch being compiled (at most `MAX_SPECIALIZATIONS`).
     batch: &'a [(&'a SpecKey, *const usize)],
     jit: &'a Jit,
+    hosts: &'a [std::sync::Arc<crate::interp::host::HostFunction>],
 }
 
 impl Linkage for Link<'_> {
@@ -235,6 +238,9 @@ impl Linkage for Link<'_> {
     }
     fn interrupt_word(&self) -> *const u64 {
         self.jit.interrupt.address()
+    }
+    fn host(&self, id: u32) -> Option<std::sync::Arc<crate::interp::host::HostFunction>> {
+        self.hosts.get(id as usize).cloned()
     }
 }
 
@@ -286,6 +292,7 @@ impl Jit {
         let link = Link {
             batch: &[],
             jit: self,
+            hosts: program.hosts,
         };
         let params = key.args.len() as u32;
         let generate = |convention| {

@@ -202,6 +202,8 @@ pub enum GenericOp {
     /// The left operand of `??`: raises (to the `??`'s handler) when it is `null`,
     /// and is otherwise the operand itself.
     NotNull,
+    /// A call of host function number `n` (its arity of operands), giving a `Value`.
+    Host(u32),
 }
 
 #[derive(Clone, Debug)]

@@ -66,6 +66,10 @@ struct Spec {
     /// kept, never read, as long as the code is.
     #[allow(dead_code, clippy::vec_box)]
     constants: Vec<Box<Value>>,
+    /// The host functions its code calls at their addresses: kept, never read, as
+    /// long as the code is.
+    #[allow(dead_code)]
+    hosts: Vec<Arc<crate::interp::host::HostFunction>>,
     deopts: [u64; DeoptReason::ALL.len()],
     /// Calls from the interpreter that entered here, and those that deoptimized.
     entries: u64,

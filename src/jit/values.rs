@@ -256,6 +256,8 @@ pub fn op_code(op: GenericOp) -> u64 {
         GenericOp::Builtin(b) => (5, Builtin::ALL.iter().position(|&x| x == b).unwrap_or(0)),
         GenericOp::Annotate(t) => (6, type_code(t)),
         GenericOp::NotNull => (7, 0),
+        // Never passed to `grz_op`: host calls go to `grz_host`.
+        GenericOp::Host(_) => (8, 0),
     };
     (kind << 8) | arg as u64
 }
@@ -350,6 +352,42 @@ pub unsafe extern "C" fn grz_op(
             _ => done(0),
         },
         _ => FAILED,
+    }
+}
+
+/// Calls `host` on the values at `a0`.. (its arity of them: at most four), the
+/// result to `*dst`; fails when it returns an error (or panics), which a compiled
+/// handler catches or the interpreter, rerunning the call, raises.
+///
+/// # Safety
+/// `host` is a live host function of at most four arguments; `dst` is a slot of a
+/// live frame; the first `arity` of `a0..a3` are valid values.
+pub unsafe extern "C" fn grz_host(
+    host: *const crate::interp::host::HostFunction,
+    dst: *mut Value,
+    a0: *const Value,
+    a1: *const Value,
+    a2: *const Value,
+    a3: *const Value,
+) -> NativeResult {
+    // SAFETY: the caller's contract.
+    let host = unsafe { &*host };
+    let pointers = [a0, a1, a2, a3];
+    let Some(pointers) = pointers.get(..host.arity) else {
+        return FAILED;
+    };
+    let mut args: [&Value; 4] = [&Value::Null; 4];
+    for (arg, &p) in args.iter_mut().zip(pointers) {
+        // SAFETY: the caller's contract (the first `arity` are valid values).
+        *arg = unsafe { &*p };
+    }
+    match host.call(&args[..host.arity]) {
+        Ok(v) => {
+            // SAFETY: the caller's contract.
+            unsafe { *dst = v };
+            done(0)
+        }
+        Err(_) => FAILED,
     }
 }
 

@@ -240,7 +240,37 @@ impl<M: MacroAssembler> Gen<'_, M> {
         for a in args {
             self.expr(a)?;
         }
+        if let GenericOp::Host(id) = op {
+            return self.host_call(id, args.len());
+        }
         self.generic_op(op, args.len(), ty).map(|_| ())
+    }
+
+    /// A call of host function `id` on the `n` generic operands on top of the stack,
+    /// straight to Rust (`grz_host`): its error is the `Raised` exit's.
+    fn host_call(&mut self, id: u32, n: usize) -> R {
+        let host = self
+            .link
+            .host(id)
+            .filter(|h| h.arity == n && n <= 4)
+            .ok_or_else(|| EmitError(format!("host function {id} of {n} arguments")))?;
+        let dst = self.value_slot()?;
+        let mut args = vec![
+            HArg::Imm(std::sync::Arc::as_ptr(&host) as i64),
+            HArg::Value(dst),
+        ];
+        args.extend((0..n).rev().map(HArg::Entry));
+        args.resize(6, HArg::Imm(0));
+        let failed = self.deopt(DeoptReason::Raised);
+        self.call_out(Callee::Rust(values::grz_host as *const () as usize, args))?;
+        self.m.jump_if_not_zero(M::RETS[1], failed);
+        for _ in 0..n {
+            self.pop()?;
+        }
+        // The code holds its address: it lives as long.
+        self.hosts.push(host);
+        self.push(Val::V(dst), Ty::Value);
+        Ok(())
     }
 
     /// The top entry as a slot that belongs to the caller alone (a node's fresh slot),

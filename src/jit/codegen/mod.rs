@@ -48,6 +48,8 @@ pub trait Linkage {
     /// The address of the engine's interrupt word, which the code reads at every
     /// entry and loop iteration (nonzero: deoptimize; it lives as long as the code).
     fn interrupt_word(&self) -> *const u64;
+    /// Host function number `id`.
+    fn host(&self, id: u32) -> Option<std::sync::Arc<crate::interp::host::HostFunction>>;
 }
 
 /// One specialization's machine code and what the JIT records about it.
@@ -59,6 +61,8 @@ pub struct Emitted {
     pub constants: Vec<Box<crate::value::Value>>,
     /// Code offsets where each source expression's template begins.
     pub spans: Vec<(u32, Span)>,
+    /// The host functions the code calls (at their addresses): they must live as long.
+    pub hosts: Vec<std::sync::Arc<crate::interp::host::HostFunction>>,
 }
 
 /// The deopt site number a guard records: the specialization and the reason.
@@ -103,6 +107,7 @@ struct Gen<'a, M: MacroAssembler> {
     value_params: Vec<Option<stack::Val>>,
     #[allow(clippy::vec_box)]
     constants: Vec<Box<crate::value::Value>>,
+    hosts: Vec<std::sync::Arc<crate::interp::host::HostFunction>>,
 }
 
 /// Most arguments a compiled function takes or passes.
@@ -170,6 +175,7 @@ fn emit<M: MacroAssembler>(
         values: None,
         value_params: vec![None; f.slots.len().max(params)],
         constants: Vec::new(),
+        hosts: Vec::new(),
     };
     g.m.bind(entry);
     let stack_deopt = g.deopt(DeoptReason::HostStack);
@@ -192,6 +198,7 @@ fn emit<M: MacroAssembler>(
         code,
         constants: g.constants,
         spans: g.spans,
+        hosts: g.hosts,
     })
 }
 

@@ -226,6 +226,17 @@ impl Infer<'_, '_> {
             RKind::Try(a, b) => self.attempt(a, b, false, span),
             // Raises `unknown variable` (which a `TRY` may catch).
             RKind::Fail(_) => Ok(deopt(DeoptReason::Raised, span)),
+            RKind::Host {
+                host, arity, args, ..
+            } => {
+                if args.len() != *arity {
+                    return Ok(deopt(DeoptReason::Call, span));
+                }
+                Ok(match self.operands(args)? {
+                    Operands::Never(e) => e,
+                    Operands::All(v) => generic(GenericOp::Host(*host), v, Ty::Value, span),
+                })
+            }
         }
     }
 
