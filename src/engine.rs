@@ -33,7 +33,7 @@ mod options;
 mod typed;
 pub use columns::{Column, ColumnFunc, ColumnType};
 pub use declaration::{Annotation, Declaration};
-pub use host::{HostArg, HostFn, HostRet};
+pub use host::{BorrowedStr, HostArg, HostFn, HostRet};
 pub use interrupt::InterruptHandle;
 pub use jit_control::JitStats;
 pub use native::{NativeArg, NativeArgs, NativeType};

@@ -59,9 +59,9 @@ pub mod value;
 pub mod internals;
 
 pub use engine::{
-    Annotation, Column, ColumnFunc, ColumnType, Declaration, Engine, EngineBuilder, HostArg,
-    HostFn, HostRet, InterruptHandle, JitMode, JitStats, NativeArg, NativeArgs, NativeType,
-    NullableColumn, TypedFunc, Validity,
+    Annotation, BorrowedStr, Column, ColumnFunc, ColumnType, Declaration, Engine, EngineBuilder,
+    HostArg, HostFn, HostRet, InterruptHandle, JitMode, JitStats, NativeArg, NativeArgs,
+    NativeType, NullableColumn, TypedFunc, Validity,
 };
 pub use error::{Error, ErrorKind, Result, Source};
 pub use syntax::ast::Span;

@@ -20,6 +20,16 @@ fn engine(mode: JitMode) -> Engine {
         .unwrap();
     e.register_fn("nothing", || None::<String>).unwrap();
     e.register_fn("yes", || "yes").unwrap();
+    e.register_fn("starts", |s: &str, p: &str| s.starts_with(p))
+        .unwrap();
+    e.register_fn("pick", |n: i64, s: &str, d: f64, t: &str| {
+        format!("{}{}", if n > 0 { s } else { t }, d)
+    })
+    .unwrap();
+    fn bytes(s: &str) -> i64 {
+        s.len() as i64
+    }
+    e.register_fn("bytes", bytes).unwrap();
     e.register_fn("sum4", |a: i64, b: i64, c: i64, d: i64| a + b + c + d)
         .unwrap();
     e.register_fn("checked_div", |a: i64, b: i64| {
@@ -64,6 +74,9 @@ fn arguments_and_results_convert() {
             assert_eq!(one(&mut e, "kind(1.5)"), Value::str("float"));
             assert_eq!(one(&mut e, "nothing()"), Value::Null);
             assert_eq!(one(&mut e, "yes()"), Value::str("yes"));
+            assert_eq!(one(&mut e, r#"starts("grizzly", "gr")"#), Value::Bool(true));
+            assert_eq!(one(&mut e, r#"pick(0, "a", 2, "b")"#), Value::str("b2"));
+            assert_eq!(one(&mut e, r#"bytes("día")"#), Value::Int(4));
             assert_eq!(e.call("uses", &[Value::Int(4)]).unwrap(), Value::Int(18));
             assert_eq!(
                 e.call("label", &[Value::str("ab")]).unwrap(),
@@ -92,6 +105,11 @@ fn errors_are_the_languages() {
         assert_eq!(
             err.message(),
             "type error: argument 1 of 'twice' expects int, got string"
+        );
+        let err = e.run(r#"pick(1, "a", 2, 3)"#).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "type error: argument 4 of 'pick' expects string, got int"
         );
         let err = e.run("or_zero(1.5)").unwrap_err();
         assert_eq!(

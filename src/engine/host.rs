@@ -82,8 +82,12 @@ impl<T: NativeArg, E: Display> HostRet for std::result::Result<T, E> {
     }
 }
 
-/// A Rust closure or `fn` of up to four [`HostArg`]s returning a [`HostRet`]: what
-/// [`Engine::register_fn`] takes. `Args` is the tuple of its argument types.
+/// An argument a host function borrows as a `&str` (in [`HostFn`]'s `Args`).
+pub struct BorrowedStr;
+
+/// A Rust closure or `fn` of up to four arguments, each a [`HostArg`] or a `&str`,
+/// returning a [`HostRet`]: what [`Engine::register_fn`] takes. `Args` is the tuple
+/// of its argument types (`BorrowedStr` for a `&str`); the compiler infers it.
 pub trait HostFn<Args>: Send + Sync + 'static {
     /// How many arguments it takes (at most 4).
     const ARITY: usize;
@@ -105,35 +109,70 @@ fn argument_error(name: &str, i: usize, expected: &str, got: &Value) -> Error {
 }
 
 macro_rules! host_fn {
-    ($n:literal $(, $a:ident $i:tt)*) => {
-        impl<F, R $(, $a)*> HostFn<($($a,)*)> for F
+    ($l:lifetime, $n:literal; [$($g:ident),*]; [$($marker:ty),*]; [$($param:ty),*];
+     [$($kind:ident $i:tt $t:ident),*]) => {
+        impl<F, R $(, $g)*> HostFn<($($marker,)*)> for F
         where
-            F: Fn($($a),*) -> R + Send + Sync + 'static,
+            F: for<$l> Fn($($param),*) -> R + Send + Sync + 'static,
             R: HostRet,
-            $($a: HostArg,)*
+            $($g: HostArg,)*
         {
             const ARITY: usize = $n;
             #[allow(unused_variables)]
             fn call_with(&self, name: &str, args: &[&Value]) -> Result<Value> {
-                let result = self($(
-                    $a::from_arg(args[$i])
-                        .ok_or_else(|| argument_error(name, $i, $a::NAME, args[$i]))?
-                ),*);
+                let result = self($(host_fn!(@arg $kind $t, name, args, $i)),*);
                 result.into_result().map_err(|message| host_error(&message))
             }
         }
     };
+    (@arg own $t:ident, $name:ident, $args:ident, $i:tt) => {
+        $t::from_arg($args[$i]).ok_or_else(|| argument_error($name, $i, $t::NAME, $args[$i]))?
+    };
+    (@arg str $t:ident, $name:ident, $args:ident, $i:tt) => {
+        $args[$i]
+            .as_str()
+            .ok_or_else(|| argument_error($name, $i, "string", $args[$i]))?
+    };
 }
 
-host_fn!(0);
-host_fn!(1, A0 0);
-host_fn!(2, A0 0, A1 1);
-host_fn!(3, A0 0, A1 1, A2 2);
-host_fn!(4, A0 0, A1 1, A2 2, A3 3);
+// Every arity up to four, each argument taken owned (a `HostArg`) or as a `&str`
+// borrowed from the value (`BorrowedStr` in `HostFn`'s `Args`).
+host_fn!('a, 0; []; []; []; []);
+host_fn!('a, 1; [A0]; [A0]; [A0]; [own 0 A0]);
+host_fn!('a, 1; []; [BorrowedStr]; [&'a str]; [str 0 A0]);
+host_fn!('a, 2; [A0, A1]; [A0, A1]; [A0, A1]; [own 0 A0, own 1 A1]);
+host_fn!('a, 2; [A1]; [BorrowedStr, A1]; [&'a str, A1]; [str 0 A0, own 1 A1]);
+host_fn!('a, 2; [A0]; [A0, BorrowedStr]; [A0, &'a str]; [own 0 A0, str 1 A1]);
+host_fn!('a, 2; []; [BorrowedStr, BorrowedStr]; [&'a str, &'a str]; [str 0 A0, str 1 A1]);
+host_fn!('a, 3; [A0, A1, A2]; [A0, A1, A2]; [A0, A1, A2]; [own 0 A0, own 1 A1, own 2 A2]);
+host_fn!('a, 3; [A1, A2]; [BorrowedStr, A1, A2]; [&'a str, A1, A2]; [str 0 A0, own 1 A1, own 2 A2]);
+host_fn!('a, 3; [A0, A2]; [A0, BorrowedStr, A2]; [A0, &'a str, A2]; [own 0 A0, str 1 A1, own 2 A2]);
+host_fn!('a, 3; [A2]; [BorrowedStr, BorrowedStr, A2]; [&'a str, &'a str, A2]; [str 0 A0, str 1 A1, own 2 A2]);
+host_fn!('a, 3; [A0, A1]; [A0, A1, BorrowedStr]; [A0, A1, &'a str]; [own 0 A0, own 1 A1, str 2 A2]);
+host_fn!('a, 3; [A1]; [BorrowedStr, A1, BorrowedStr]; [&'a str, A1, &'a str]; [str 0 A0, own 1 A1, str 2 A2]);
+host_fn!('a, 3; [A0]; [A0, BorrowedStr, BorrowedStr]; [A0, &'a str, &'a str]; [own 0 A0, str 1 A1, str 2 A2]);
+host_fn!('a, 3; []; [BorrowedStr, BorrowedStr, BorrowedStr]; [&'a str, &'a str, &'a str]; [str 0 A0, str 1 A1, str 2 A2]);
+host_fn!('a, 4; [A0, A1, A2, A3]; [A0, A1, A2, A3]; [A0, A1, A2, A3]; [own 0 A0, own 1 A1, own 2 A2, own 3 A3]);
+host_fn!('a, 4; [A1, A2, A3]; [BorrowedStr, A1, A2, A3]; [&'a str, A1, A2, A3]; [str 0 A0, own 1 A1, own 2 A2, own 3 A3]);
+host_fn!('a, 4; [A0, A2, A3]; [A0, BorrowedStr, A2, A3]; [A0, &'a str, A2, A3]; [own 0 A0, str 1 A1, own 2 A2, own 3 A3]);
+host_fn!('a, 4; [A2, A3]; [BorrowedStr, BorrowedStr, A2, A3]; [&'a str, &'a str, A2, A3]; [str 0 A0, str 1 A1, own 2 A2, own 3 A3]);
+host_fn!('a, 4; [A0, A1, A3]; [A0, A1, BorrowedStr, A3]; [A0, A1, &'a str, A3]; [own 0 A0, own 1 A1, str 2 A2, own 3 A3]);
+host_fn!('a, 4; [A1, A3]; [BorrowedStr, A1, BorrowedStr, A3]; [&'a str, A1, &'a str, A3]; [str 0 A0, own 1 A1, str 2 A2, own 3 A3]);
+host_fn!('a, 4; [A0, A3]; [A0, BorrowedStr, BorrowedStr, A3]; [A0, &'a str, &'a str, A3]; [own 0 A0, str 1 A1, str 2 A2, own 3 A3]);
+host_fn!('a, 4; [A3]; [BorrowedStr, BorrowedStr, BorrowedStr, A3]; [&'a str, &'a str, &'a str, A3]; [str 0 A0, str 1 A1, str 2 A2, own 3 A3]);
+host_fn!('a, 4; [A0, A1, A2]; [A0, A1, A2, BorrowedStr]; [A0, A1, A2, &'a str]; [own 0 A0, own 1 A1, own 2 A2, str 3 A3]);
+host_fn!('a, 4; [A1, A2]; [BorrowedStr, A1, A2, BorrowedStr]; [&'a str, A1, A2, &'a str]; [str 0 A0, own 1 A1, own 2 A2, str 3 A3]);
+host_fn!('a, 4; [A0, A2]; [A0, BorrowedStr, A2, BorrowedStr]; [A0, &'a str, A2, &'a str]; [own 0 A0, str 1 A1, own 2 A2, str 3 A3]);
+host_fn!('a, 4; [A2]; [BorrowedStr, BorrowedStr, A2, BorrowedStr]; [&'a str, &'a str, A2, &'a str]; [str 0 A0, str 1 A1, own 2 A2, str 3 A3]);
+host_fn!('a, 4; [A0, A1]; [A0, A1, BorrowedStr, BorrowedStr]; [A0, A1, &'a str, &'a str]; [own 0 A0, own 1 A1, str 2 A2, str 3 A3]);
+host_fn!('a, 4; [A1]; [BorrowedStr, A1, BorrowedStr, BorrowedStr]; [&'a str, A1, &'a str, &'a str]; [str 0 A0, own 1 A1, str 2 A2, str 3 A3]);
+host_fn!('a, 4; [A0]; [A0, BorrowedStr, BorrowedStr, BorrowedStr]; [A0, &'a str, &'a str, &'a str]; [own 0 A0, str 1 A1, str 2 A2, str 3 A3]);
+host_fn!('a, 4; []; [BorrowedStr, BorrowedStr, BorrowedStr, BorrowedStr]; [&'a str, &'a str, &'a str, &'a str]; [str 0 A0, str 1 A1, str 2 A2, str 3 A3]);
 
 impl Engine {
     /// Makes a Rust closure or `fn` callable from PL-GRIZZLY as `name`, like a
-    /// builtin. It takes up to four [`HostArg`]s and returns a [`HostRet`]; a call with
+    /// builtin. It takes up to four [`HostArg`]s or `&str`s and returns a
+    /// [`HostRet`]; a call with
     /// the wrong number of arguments or an argument of the wrong type is the
     /// language's error, never a panic. Its `Err` is the runtime error `host error:
     /// <message>` (`ErrorKind::Host`), which `TRY` catches, and so is a panic (`host
@@ -150,7 +189,7 @@ impl Engine {
     /// use grizzly::{Engine, ErrorKind, Value};
     /// let mut engine = Engine::new();
     /// engine.register_fn("clamp", |x: i64, lo: i64, hi: i64| x.max(lo).min(hi)).unwrap();
-    /// engine.register_fn("parse_pct", |s: String| {
+    /// engine.register_fn("parse_pct", |s: &str| {
     ///     s.trim_end_matches('%').parse::<f64>().map(|p| p / 100.0)
     /// }).unwrap();
     /// engine.run("FUNCTION score(x) => clamp(x * 2, 0, 10)").unwrap();
