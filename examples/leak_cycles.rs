@@ -4,7 +4,7 @@
 //! and from the host, make compiled code deoptimize (integer overflow, division by
 //! zero, the depth limit, the host stack of a small thread) and raise errors caught by
 //! compiled handlers, with strings and nulls live in compiled frames, stop runs by a
-//! deadline, call them through typed
+//! deadline, call host functions (failing and panicking ones too), call them through typed
 //! handles (native and batch functions, entry stubs), redefine functions
 //! (`CREATE OR REPLACE`), fill a small code arena, `jit_clear()`, and drop and rebuild
 //! engines now and then. Errors are rendered as the command line would. Prints a
@@ -40,6 +40,8 @@ FUNCTION catch_str(n) => TRY deep_str(n, \"a\") CATCH -7
 FUNCTION mixed(n) => IF n % 2 == 0 { n } ELSE { n * 0.5 }
 FUNCTION tag(s) => (s ?? \"none\") + \"!\"
 FUNCTION alt(i, acc) => IF i == 0 { acc } ELSE { alt(i - 1, acc + len(((IF i % 2 == 0 { \"x\" } ELSE { i }) + (IF i % 2 == 0 { \"y\" } ELSE { 2 })) AS string)) }
+FUNCTION hosted(n: int) => h_scale(n) + (TRY h_div(n, n % 3) CATCH -1) + (TRY h_panic(n) CATCH -2)
+FUNCTION hosted_str(s) => h_upper(s + \"x\") + (TRY h_fail(s) CATCH \"caught\")
 ";
 
 /// Expressions run each cycle: calls of compiled code, and deopts of every kind.
@@ -62,18 +64,36 @@ catch_str(50) + catch_str(k % 5)
 mixed(k) + mixed(k + 1)
 build(k % 3) ?? \"none\"
 alt(40 + k % 3, 0)
+hosted(k) + hosted(k + 1) + hosted(k + 2)
+len(hosted_str(\"k\" + (k AS string)))
 ";
 
 fn engine(cycle: u64) -> Engine {
     let builder = Engine::builder().max_depth(2_000);
-    match cycle / 50 % 4 {
+    let mut e = match cycle / 50 % 4 {
         0 => builder.jit(JitMode::Eager),
         1 => builder.jit(JitMode::On).threshold(2),
         // Room for a few batches only: compiles start failing for lack of memory.
         2 => builder.jit(JitMode::Eager).code_limit(4 * 4096),
         _ => builder.jit(JitMode::Off),
     }
-    .build()
+    .build();
+    // Host functions: machine-word and generic, failing and panicking ones.
+    e.register_fn("h_scale", |x: i64| x * 3).unwrap();
+    e.register_fn("h_div", |a: i64, b: i64| a.checked_div(b).ok_or("by zero"))
+        .unwrap();
+    e.register_fn("h_panic", |x: i64| -> i64 {
+        if x % 4 == 0 {
+            panic!("four")
+        }
+        x
+    })
+    .unwrap();
+    e.register_fn("h_upper", |s: &str| s.to_uppercase())
+        .unwrap();
+    e.register_fn("h_fail", |s: String| -> Result<String, String> { Err(s) })
+        .unwrap();
+    e
 }
 
 /// Adds what a run printed (or the error's rendered length) to the checksum.
@@ -185,6 +205,12 @@ fn column_calls(e: &mut Engine, k: i64, checksum: &mut u64) {
 }
 
 fn main() {
+    // The panicking host function's message, once per call, would flood the output.
+    std::panic::set_hook(Box::new(|info| {
+        if !info.to_string().contains("four") {
+            eprintln!("{info}");
+        }
+    }));
     let cycles: u64 = match std::env::args().nth(1) {
         Some(n) => n.parse().expect("the number of cycles"),
         None => 1_000,

@@ -29,6 +29,9 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /"
 # The tests that start the `grizzly` binary themselves (tests/bin_common) need it too.
 export GRIZZLY_TEST_RUNNER="$CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER"
 export CARGO_TARGET_DIR="${A64_TARGET_DIR:-target/aarch64-qemu}"
+# Tests that time something (tests/interrupt_latency.rs) skip their bounds: emulated
+# time says nothing about the engine.
+export GRIZZLY_EMULATED=1
 # Emulated unoptimised code is slow (the 5,000 generated programs take 17 minutes):
 # optimise the test build, keeping debug assertions and overflow checks on.
 export CARGO_PROFILE_DEV_OPT_LEVEL="${A64_OPT_LEVEL:-2}" CARGO_PROFILE_DEV_DEBUG="${A64_DEBUG:-line-tables-only}"

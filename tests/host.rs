@@ -200,3 +200,57 @@ fn compiled_code_calls_host_functions() {
     );
     assert!(stats.entries >= 10, "{status}");
 }
+
+#[test]
+fn machine_word_host_functions_run_in_every_entry_path() {
+    for mode in MODES {
+        let mut e = engine(mode);
+        e.run(
+            "FUNCTION poly(x: int) => twice(x) + twice(x + 1) + (half(x) AS int)\n\
+             FUNCTION careful(a: int, b: int) => TRY checked_div(a, b) CATCH -1\n\
+             FUNCTION risky_int(x: int) => TRY boom(x) CATCH -7\n\
+             FUNCTION neg(b: bool) => IF flip(b) { 1 } ELSE { 0 }",
+        )
+        .unwrap();
+        let poly = e.typed::<(i64,), i64>("poly").unwrap();
+        let careful = e.typed::<(i64, i64), i64>("careful").unwrap();
+        let risky = e.typed::<(i64,), i64>("risky_int").unwrap();
+        let neg = e.typed::<(bool,), i64>("neg").unwrap();
+        for round in 0..4 {
+            let what = format!("{mode:?}, round {round}");
+            for x in [-3, 0, 5] {
+                assert_eq!(
+                    poly.call(&mut e, (x,)).unwrap(),
+                    4 * x + 2 + x / 2,
+                    "{what}"
+                );
+            }
+            assert_eq!(careful.call(&mut e, (7, 2)).unwrap(), 3, "{what}");
+            assert_eq!(careful.call(&mut e, (7, 0)).unwrap(), -1, "{what}");
+            assert_eq!(risky.call(&mut e, (3,)).unwrap(), -7, "{what}");
+            assert_eq!(risky.call(&mut e, (0,)).unwrap(), 0, "{what}");
+            assert_eq!(neg.call(&mut e, (false,)).unwrap(), 1, "{what}");
+            let xs = [1, 2, 3, -4];
+            let got = poly.call_batch(&mut e, (&xs[..],)).unwrap();
+            let want: Vec<i64> = xs.iter().map(|x| 4 * x + 2 + x / 2).collect();
+            assert_eq!(got, want, "{what}");
+            let got = careful
+                .call_batch(&mut e, (&[8, 9, 10][..], &[2, 0, 5][..]))
+                .unwrap();
+            assert_eq!(got, [4, -1, 2], "{what}");
+            // Uncaught, the error is the interpreter's.
+            let f = e.typed::<(i64, i64), i64>("checked_div").ok();
+            assert!(f.is_none(), "a host function is not a defined function");
+            let err = e.run("FUNCTION strict(a: int, b: int) => checked_div(a, b)\nstrict(1, 0)");
+            assert_eq!(
+                err.unwrap_err().message(),
+                "host error: cannot divide by zero"
+            );
+        }
+        if mode != JitMode::Off {
+            let stats = e.jit_stats();
+            assert!(e.jit_specializations("poly") >= 1, "{}", e.jit_status());
+            assert!(stats.entries > 0);
+        }
+    }
+}

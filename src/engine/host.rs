@@ -3,9 +3,10 @@
 use super::native::NativeArg;
 use super::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::interp::host::{host_error, HostFunction};
-use crate::value::{Text, Value};
+use crate::interp::host::{host_error, HostFunction, HostResult, NativeHost};
+use crate::value::{Text, Value, ValueType};
 use std::fmt::Display;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 mod sealed {
@@ -21,6 +22,14 @@ pub trait HostArg: sealed::Arg + Sized {
     const NAME: &'static str;
     /// From an argument, `None` when it is not of this type.
     fn from_arg(value: &Value) -> Option<Self>;
+    /// The machine type compiled code passes it as, if it is a machine word.
+    #[doc(hidden)]
+    const MACHINE: Option<ValueType> = None;
+    /// From a machine word's bits (machine types only).
+    #[doc(hidden)]
+    fn from_bits(_bits: u64) -> Option<Self> {
+        None
+    }
 }
 
 macro_rules! host_arg {
@@ -33,15 +42,34 @@ macro_rules! host_arg {
             }
         }
     };
+    ($t:ty, $name:literal, $from:expr, $machine:ident, $from_bits:expr) => {
+        impl sealed::Arg for $t {}
+        impl HostArg for $t {
+            const NAME: &'static str = $name;
+            fn from_arg(value: &Value) -> Option<Self> {
+                $from(value)
+            }
+            const MACHINE: Option<ValueType> = Some(ValueType::$machine);
+            fn from_bits(bits: u64) -> Option<Self> {
+                Some($from_bits(bits))
+            }
+        }
+    };
 }
 
-host_arg!(i64, "int", Value::as_int);
-host_arg!(f64, "float", |v: &Value| match v {
-    Value::Float(f) => Some(*f),
-    Value::Int(i) => Some(*i as f64),
-    _ => None,
-});
-host_arg!(bool, "bool", Value::as_bool);
+host_arg!(i64, "int", Value::as_int, Int, |b: u64| b as i64);
+host_arg!(
+    f64,
+    "float",
+    |v: &Value| match v {
+        Value::Float(f) => Some(*f),
+        Value::Int(i) => Some(*i as f64),
+        _ => None,
+    },
+    Float,
+    f64::from_bits
+);
+host_arg!(bool, "bool", Value::as_bool, Bool, |b: u64| b != 0);
 host_arg!(String, "string", |v: &Value| v.as_str().map(String::from));
 host_arg!(Text, "string", |v: &Value| match v {
     Value::Str(t) => Some(t.clone()),
@@ -66,12 +94,22 @@ impl<T: HostArg> HostArg for Option<T> {
 pub trait HostRet: sealed::Ret {
     /// As a value, or the error's message.
     fn into_result(self) -> std::result::Result<Value, String>;
+    /// The machine type of its value, if that is a machine word.
+    #[doc(hidden)]
+    const MACHINE: Option<ValueType>;
+    /// Its value's bits (machine types only), `None` for an error.
+    #[doc(hidden)]
+    fn into_bits(self) -> Option<u64>;
 }
 
 impl<T: NativeArg> sealed::Ret for T {}
 impl<T: NativeArg> HostRet for T {
     fn into_result(self) -> std::result::Result<Value, String> {
         Ok(self.to_value())
+    }
+    const MACHINE: Option<ValueType> = <T as super::native::sealed::Arg>::MACHINE;
+    fn into_bits(self) -> Option<u64> {
+        Some(super::native::sealed::Arg::bits(&self))
     }
 }
 
@@ -80,6 +118,53 @@ impl<T: NativeArg, E: Display> HostRet for std::result::Result<T, E> {
     fn into_result(self) -> std::result::Result<Value, String> {
         self.map(|v| v.to_value()).map_err(|e| e.to_string())
     }
+    const MACHINE: Option<ValueType> = <T as super::native::sealed::Arg>::MACHINE;
+    fn into_bits(self) -> Option<u64> {
+        self.ok().map(|v| super::native::sealed::Arg::bits(&v))
+    }
+}
+
+/// The machine-word entry of a host function of machine-word arguments (see
+/// [`NativeHost`]): converts the bits, calls, and catches a panic (nothing unwinds
+/// out of an `extern "C"` function).
+macro_rules! shim {
+    ($shim:ident; $($a:ident $w:ident),*; $($unused:ident),*) => {
+        /// # Safety
+        /// `data` points to a live `F`.
+        unsafe extern "C" fn $shim<F, R $(, $a)*>(
+            data: *const F,
+            $($w: u64,)*
+            $($unused: u64,)*
+        ) -> HostResult
+        where
+            F: Fn($($a),*) -> R,
+            R: HostRet,
+            $($a: HostArg,)*
+        {
+            let _ = ($($unused,)*);
+            // SAFETY: the caller's contract.
+            let f = unsafe { &*data };
+            let run = || -> Option<u64> { f($($a::from_bits($w)?),*).into_bits() };
+            match catch_unwind(AssertUnwindSafe(run)) {
+                Ok(Some(bits)) => HostResult { bits, failed: 0 },
+                _ => HostResult { bits: 0, failed: 1 },
+            }
+        }
+    };
+}
+
+shim!(shim0; ; a0, a1, a2, a3);
+shim!(shim1; A0 a0; a1, a2, a3);
+shim!(shim2; A0 a0, A1 a1; a2, a3);
+shim!(shim3; A0 a0, A1 a1, A2 a2; a3);
+shim!(shim4; A0 a0, A1 a1, A2 a2, A3 a3; );
+
+/// A host function's machine-word signature and entry (for its data's type).
+#[doc(hidden)]
+pub struct NativeSignature {
+    params: Vec<ValueType>,
+    ret: ValueType,
+    entry: usize,
 }
 
 /// An argument a host function borrows as a `&str` (in [`HostFn`]'s `Args`).
@@ -94,6 +179,12 @@ pub trait HostFn<Args>: Send + Sync + 'static {
     /// Calls it on `args` (`ARITY` of them), checking their types.
     #[doc(hidden)]
     fn call_with(&self, name: &str, args: &[&Value]) -> Result<Value>;
+    /// Its machine-word entry, taking a `*const Self`, if its arguments and result
+    /// are machine words.
+    #[doc(hidden)]
+    fn native() -> Option<NativeSignature> {
+        None
+    }
 }
 
 /// The type error of argument `i` (from 0) of host function `name`.
@@ -109,8 +200,8 @@ fn argument_error(name: &str, i: usize, expected: &str, got: &Value) -> Error {
 }
 
 macro_rules! host_fn {
-    ($l:lifetime, $n:literal; [$($g:ident),*]; [$($marker:ty),*]; [$($param:ty),*];
-     [$($kind:ident $i:tt $t:ident),*]) => {
+    ($l:lifetime, $n:literal, $shim:ident; [$($g:ident),*]; [$($marker:ty),*];
+     [$($param:ty),*]; [$($kind:ident $i:tt $t:ident),*]) => {
         impl<F, R $(, $g)*> HostFn<($($marker,)*)> for F
         where
             F: for<$l> Fn($($param),*) -> R + Send + Sync + 'static,
@@ -123,6 +214,17 @@ macro_rules! host_fn {
                 let result = self($(host_fn!(@arg $kind $t, name, args, $i)),*);
                 result.into_result().map_err(|message| host_error(&message))
             }
+            host_fn!(@native $shim; $($g),*);
+        }
+    };
+    (@native none; $($g:ident),*) => {};
+    (@native $shim:ident; $($g:ident),*) => {
+        fn native() -> Option<NativeSignature> {
+            Some(NativeSignature {
+                params: vec![$($g::MACHINE?),*],
+                ret: R::MACHINE?,
+                entry: $shim::<Self, R $(, $g)*> as *const () as usize,
+            })
         }
     };
     (@arg own $t:ident, $name:ident, $args:ident, $i:tt) => {
@@ -137,37 +239,37 @@ macro_rules! host_fn {
 
 // Every arity up to four, each argument taken owned (a `HostArg`) or as a `&str`
 // borrowed from the value (`BorrowedStr` in `HostFn`'s `Args`).
-host_fn!('a, 0; []; []; []; []);
-host_fn!('a, 1; [A0]; [A0]; [A0]; [own 0 A0]);
-host_fn!('a, 1; []; [BorrowedStr]; [&'a str]; [str 0 A0]);
-host_fn!('a, 2; [A0, A1]; [A0, A1]; [A0, A1]; [own 0 A0, own 1 A1]);
-host_fn!('a, 2; [A1]; [BorrowedStr, A1]; [&'a str, A1]; [str 0 A0, own 1 A1]);
-host_fn!('a, 2; [A0]; [A0, BorrowedStr]; [A0, &'a str]; [own 0 A0, str 1 A1]);
-host_fn!('a, 2; []; [BorrowedStr, BorrowedStr]; [&'a str, &'a str]; [str 0 A0, str 1 A1]);
-host_fn!('a, 3; [A0, A1, A2]; [A0, A1, A2]; [A0, A1, A2]; [own 0 A0, own 1 A1, own 2 A2]);
-host_fn!('a, 3; [A1, A2]; [BorrowedStr, A1, A2]; [&'a str, A1, A2]; [str 0 A0, own 1 A1, own 2 A2]);
-host_fn!('a, 3; [A0, A2]; [A0, BorrowedStr, A2]; [A0, &'a str, A2]; [own 0 A0, str 1 A1, own 2 A2]);
-host_fn!('a, 3; [A2]; [BorrowedStr, BorrowedStr, A2]; [&'a str, &'a str, A2]; [str 0 A0, str 1 A1, own 2 A2]);
-host_fn!('a, 3; [A0, A1]; [A0, A1, BorrowedStr]; [A0, A1, &'a str]; [own 0 A0, own 1 A1, str 2 A2]);
-host_fn!('a, 3; [A1]; [BorrowedStr, A1, BorrowedStr]; [&'a str, A1, &'a str]; [str 0 A0, own 1 A1, str 2 A2]);
-host_fn!('a, 3; [A0]; [A0, BorrowedStr, BorrowedStr]; [A0, &'a str, &'a str]; [own 0 A0, str 1 A1, str 2 A2]);
-host_fn!('a, 3; []; [BorrowedStr, BorrowedStr, BorrowedStr]; [&'a str, &'a str, &'a str]; [str 0 A0, str 1 A1, str 2 A2]);
-host_fn!('a, 4; [A0, A1, A2, A3]; [A0, A1, A2, A3]; [A0, A1, A2, A3]; [own 0 A0, own 1 A1, own 2 A2, own 3 A3]);
-host_fn!('a, 4; [A1, A2, A3]; [BorrowedStr, A1, A2, A3]; [&'a str, A1, A2, A3]; [str 0 A0, own 1 A1, own 2 A2, own 3 A3]);
-host_fn!('a, 4; [A0, A2, A3]; [A0, BorrowedStr, A2, A3]; [A0, &'a str, A2, A3]; [own 0 A0, str 1 A1, own 2 A2, own 3 A3]);
-host_fn!('a, 4; [A2, A3]; [BorrowedStr, BorrowedStr, A2, A3]; [&'a str, &'a str, A2, A3]; [str 0 A0, str 1 A1, own 2 A2, own 3 A3]);
-host_fn!('a, 4; [A0, A1, A3]; [A0, A1, BorrowedStr, A3]; [A0, A1, &'a str, A3]; [own 0 A0, own 1 A1, str 2 A2, own 3 A3]);
-host_fn!('a, 4; [A1, A3]; [BorrowedStr, A1, BorrowedStr, A3]; [&'a str, A1, &'a str, A3]; [str 0 A0, own 1 A1, str 2 A2, own 3 A3]);
-host_fn!('a, 4; [A0, A3]; [A0, BorrowedStr, BorrowedStr, A3]; [A0, &'a str, &'a str, A3]; [own 0 A0, str 1 A1, str 2 A2, own 3 A3]);
-host_fn!('a, 4; [A3]; [BorrowedStr, BorrowedStr, BorrowedStr, A3]; [&'a str, &'a str, &'a str, A3]; [str 0 A0, str 1 A1, str 2 A2, own 3 A3]);
-host_fn!('a, 4; [A0, A1, A2]; [A0, A1, A2, BorrowedStr]; [A0, A1, A2, &'a str]; [own 0 A0, own 1 A1, own 2 A2, str 3 A3]);
-host_fn!('a, 4; [A1, A2]; [BorrowedStr, A1, A2, BorrowedStr]; [&'a str, A1, A2, &'a str]; [str 0 A0, own 1 A1, own 2 A2, str 3 A3]);
-host_fn!('a, 4; [A0, A2]; [A0, BorrowedStr, A2, BorrowedStr]; [A0, &'a str, A2, &'a str]; [own 0 A0, str 1 A1, own 2 A2, str 3 A3]);
-host_fn!('a, 4; [A2]; [BorrowedStr, BorrowedStr, A2, BorrowedStr]; [&'a str, &'a str, A2, &'a str]; [str 0 A0, str 1 A1, own 2 A2, str 3 A3]);
-host_fn!('a, 4; [A0, A1]; [A0, A1, BorrowedStr, BorrowedStr]; [A0, A1, &'a str, &'a str]; [own 0 A0, own 1 A1, str 2 A2, str 3 A3]);
-host_fn!('a, 4; [A1]; [BorrowedStr, A1, BorrowedStr, BorrowedStr]; [&'a str, A1, &'a str, &'a str]; [str 0 A0, own 1 A1, str 2 A2, str 3 A3]);
-host_fn!('a, 4; [A0]; [A0, BorrowedStr, BorrowedStr, BorrowedStr]; [A0, &'a str, &'a str, &'a str]; [own 0 A0, str 1 A1, str 2 A2, str 3 A3]);
-host_fn!('a, 4; []; [BorrowedStr, BorrowedStr, BorrowedStr, BorrowedStr]; [&'a str, &'a str, &'a str, &'a str]; [str 0 A0, str 1 A1, str 2 A2, str 3 A3]);
+host_fn!('a, 0, shim0; []; []; []; []);
+host_fn!('a, 1, shim1; [A0]; [A0]; [A0]; [own 0 A0]);
+host_fn!('a, 1, none; []; [BorrowedStr]; [&'a str]; [str 0 A0]);
+host_fn!('a, 2, shim2; [A0, A1]; [A0, A1]; [A0, A1]; [own 0 A0, own 1 A1]);
+host_fn!('a, 2, none; [A1]; [BorrowedStr, A1]; [&'a str, A1]; [str 0 A0, own 1 A1]);
+host_fn!('a, 2, none; [A0]; [A0, BorrowedStr]; [A0, &'a str]; [own 0 A0, str 1 A1]);
+host_fn!('a, 2, none; []; [BorrowedStr, BorrowedStr]; [&'a str, &'a str]; [str 0 A0, str 1 A1]);
+host_fn!('a, 3, shim3; [A0, A1, A2]; [A0, A1, A2]; [A0, A1, A2]; [own 0 A0, own 1 A1, own 2 A2]);
+host_fn!('a, 3, none; [A1, A2]; [BorrowedStr, A1, A2]; [&'a str, A1, A2]; [str 0 A0, own 1 A1, own 2 A2]);
+host_fn!('a, 3, none; [A0, A2]; [A0, BorrowedStr, A2]; [A0, &'a str, A2]; [own 0 A0, str 1 A1, own 2 A2]);
+host_fn!('a, 3, none; [A2]; [BorrowedStr, BorrowedStr, A2]; [&'a str, &'a str, A2]; [str 0 A0, str 1 A1, own 2 A2]);
+host_fn!('a, 3, none; [A0, A1]; [A0, A1, BorrowedStr]; [A0, A1, &'a str]; [own 0 A0, own 1 A1, str 2 A2]);
+host_fn!('a, 3, none; [A1]; [BorrowedStr, A1, BorrowedStr]; [&'a str, A1, &'a str]; [str 0 A0, own 1 A1, str 2 A2]);
+host_fn!('a, 3, none; [A0]; [A0, BorrowedStr, BorrowedStr]; [A0, &'a str, &'a str]; [own 0 A0, str 1 A1, str 2 A2]);
+host_fn!('a, 3, none; []; [BorrowedStr, BorrowedStr, BorrowedStr]; [&'a str, &'a str, &'a str]; [str 0 A0, str 1 A1, str 2 A2]);
+host_fn!('a, 4, shim4; [A0, A1, A2, A3]; [A0, A1, A2, A3]; [A0, A1, A2, A3]; [own 0 A0, own 1 A1, own 2 A2, own 3 A3]);
+host_fn!('a, 4, none; [A1, A2, A3]; [BorrowedStr, A1, A2, A3]; [&'a str, A1, A2, A3]; [str 0 A0, own 1 A1, own 2 A2, own 3 A3]);
+host_fn!('a, 4, none; [A0, A2, A3]; [A0, BorrowedStr, A2, A3]; [A0, &'a str, A2, A3]; [own 0 A0, str 1 A1, own 2 A2, own 3 A3]);
+host_fn!('a, 4, none; [A2, A3]; [BorrowedStr, BorrowedStr, A2, A3]; [&'a str, &'a str, A2, A3]; [str 0 A0, str 1 A1, own 2 A2, own 3 A3]);
+host_fn!('a, 4, none; [A0, A1, A3]; [A0, A1, BorrowedStr, A3]; [A0, A1, &'a str, A3]; [own 0 A0, own 1 A1, str 2 A2, own 3 A3]);
+host_fn!('a, 4, none; [A1, A3]; [BorrowedStr, A1, BorrowedStr, A3]; [&'a str, A1, &'a str, A3]; [str 0 A0, own 1 A1, str 2 A2, own 3 A3]);
+host_fn!('a, 4, none; [A0, A3]; [A0, BorrowedStr, BorrowedStr, A3]; [A0, &'a str, &'a str, A3]; [own 0 A0, str 1 A1, str 2 A2, own 3 A3]);
+host_fn!('a, 4, none; [A3]; [BorrowedStr, BorrowedStr, BorrowedStr, A3]; [&'a str, &'a str, &'a str, A3]; [str 0 A0, str 1 A1, str 2 A2, own 3 A3]);
+host_fn!('a, 4, none; [A0, A1, A2]; [A0, A1, A2, BorrowedStr]; [A0, A1, A2, &'a str]; [own 0 A0, own 1 A1, own 2 A2, str 3 A3]);
+host_fn!('a, 4, none; [A1, A2]; [BorrowedStr, A1, A2, BorrowedStr]; [&'a str, A1, A2, &'a str]; [str 0 A0, own 1 A1, own 2 A2, str 3 A3]);
+host_fn!('a, 4, none; [A0, A2]; [A0, BorrowedStr, A2, BorrowedStr]; [A0, &'a str, A2, &'a str]; [own 0 A0, str 1 A1, own 2 A2, str 3 A3]);
+host_fn!('a, 4, none; [A2]; [BorrowedStr, BorrowedStr, A2, BorrowedStr]; [&'a str, &'a str, A2, &'a str]; [str 0 A0, str 1 A1, own 2 A2, str 3 A3]);
+host_fn!('a, 4, none; [A0, A1]; [A0, A1, BorrowedStr, BorrowedStr]; [A0, A1, &'a str, &'a str]; [own 0 A0, own 1 A1, str 2 A2, str 3 A3]);
+host_fn!('a, 4, none; [A1]; [BorrowedStr, A1, BorrowedStr, BorrowedStr]; [&'a str, A1, &'a str, &'a str]; [str 0 A0, own 1 A1, str 2 A2, str 3 A3]);
+host_fn!('a, 4, none; [A0]; [A0, BorrowedStr, BorrowedStr, BorrowedStr]; [A0, &'a str, &'a str, &'a str]; [own 0 A0, str 1 A1, str 2 A2, str 3 A3]);
+host_fn!('a, 4, none; []; [BorrowedStr, BorrowedStr, BorrowedStr, BorrowedStr]; [&'a str, &'a str, &'a str, &'a str]; [str 0 A0, str 1 A1, str 2 A2, str 3 A3]);
 
 impl Engine {
     /// Makes a Rust closure or `fn` callable from PL-GRIZZLY as `name`, like a
@@ -223,10 +325,22 @@ impl Engine {
         }
         let name: Arc<str> = Arc::from(name);
         let shim_name = name.clone();
+        let f = Arc::new(f);
+        // The entry's data: `f`, which `call` keeps alive as long as the host function.
+        let native = F::native().map(|sig| NativeHost {
+            params: sig.params,
+            ret: sig.ret,
+            entry: sig.entry,
+            data: Arc::as_ptr(&f) as usize,
+        });
         let call = Box::new(move |args: &[&Value]| f.call_with(&shim_name, args));
         let id = self.hosts.len() as u32;
-        self.hosts
-            .push(Arc::new(HostFunction::new(name.clone(), F::ARITY, call)));
+        self.hosts.push(Arc::new(HostFunction::new(
+            name.clone(),
+            F::ARITY,
+            call,
+            native,
+        )));
         self.host_ids.insert(name, id);
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! compiled code call them: on exactly their number of arguments, a panic caught.
 
 use crate::error::{Error, ErrorKind};
-use crate::value::Value;
+use crate::value::{Value, ValueType};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -10,11 +10,37 @@ use std::sync::Arc;
 /// calls the Rust function, converts its result or error.
 pub type HostCall = dyn Fn(&[&Value]) -> Result<Value, Error> + Send + Sync;
 
+/// What a host function's machine-word entry returns: its result's bits, and 1 in
+/// `failed` when it returned an error or panicked (the interpreter, rerunning the
+/// call, reports it). Two words in the two return registers, as compiled code's
+/// helpers return them.
+#[repr(C)]
+pub struct HostResult {
+    pub bits: u64,
+    pub failed: u64,
+}
+
+/// A host function's entry for compiled code when its arguments and result are
+/// machine words (`i64`, `f64`, `bool`): `extern "C" fn(data, a0, a1, a2, a3) ->
+/// HostResult`, each argument as its bits.
+#[derive(Clone, Debug)]
+pub struct NativeHost {
+    pub params: Vec<ValueType>,
+    pub ret: ValueType,
+    /// The entry's address.
+    pub entry: usize,
+    /// Its first argument: the Rust function's address (kept alive by the
+    /// [`HostFunction`], whose `call` owns it).
+    pub data: usize,
+}
+
 /// A registered host function.
 pub struct HostFunction {
     pub name: Arc<str>,
     pub arity: usize,
     call: Box<HostCall>,
+    /// The machine-word entry, when it has one.
+    pub native: Option<NativeHost>,
 }
 
 impl std::fmt::Debug for HostFunction {
@@ -29,8 +55,18 @@ pub fn host_error(message: &str) -> Error {
 }
 
 impl HostFunction {
-    pub fn new(name: Arc<str>, arity: usize, call: Box<HostCall>) -> HostFunction {
-        HostFunction { name, arity, call }
+    pub fn new(
+        name: Arc<str>,
+        arity: usize,
+        call: Box<HostCall>,
+        native: Option<NativeHost>,
+    ) -> HostFunction {
+        HostFunction {
+            name,
+            arity,
+            call,
+            native,
+        }
     }
 
     /// Calls it on `args` (`arity` of them). A panic does not unwind further: it is
@@ -44,14 +80,19 @@ impl HostFunction {
         }
         match catch_unwind(AssertUnwindSafe(|| (self.call)(args))) {
             Ok(result) => result,
-            Err(payload) => {
-                let message = payload
-                    .downcast_ref::<&str>()
-                    .copied()
-                    .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                    .unwrap_or("a panic without a message");
-                Err(host_error(&format!("panicked: {message}")))
-            }
+            Err(payload) => Err(host_error(&format!(
+                "panicked: {}",
+                panic_message(&*payload)
+            ))),
         }
     }
+}
+
+/// What a panic's payload says.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
 }

@@ -78,6 +78,7 @@ impl Jit {
         let view = View {
             functions: program.functions,
             names: program.names,
+            hosts: program.hosts,
             jit: self,
         };
         let tfs = specialize::specialize(&root, &view).map_err(|r| r.reason)?;
@@ -197,6 +198,7 @@ impl Jit {
 struct View<'a> {
     functions: &'a [Option<Arc<Function>>],
     names: &'a [Arc<str>],
+    hosts: &'a [Arc<crate::interp::host::HostFunction>],
     jit: &'a Jit,
 }
 
@@ -218,6 +220,9 @@ impl specialize::Functions for View<'_> {
     }
     fn name(&self, id: FuncId) -> &str {
         self.names.get(id.0 as usize).map_or("?", |n| n)
+    }
+    fn host(&self, id: u32) -> Option<&crate::interp::host::NativeHost> {
+        self.hosts.get(id as usize)?.native.as_ref()
     }
 }
 
@@ -281,6 +286,7 @@ impl Jit {
         let view = View {
             functions: program.functions,
             names: program.names,
+            hosts: program.hosts,
             jit: self,
         };
         // The same type pass as the compiled code's: the same IR, the same deopt sites.

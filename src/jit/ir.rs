@@ -255,6 +255,13 @@ pub enum TKind {
     Box(Box<TExpr>),
     /// An operation on generic values (see [`GenericOp`]).
     Generic(GenericOp, Vec<TExpr>),
+    /// A call of host function number `host` through its machine-word entry: the
+    /// arguments have its parameters' machine types, the node its result's. Its error
+    /// (or panic) goes to the `Raised` exit.
+    Host {
+        host: u32,
+        args: Vec<TExpr>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -403,7 +410,8 @@ impl TExpr {
             TKind::Math(_, args)
             | TKind::Call { args, .. }
             | TKind::SelfTail(args)
-            | TKind::Generic(_, args) => out.extend(args),
+            | TKind::Generic(_, args)
+            | TKind::Host { args, .. } => out.extend(args),
             TKind::If(c, t, f) => {
                 out.push(c);
                 out.extend(t.exprs());
@@ -478,7 +486,8 @@ fn take_children(kind: &mut TKind, out: &mut Vec<TExpr>) {
         TKind::Math(_, args)
         | TKind::Call { args, .. }
         | TKind::SelfTail(args)
-        | TKind::Generic(_, args) => out.extend(args),
+        | TKind::Generic(_, args)
+        | TKind::Host { args, .. } => out.extend(args),
         TKind::If(c, t, f) => {
             out.push(*c);
             body(*t, out);

@@ -74,8 +74,9 @@ pub fn assert_stops<T: std::fmt::Debug>(
     latencies.sort();
     let median = latencies[latencies.len() / 2];
     eprintln!("{what} ({mode:?}): interrupt latency median {median:?}, all {latencies:?}");
-    // (Only where nothing else runs: a busy machine's scheduler decides otherwise.)
-    if timed {
+    // (Only where nothing else runs: a busy machine's scheduler decides otherwise;
+    // and not under emulation, `scripts/test-aarch64.sh`.)
+    if timed && std::env::var_os("GRIZZLY_EMULATED").is_none() {
         assert!(
             median < Duration::from_millis(1),
             "{what} ({mode:?}): {latencies:?}"

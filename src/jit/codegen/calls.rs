@@ -169,6 +169,41 @@ impl<M: MacroAssembler> Gen<'_, M> {
         Ok(())
     }
 
+    /// A call of host function `id`'s machine-word entry on the `n` machine values on
+    /// top of the stack (their bits), giving `ty`; its failure is the `Raised` exit's.
+    pub(super) fn host_native(&mut self, id: u32, n: usize, ty: Ty) -> R {
+        let host = self.link.host(id);
+        let native = host
+            .as_ref()
+            .and_then(|h| h.native.as_ref())
+            .filter(|native| native.params.len() == n && n <= 4)
+            .ok_or_else(|| EmitError(format!("host function {id} has no entry for {n} words")))?;
+        let mut args = vec![HArg::Imm(native.data as i64)];
+        args.extend((0..n).rev().map(HArg::Entry));
+        args.resize(5, HArg::Imm(0));
+        let failed = self.deopt(DeoptReason::Raised);
+        self.call_out(Callee::Rust(native.entry, args))?;
+        self.m.jump_if_not_zero(M::RETS[1], failed);
+        for _ in 0..n {
+            let v = self.pop()?;
+            self.release(v.val);
+        }
+        let r = self.gpr()?;
+        self.m.move_reg(r.0, M::RETS[0]);
+        let val = if ty == Ty::Float {
+            let f = self.fpr()?;
+            self.m.bits_to_float(f, r);
+            self.release(Val::Gpr(r));
+            Val::Fpr(f)
+        } else {
+            Val::Gpr(r)
+        };
+        // The code holds the entry's data address: the host function lives as long.
+        self.hosts.extend(host);
+        self.push(val, ty);
+        Ok(())
+    }
+
     /// A self tail call: the arguments become the parameters (in their homes, or
     /// their frame words), and the body restarts at the loop head.
     pub(super) fn self_tail(&mut self, args: &[TExpr]) -> R {

@@ -283,6 +283,13 @@ impl<M: MacroAssembler> Gen<'_, M> {
                 self.note(e.span);
                 return self.call(callee, args, e.ty);
             }
+            TKind::Host { host, args } => {
+                for a in args {
+                    self.expr(a)?;
+                }
+                self.note(e.span);
+                return self.host_native(*host, args.len(), e.ty);
+            }
             TKind::SelfTail(_) => {
                 // The type pass puts self tail calls in tail position only.
                 return Err(EmitError("self tail call outside tail position".into()));

@@ -3,6 +3,7 @@
 use super::nodes::*;
 use super::*;
 use crate::jit::depth::descend;
+use crate::value::ValueType;
 
 /// Infers specialization `i` with the result types the set has now.
 pub(super) fn infer(set: &mut Set<'_>, i: usize) -> Result<(TFunction, Option<String>), Stop> {
@@ -232,10 +233,11 @@ impl Infer<'_, '_> {
                 if args.len() != *arity {
                     return Ok(deopt(DeoptReason::Call, span));
                 }
-                Ok(match self.operands(args)? {
-                    Operands::Never(e) => e,
-                    Operands::All(v) => generic(GenericOp::Host(*host), v, Ty::Value, span),
-                })
+                let args = match self.operands(args)? {
+                    Operands::Never(e) => return Ok(e),
+                    Operands::All(v) => v,
+                };
+                Ok(self.host_call(*host, args, span))
             }
         }
     }
@@ -493,6 +495,35 @@ impl Infer<'_, '_> {
             // A number to bool, or to `number` (not a cast target: always a cast error).
             _ => deopt(DeoptReason::Cast, span),
         })
+    }
+
+    /// A call of host function `host`: through its machine-word entry when it has
+    /// one and every argument is a machine value, else on generic values.
+    fn host_call(&mut self, host: u32, args: Vec<TExpr>, span: Span) -> TExpr {
+        let native = self.set.functions.host(host);
+        let Some(native) = native.filter(|_| args.iter().all(|a| a.ty != Ty::Value)) else {
+            return generic(GenericOp::Host(host), args, Ty::Value, span);
+        };
+        let ret = match native.ret {
+            ValueType::Int => Ty::Int,
+            ValueType::Float => Ty::Float,
+            _ => Ty::Bool,
+        };
+        let mut typed = Vec::with_capacity(args.len());
+        for (a, &param) in args.into_iter().zip(&native.params) {
+            let a = match (param, a.ty) {
+                (ValueType::Int, Ty::Int) | (ValueType::Bool, Ty::Bool) => Some(a),
+                // (An int converts, as for a `float` parameter.)
+                (ValueType::Float, _) => to_float(a),
+                _ => None,
+            };
+            match a {
+                Some(a) => typed.push(a),
+                // The interpreter raises the type error.
+                None => return deopt(DeoptReason::Type, span),
+            }
+        }
+        node(TKind::Host { host, args: typed }, ret, span)
     }
 
     fn builtin(&mut self, b: Builtin, args: &[RExpr], span: Span) -> Result<TExpr, Stop> {

@@ -68,6 +68,8 @@ pub trait Functions {
     fn refused(&self, key: &SpecKey) -> Option<String>;
     /// The name of a function (for reasons).
     fn name(&self, id: FuncId) -> &str;
+    /// The machine-word entry of host function `id`, if it has one.
+    fn host(&self, id: u32) -> Option<&crate::interp::host::NativeHost>;
 }
 
 /// Why a specialization was not compiled (a reason, not a failure).

@@ -92,7 +92,7 @@ fn safe(e: &TExpr, budget: &mut u32) -> bool {
             };
             safe(c, budget) && body(t, budget) && body(f, budget)
         }
-        TKind::Call { .. } | TKind::SelfTail(_) | TKind::Deopt(_) => false,
+        TKind::Call { .. } | TKind::SelfTail(_) | TKind::Deopt(_) | TKind::Host { .. } => false,
     }
 }
 

@@ -23,6 +23,9 @@ impl Functions for Table {
     fn name(&self, id: FuncId) -> &str {
         self.names.get(&id).map_or("?", String::as_str)
     }
+    fn host(&self, _: u32) -> Option<&crate::interp::host::NativeHost> {
+        None
+    }
 }
 
 impl Table {
@@ -131,6 +134,7 @@ fn show(e: &TExpr, t: &Table) -> String {
         TKind::Math(op, args) => {
             format!("({}:{ty}{})", format!("{op:?}").to_lowercase(), all(args))
         }
+        TKind::Host { host, args } => format!("(host{host}:{ty}{})", all(args)),
         TKind::Call { callee, args } => format!("(call {}{}):{ty}", describe(callee, t), all(args)),
         TKind::SelfTail(args) => format!("(tail{})", all(args)),
         TKind::If(c, a, b) => format!(
