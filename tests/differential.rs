@@ -1,13 +1,19 @@
 //! Differential testing of the JIT against the interpreter, on generated whole
 //! programs (`tests/gen`): 2 to 5 functions calling the earlier ones, with loops,
 //! bounded recursion, every operator, builtins, casts, `TRY`, `??`, annotations, edge
-//! constants and edge arguments (see `gen/arbitrary.rs` and `gen/args.rs`).
+//! constants and edge arguments (see `gen/arbitrary.rs` and `gen/args.rs`), and calls
+//! of host functions (`gen/host.rs`, registered on every engine: `Err` results,
+//! panics, wrong argument counts and types).
 //!
 //! - `jit_agrees_with_the_interpreter`: each case runs in every mode (`gen/run.rs`)
 //!   and through typed handles (`gen/typed.rs`: leaves as native functions) with the
-//!   same values, errors and printed output; the shares of cases where the
-//!   JIT compiled something are printed (`--nocapture`) and must stay above a floor,
-//!   with the errors by kind and why functions were not compiled in eager mode.
+//!   same values, errors and printed output; one case in eight also runs on a JIT
+//!   engine interrupted at a random point by a second thread or a tiny deadline
+//!   (`gen::run::interrupted`: each call gives the interpreter's outcome or
+//!   `interrupted`, and every call after the interrupted one the interpreter's
+//!   outcome). The shares of cases where the JIT compiled something are printed
+//!   (`--nocapture`) and must stay above a floor, with the errors by kind, why
+//!   functions were not compiled in eager mode, and how often interrupts landed.
 //!   A case where code generation failed (a silent fallback: right results but no
 //!   compiled code) fails too, unless `GRIZZLY_DIFF_STRICT=0`.
 //! - `generated_programs_round_trip`: the text of each case parses to the tree
@@ -157,6 +163,14 @@ struct Totals {
     finished: [usize; 3],
     /// Cases whose typed calls made a native function.
     native: usize,
+    /// Interrupted runs (by a thread, by a deadline), and those where a call was
+    /// interrupted.
+    interrupt_runs: [usize; 2],
+    interrupt_hits: [usize; 2],
+    /// Steps from the armed one to the interrupted one, summed, and the steps of
+    /// those runs.
+    interrupt_at: usize,
+    interrupt_steps: usize,
     kinds: std::collections::BTreeMap<String, usize>,
     /// Refusal reason: cases, and the first case that gave it.
     refusals: std::collections::BTreeMap<String, (usize, u64)>,
@@ -173,6 +187,15 @@ impl Totals {
         self.errors += o.errors;
         self.with_error += usize::from(o.errors > 0);
         self.native += usize::from(o.native);
+        if let Some(r) = &o.interrupted {
+            let k = usize::from(r.deadline);
+            self.interrupt_runs[k] += 1;
+            if let Some(at) = r.at {
+                self.interrupt_hits[k] += 1;
+                self.interrupt_at += at - r.armed;
+                self.interrupt_steps += r.steps;
+            }
+        }
         for k in &o.kinds {
             *self.kinds.entry(k.clone()).or_default() += 1;
         }
@@ -205,6 +228,7 @@ fn checked(case: &Case) -> Result<Observed, String> {
 
 #[test]
 fn jit_agrees_with_the_interpreter() {
+    gen::host::quiet_panics();
     let cfg = config();
     let trace = std::env::var("GRIZZLY_DIFF_TRACE").ok();
     let start = std::time::Instant::now();
@@ -271,6 +295,17 @@ fn jit_agrees_with_the_interpreter() {
     eprintln!(
         "  typed handles: a native function was made in {:.1}% of the cases",
         pct(t.native, t.cases)
+    );
+    let hits = t.interrupt_hits.iter().sum::<usize>().max(1) as f64;
+    eprintln!(
+        "  interrupted runs: {} by a thread, {} by a deadline; a call was interrupted in \
+         {} and {} of them ({:.1} steps after the armed one, of {:.1}, on average)",
+        t.interrupt_runs[0],
+        t.interrupt_runs[1],
+        t.interrupt_hits[0],
+        t.interrupt_hits[1],
+        t.interrupt_at as f64 / hits,
+        t.interrupt_steps as f64 / hits,
     );
     assert_eq!(t.undefined, 0, "generated programs that did not define");
     if cfg!(all(
@@ -366,6 +401,9 @@ fn features(case: &Case, seen: &mut std::collections::BTreeSet<String>) {
     if case.program.style != gen::program::Style::default() {
         seen.insert("styled".into());
     }
+    if let Some(i) = &case.interrupt {
+        seen.insert(if i.deadline { "deadline" } else { "interrupt" }.into());
+    }
     for f in case
         .program
         .functions
@@ -388,6 +426,13 @@ fn features(case: &Case, seen: &mut std::collections::BTreeSet<String>) {
                 Expr::Try(..) => "TRY".into(),
                 Expr::Str(_) => "string".into(),
                 Expr::Null => "null".into(),
+                Expr::Host(h, args) => {
+                    seen.insert("host call".into());
+                    if args.len() != h.params().len() {
+                        seen.insert("host arity".into());
+                    }
+                    h.name().into()
+                }
                 _ => return,
             };
             seen.insert(name);
@@ -427,6 +472,7 @@ fn generation_is_sound() {
         let mut e = grizzly::Engine::builder()
             .jit(grizzly::JitMode::Off)
             .build();
+        gen::host::register(&mut e);
         e.run(&c.definitions())
             .map(drop)
             .map_err(|e| e.message().to_string())
@@ -449,10 +495,10 @@ fn generation_is_sound() {
                 f.id
             );
         }
-        let text = format!("{} {}", case.max_depth, case.source());
+        let text = gen::shrink::key(&case);
         for (k, smaller) in case.shrink().enumerate() {
             assert_ne!(
-                format!("{} {}", smaller.max_depth, smaller.source()),
+                gen::shrink::key(&smaller),
                 text,
                 "case {i} shrinks to itself"
             );
@@ -470,6 +516,10 @@ fn generation_is_sound() {
                 worst(&smaller)
             );
         }
+    }
+    // (rarer features: also in the next 400 cases)
+    for i in 100..500 {
+        features(&case_at(cfg.seed ^ 1, i, cfg.size), &mut seen);
     }
     let want = [
         "+",
@@ -512,6 +562,17 @@ fn generation_is_sound() {
         "redefinition",
         "small depth limit",
         "styled",
+        "host call",
+        "host arity",
+        "h_add",
+        "h_scale",
+        "h_len",
+        "h_kind",
+        "h_or",
+        "h_boom",
+        "h_xor",
+        "interrupt",
+        "deadline",
     ];
     let missing: Vec<&str> = want.into_iter().filter(|w| !seen.contains(*w)).collect();
     assert!(missing.is_empty(), "never generated: {missing:?}");

@@ -4,13 +4,23 @@
 //! fuzzer's bytes (through [`arbitrary::Unstructured`]), guaranteed to terminate quickly,
 //! and [`check`] runs it in the interpreter and in two JIT modes and panics on any
 //! difference. `cargo fuzz fmt differential FILE` prints the session an input stands for.
+//!
+//! Every engine registers the host functions of [`host`] (shared with the differential
+//! test: `tests/gen/host.rs`) first; sessions call them. Some sessions have one step
+//! interrupted in one JIT engine ([`session::Interrupt`], [`interrupter`], shared with
+//! the differential test too).
 
 pub mod gen;
+#[path = "../../tests/gen/host.rs"]
+pub mod host;
+#[path = "../../tests/gen/interrupter.rs"]
+pub mod interrupter;
 pub mod session;
 
-pub use session::{Case, Step};
+pub use session::{Case, Interrupt, Step};
 
 use grizzly::{Engine, ErrorKind, JitMode, Source, Value};
+use interrupter::Interrupter;
 
 /// One step's outcome as a user sees it: each printed value (or call result), and the
 /// error that ended the step, by kind and message.
@@ -41,7 +51,7 @@ pub fn run_step(engine: &mut Engine, step: &Step) -> Outcome {
     out
 }
 
-/// The engines a case runs on: the reference first.
+/// The engines a case runs on, the host functions registered: the reference first.
 pub fn engines(case: &Case) -> Vec<(String, Engine)> {
     let build = |mode: JitMode, threshold: u32| {
         let mut builder = Engine::builder()
@@ -51,7 +61,9 @@ pub fn engines(case: &Case) -> Vec<(String, Engine)> {
         if let Some(bytes) = case.code_limit {
             builder = builder.code_limit(bytes);
         }
-        builder.build()
+        let mut engine = builder.build();
+        host::register(&mut engine);
+        engine
     };
     vec![
         ("jit=off".to_string(), build(JitMode::Off, 1)),
@@ -71,15 +83,84 @@ fn audit() -> bool {
     *AUDIT.get_or_init(|| std::env::var_os("GRIZZLY_FUZZ_AUDIT").is_some())
 }
 
+/// Runs `step` on `engine` while `spec` stops it at a random point (a second thread's
+/// interrupt a pause after the step begins, or a deadline on each of its calls or
+/// items), then stops the interrupter and clears any interrupt no run took.
+pub fn run_step_interrupted(engine: &mut Engine, step: &Step, spec: &Interrupt) -> Outcome {
+    let mut stopper = Interrupter::new(engine, spec.micros, spec.deadline);
+    let message = spec.message();
+    stopper.arm(engine);
+    let out = match step {
+        // (one call at a time: the interrupter stops after the first interrupted one)
+        Step::Call { name, args, times } => (0..*times)
+            .map(|_| {
+                let r = engine
+                    .call(name, args)
+                    .map_err(|e| (e.kind(), e.message().to_string()));
+                if matches!(&r, Err((ErrorKind::Interrupted, m)) if m == message) {
+                    stopper.stop(engine);
+                }
+                r
+            })
+            .collect(),
+        _ => run_step(engine, step),
+    };
+    stopper.stop(engine);
+    out
+}
+
+/// Whether `got`, the outcome of a step interrupted with `message`, is acceptable
+/// against the reference's `want`: the same, or for a host call the same but one call
+/// `interrupted`, or for top-level expressions the same values up to an item that was
+/// `interrupted` (which ends the step).
+pub fn interrupted_agrees(step: &Step, got: &Outcome, want: &Outcome, message: &str) -> bool {
+    let stopped = |r: &Result<Value, (ErrorKind, String)>| matches!(r, Err((ErrorKind::Interrupted, m)) if m == message);
+    if got == want {
+        return true;
+    }
+    match step {
+        Step::Call { .. } => {
+            let differ: Vec<usize> = (0..got.len()).filter(|&j| got[j] != want[j]).collect();
+            got.len() == want.len() && differ.len() == 1 && stopped(&got[differ[0]])
+        }
+        _ => match got.split_last() {
+            Some((last, before)) => {
+                stopped(last) && before.len() < want.len() && before == &want[..before.len()]
+            }
+            None => false,
+        },
+    }
+}
+
 /// Runs every step of `case` in every engine and panics (a crash for the fuzzer) when an
 /// engine's outcome differs from the interpreter's, or when any engine reports an
-/// internal error (or, with `GRIZZLY_FUZZ_AUDIT` set, a code generation failure).
-pub fn check(case: &Case) {
+/// internal error (or, with `GRIZZLY_FUZZ_AUDIT` set, a code generation failure). The
+/// step of `case.interrupt`, if any, is interrupted in its engine: it must agree as
+/// [`interrupted_agrees`] says, and every later step exactly. Returns, for a case with
+/// an interrupt, whether it stopped a call or item.
+pub fn check(case: &Case) -> Option<bool> {
+    host::quiet_panics();
+    let mut hit = case.interrupt.map(|_| false);
     let mut engines = engines(case);
     for (i, step) in case.steps.iter().enumerate() {
-        let mut outcomes = Vec::with_capacity(engines.len());
-        for (name, engine) in &mut engines {
-            let outcome = run_step(engine, step);
+        let mut outcomes: Vec<Outcome> = Vec::with_capacity(engines.len());
+        for (k, (name, engine)) in engines.iter_mut().enumerate() {
+            let outcome = match &case.interrupt {
+                Some(spec) if spec.step == i && spec.engine == k && k > 0 => {
+                    let got = run_step_interrupted(engine, step, spec);
+                    hit = Some(got != outcomes[0]);
+                    if !interrupted_agrees(step, &got, &outcomes[0], spec.message()) {
+                        panic!(
+                            "{name}, interrupted, differs from the interpreter at step {i}: \
+                             {step}\n  {name}: {got:?}\n  jit=off: {:?}\n{case:?}",
+                            outcomes[0]
+                        );
+                    }
+                    // (agreed: compared as the reference's below)
+                    outcomes[0].clone()
+                }
+                _ => run_step(engine, step),
+            };
             for r in &outcome {
                 if let Err((ErrorKind::Internal, message)) = r {
                     panic!("{name}: internal error at step {i} ({step}): {message}\n{case:?}");
@@ -108,6 +189,7 @@ pub fn check(case: &Case) {
             }
         }
     }
+    hit
 }
 
 #[cfg(test)]
@@ -156,6 +238,8 @@ mod tests {
         };
         let (mut sessions_compiled, mut sessions_error, mut pairs) = (0, 0, 0);
         let (mut defs, mut bad_defs, mut steps, mut errors) = (0, 0, 0, 0);
+        let (mut interrupted, mut interrupt_hits, mut host_calls) = (0, 0, 0);
+        let mut host_panics = 0;
         let (mut compiled, mut entries, mut fallbacks) = (0usize, 0u64, 0u64);
         let mut slowest = (Duration::ZERO, 0);
         let start = Instant::now();
@@ -166,8 +250,11 @@ mod tests {
             };
             let errors_before = errors;
             let t = Instant::now();
-            check(&case);
+            let hit = check(&case);
             let took = t.elapsed();
+            interrupted += usize::from(hit.is_some());
+            interrupt_hits += usize::from(hit == Some(true));
+            host_calls += usize::from(format!("{case:?}").contains("# host function"));
             if took > slowest.0 {
                 slowest = (took, seed);
             }
@@ -176,6 +263,9 @@ mod tests {
                 let out = run_step(&mut eager, step);
                 steps += 1;
                 errors += usize::from(out.iter().any(|r| r.is_err()));
+                host_panics += usize::from(out.iter().any(|r| {
+                    matches!(r, Err((ErrorKind::Host, m)) if m.starts_with("host error: panicked"))
+                }));
                 if let Step::Source(text) = step {
                     if text.contains("FUNCTION f") {
                         defs += 1;
@@ -208,7 +298,10 @@ mod tests {
             "{n} cases in {:?} (slowest {:?}, seed {}): {steps} steps ({errors} with an error), \
              {defs} definitions ({bad_defs} rejected, {pairs} pairs); eager: {compiled} specializations, \
              {entries} entries, {fallbacks} fallbacks; sessions: {sessions_compiled} with a \
-             call that finished in compiled code, {sessions_error} with an error",
+             call that finished in compiled code, {sessions_error} with an error, {host_calls} \
+             calling host functions ({host_panics} steps with an uncaught host panic), \
+             {interrupted} with a step interrupted ({interrupt_hits} where a call or item was \
+             stopped)",
             start.elapsed(),
             slowest.0,
             slowest.1

@@ -1,6 +1,7 @@
 //! The generated session's syntax: expressions, bodies, steps and the whole [`Case`],
 //! and how each prints as PL-GRIZZLY source (fully parenthesised, so that printing never
-//! depends on precedence). The generator that builds them is in `gen.rs`.
+//! depends on precedence). The generator that builds them is in `gen/`. Calls of host
+//! functions (`crate::host`) are `E::Call`s like those of builtins.
 
 use grizzly::Value;
 use std::fmt;
@@ -120,6 +121,19 @@ pub enum Step {
     JitClear,
 }
 
+impl Step {
+    /// Whether the step may be interrupted ([`Interrupt`]): a host call, or top-level
+    /// expressions (no `LET`, no definition: an interrupted item leaves nothing behind
+    /// that later steps see).
+    pub fn interruptible(&self) -> bool {
+        match self {
+            Step::Call { .. } => true,
+            Step::Source(text) => !text.starts_with("LET ") && !text.contains("FUNCTION"),
+            Step::JitClear => false,
+        }
+    }
+}
+
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -133,6 +147,30 @@ impl fmt::Display for Step {
     }
 }
 
+/// One step of a session run on one JIT engine while it is stopped at a random point:
+/// by a second thread's interrupt `micros` µs after the step begins, or by a deadline
+/// of `micros` µs on each call or item of the step (`crate::check`).
+#[derive(Clone, Copy, Debug)]
+pub struct Interrupt {
+    /// The step (an index into `Case::steps`; an [`Step::interruptible`] one).
+    pub step: usize,
+    /// The engine (an index into `crate::engines`: 1 or 2, a JIT one).
+    pub engine: usize,
+    pub micros: u32,
+    pub deadline: bool,
+}
+
+impl Interrupt {
+    /// The message of the error it causes.
+    pub fn message(&self) -> &'static str {
+        if self.deadline {
+            crate::interrupter::BY_DEADLINE
+        } else {
+            crate::interrupter::BY_HANDLE
+        }
+    }
+}
+
 /// A generated session: engine options and the steps.
 #[derive(Clone)]
 pub struct Case {
@@ -142,6 +180,8 @@ pub struct Case {
     /// The JIT engines' code memory limit, when not the default (a small one fills up).
     pub code_limit: Option<usize>,
     pub steps: Vec<Step>,
+    /// A step interrupted in one JIT engine.
+    pub interrupt: Option<Interrupt>,
 }
 
 /// The session as a program with its options; host calls are comments.
@@ -155,6 +195,22 @@ impl fmt::Debug for Case {
         match self.code_limit {
             Some(bytes) => writeln!(f, ", code limit {bytes} bytes")?,
             None => writeln!(f)?,
+        }
+        if let Some(i) = &self.interrupt {
+            let engine = if i.engine == 1 { "jit=eager" } else { "jit=on" };
+            let how = if i.deadline {
+                format!("a deadline of {} µs on each call", i.micros)
+            } else {
+                format!("an interrupt {} µs after it begins", i.micros)
+            };
+            writeln!(f, "# step {} runs on {engine} with {how}", i.step + 1)?;
+        }
+        // what the host functions called do (`name(` or, as a method, `.name(`)
+        for h in crate::host::HOSTS {
+            let call = format!("{}(", h.name());
+            if self.steps.iter().any(|s| s.to_string().contains(&call)) {
+                writeln!(f, "# host function {}", h.describe())?;
+            }
         }
         for step in &self.steps {
             writeln!(f, "{step}")?;

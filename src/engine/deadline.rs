@@ -104,8 +104,14 @@ impl Watchdog {
             match w.due.load(Ordering::SeqCst) {
                 IDLE | FIRED => {}
                 due if due <= now => {
-                    w.word.set(BY_DEADLINE);
-                    w.due.store(FIRED, Ordering::SeqCst);
+                    // Only if the call is still the one armed (not returned, not
+                    // another): see `Running::drop`.
+                    let fired =
+                        w.due
+                            .compare_exchange(due, FIRED, Ordering::SeqCst, Ordering::SeqCst);
+                    if fired.is_ok() {
+                        w.word.set(BY_DEADLINE);
+                    }
                 }
                 due => next = Some(next.map_or(due, |n| n.min(due))),
             }
@@ -133,8 +139,13 @@ impl Drop for Running {
     fn drop(&mut self) {
         if let Some(w) = &self.armed {
             if w.due.swap(IDLE, Ordering::SeqCst) == FIRED {
-                // It fired as the call returned: the next call must not see it.
-                w.word.clear_if(BY_DEADLINE);
+                // It fired, maybe as the call returned: the next call must not see
+                // it. The watchdog fires under its lock, so once we hold the lock
+                // the word is set, and cleared here for good.
+                if let Some(dog) = watchdog() {
+                    let _fired = dog.engines.lock().unwrap_or_else(|e| e.into_inner());
+                    w.word.clear_if(BY_DEADLINE);
+                }
             }
         }
         if let Some(limit) = self.string_limit {

@@ -12,7 +12,8 @@
 //! kept interpreted by an unused string `LET` (call chains then cross tiers); a
 //! redefinition between two calls (compiled code of the function and its callers
 //! must go; now and then with a parameter less); a small call-depth limit; a call
-//! with the wrong number of arguments.
+//! with the wrong number of arguments; an interrupted run (one case in eight).
+//! Host function calls are generated with the expressions (`expr.rs`).
 //!
 //! The size of the `Gen` controls how many functions and how deep the expressions.
 
@@ -399,11 +400,23 @@ impl Arbitrary for Case {
         } else {
             grizzly::engine::DEFAULT_MAX_DEPTH
         };
+        // One case in eight also runs on a JIT engine that is interrupted at a random
+        // point: 0 to 400 µs after a random step begins, by a second thread or (one in
+        // three) a deadline on each call from that step. Most calls take a few µs (the
+        // first, compiling, longer), so the pause is as often up to 400 µs as up to
+        // 200, 100, ... or 1 µs.
+        let interrupt = (below(g, 8) == 0).then(|| Interrupt {
+            mode: below(g, 3) as u8,
+            step: below(g, 8) as u8,
+            micros: below(g, 401) >> below(g, 9),
+            deadline: below(g, 3) == 0,
+        });
         Case {
             program,
             calls,
             redefine,
             max_depth,
+            interrupt,
         }
     }
 

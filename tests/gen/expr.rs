@@ -1,10 +1,12 @@
 //! Generation of expressions and bodies of one function: typed by construction
 //! (int, float, bool; now and then an ill-typed node), over the names in scope, with
-//! calls of earlier functions within a cost budget and, in the step of a counted
+//! calls of earlier functions within a cost budget, calls of host functions (now and
+//! then with the wrong number or types of arguments) and, in the step of a counted
 //! function, self calls. A depth budget per level keeps generation from overflowing
 //! (quickcheck issue #23).
 
 use super::args;
+use super::host::{Host, HostTy};
 use super::program::*;
 use super::{below, pick};
 use grizzly::internals::syntax::ast::BinaryOp;
@@ -71,6 +73,9 @@ const STRINGS: [&str; 5] = [
     "tab\t\"q\" \\ new\nline",
 ];
 
+/// What `h_kind` returns for each kind of value generated (strings aside).
+const KINDS: [&str; 6] = ["int", "int-", "float", "float-", "float nan", "bool"];
+
 pub fn bx(e: Expr) -> Box<Expr> {
     Box::new(e)
 }
@@ -119,6 +124,9 @@ impl Gx<'_> {
             if let Some(call) = self.call(t, d) {
                 return call;
             }
+        }
+        if below(self.g, 12) == 0 {
+            return self.host(t, d);
         }
         match t {
             Ty::Int => self.int(d),
@@ -366,6 +374,91 @@ impl Gx<'_> {
                 bin(op, call, k)
             }
         })
+    }
+
+    /// A call of a host function whose result is of type `t` (`h_kind`, which
+    /// returns a string, compared with one; an int result cast to a float).
+    pub fn host(&mut self, t: Ty, d: u32) -> Expr {
+        let ints = [Host::Add, Host::Add, Host::Len, Host::Or, Host::Boom];
+        match t {
+            Ty::Int => {
+                let h = pick(self.g, &ints);
+                self.host_call(h, d)
+            }
+            Ty::Float if below(self.g, 4) == 0 => {
+                let h = pick(self.g, &ints);
+                Expr::Cast(bx(self.host_call(h, d)), Ty::Float)
+            }
+            Ty::Float => self.host_call(Host::Scale, d),
+            Ty::Bool => {
+                let op = pick(self.g, &[BinaryOp::Eq, BinaryOp::Ne]);
+                match below(self.g, 4) {
+                    0 | 1 => self.host_call(Host::Xor, d),
+                    2 => {
+                        let kind = self.host_call(Host::Kind, d);
+                        let s = pick(self.g, &KINDS);
+                        bin(op, kind, Expr::Str(s.to_string()))
+                    }
+                    _ => {
+                        let (a, b) = (self.host_call(Host::Kind, d), self.host_call(Host::Kind, d));
+                        bin(op, a, b)
+                    }
+                }
+            }
+        }
+    }
+
+    /// A call of `h`: arguments of its parameters' types, but one call in twelve has
+    /// an argument too many or too few, or one of a wrong type.
+    pub fn host_call(&mut self, h: Host, d: u32) -> Expr {
+        let params = h.params();
+        let mut args: Vec<Expr> = params.iter().map(|&p| self.host_arg(p, d)).collect();
+        if below(self.g, 12) == 0 {
+            match below(self.g, 3) {
+                0 => args.push(Expr::Int(1)),
+                1 => drop(args.pop()),
+                _ => {
+                    let i = below(self.g, args.len() as u32) as usize;
+                    args[i] = self.wrong_host_arg(params[i]);
+                }
+            }
+        }
+        Expr::Host(h, args)
+    }
+
+    fn host_arg(&mut self, p: HostTy, d: u32) -> Expr {
+        match p {
+            HostTy::Int => self.expr(Ty::Int, d),
+            // (an int converts)
+            HostTy::Float => {
+                let t = num(self.g);
+                self.expr(t, d)
+            }
+            HostTy::Bool => self.expr(Ty::Bool, d),
+            HostTy::Str if below(self.g, 2) == 0 => Expr::Str(pick(self.g, &STRINGS).into()),
+            HostTy::Str => self.host_call(Host::Kind, d),
+            HostTy::Any if below(self.g, 8) == 0 => Expr::Null,
+            HostTy::Any => {
+                let t = any_ty(self.g);
+                self.expr(t, d)
+            }
+            HostTy::IntOrNull if below(self.g, 3) == 0 => Expr::Null,
+            HostTy::IntOrNull => self.expr(Ty::Int, d),
+        }
+    }
+
+    /// An argument a parameter of type `p` refuses (any value suits `Value`).
+    fn wrong_host_arg(&mut self, p: HostTy) -> Expr {
+        let wrong = match p {
+            HostTy::Int | HostTy::IntOrNull => {
+                [Expr::Float(0.5), Expr::Bool(true), Expr::Str("7".into())]
+            }
+            HostTy::Float => [Expr::Bool(false), Expr::Str("1.5".into()), Expr::Null],
+            HostTy::Bool => [Expr::Int(1), Expr::Str("true".into()), Expr::Null],
+            HostTy::Str => [Expr::Int(7), Expr::Null, Expr::Float(-0.0)],
+            HostTy::Any => [Expr::Null, Expr::Int(0), Expr::Bool(false)],
+        };
+        pick(self.g, &wrong)
     }
 
     pub fn recur_call(&mut self, d: u32) -> Expr {

@@ -5,13 +5,18 @@
 //! - [`print`]: that tree as source text, in one of several surface styles;
 //! - [`arbitrary`]: generation (quickcheck `Arbitrary`), with a size control;
 //! - [`args`]: argument values biased to the edges, and wrong types;
+//! - [`host`]: the host functions every engine registers, which programs call;
+//! - [`interrupter`]: stopping a run at a random point (a thread, a deadline);
 //! - [`shrink`]: shrinking to small readable counter-examples;
-//! - [`run`]: running a case in every JIT mode and comparing the outcomes.
+//! - [`run`]: running a case in every JIT mode and comparing the outcomes, and an
+//!   interrupted run.
 #![allow(dead_code)]
 
 pub mod arbitrary;
 pub mod args;
 pub mod expr;
+pub mod host;
+pub mod interrupter;
 pub mod print;
 pub mod program;
 pub mod run;
@@ -87,6 +92,10 @@ impl fmt::Debug for Case {
         if self.max_depth != grizzly::engine::DEFAULT_MAX_DEPTH {
             writeln!(f, "# call-depth limit {}", self.max_depth)?;
         }
+        if let Some(i) = &self.interrupt {
+            writeln!(f, "{}", print::interrupt_comment(i))?;
+        }
+        f.write_str(&print::host_comments(&self.hosts()))?;
         f.write_str(&self.source())
     }
 }

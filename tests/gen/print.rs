@@ -3,12 +3,44 @@
 //! parentheses, comments. Every style means the same tree: the round trip checks
 //! that parsing the text gives back exactly the tree printed. The default style
 //! writes what `grizzly::internals::syntax::pretty` writes, near enough, for readable failures.
+//! Host function calls (`h_add(a, 1)`, or `a.h_add(1)` in the method style) print as
+//! calls; a printed case begins with comments saying what the host functions it calls
+//! do ([`host_comments`]) and how its run is interrupted ([`interrupt_comment`]).
 
-use super::program::Style;
+use super::host::Host;
+use super::program::{Interrupt, Style};
 use grizzly::internals::syntax::ast::{
     BinaryOp, Body, DefStyle, Expr, ExprKind, FunctionDef, Item, Let, Program, TypeName, UnaryOp,
 };
 use std::fmt::Write as _;
+
+/// Comment lines, one per host function in `hosts`, with its Rust signature and what
+/// it does (they are defined in `tests/gen/host.rs`).
+pub fn host_comments(hosts: &[Host]) -> String {
+    let mut out = String::new();
+    for h in hosts {
+        let _ = writeln!(out, "# host function {}", h.describe());
+    }
+    out
+}
+
+/// A comment line saying how a case's interrupted run is stopped.
+pub fn interrupt_comment(i: &Interrupt) -> String {
+    let mode = ["eager", "on, threshold 1", "on, threshold calls/2"][usize::from(i.mode % 3)];
+    if i.deadline {
+        format!(
+            "# interrupted run: jit={mode}, a deadline of {} µs per call from step {} \
+             (modulo the steps)",
+            i.micros, i.step
+        )
+    } else {
+        format!(
+            "# interrupted run: jit={mode}, an interrupt {} µs after step {} begins \
+             (modulo the steps)",
+            i.micros, i.step
+        )
+    }
+}
 
 /// Binding strengths, as in the pretty-printer: binary operators use
 /// `BinaryOp::precedence` (2 to 8).

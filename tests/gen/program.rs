@@ -11,6 +11,7 @@
 //! the recursion ends: `n > 0` is false for NaN, a type error for a non-number, and
 //! `min(n, K) - 1 < K` otherwise, so there are at most `K + 1` levels.
 
+use super::host::Host;
 use grizzly::internals::syntax::ast::{
     self, BinaryOp, DefStyle, ExprKind, FunctionDef, Ident, Item, Param as AstParam, Span,
     TypeName, UnaryOp,
@@ -93,6 +94,9 @@ pub enum Expr {
     Call(usize, Vec<Expr>),
     /// A self call of a counted function: the arguments after the counter.
     Recur(Vec<Expr>),
+    /// A call of a host function (`super::host`), maybe with the wrong number or
+    /// types of arguments.
+    Host(Host, Vec<Expr>),
     If(Box<Expr>, Box<Body>, Box<Body>),
     Try(Box<Expr>, Box<Expr>),
 }
@@ -192,14 +196,30 @@ pub struct Redefinition {
     pub function: Function,
 }
 
+/// A second run of the steps on a JIT engine that is stopped at a random point
+/// (`super::run::interrupted`): from step `step` (modulo the number of steps) on, by
+/// a second thread's `InterruptHandle::interrupt` `micros` microseconds after that
+/// step begins, or by a deadline of `micros` microseconds on every call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interrupt {
+    /// The JIT mode: 0 eager, 1 on with threshold 1, 2 on with the mid threshold.
+    pub mode: u8,
+    /// The step (from 0) before which the interrupter is armed.
+    pub step: u8,
+    pub micros: u32,
+    /// A deadline rather than an interrupt handle.
+    pub deadline: bool,
+}
+
 /// What one differential test runs: a program, its calls (with maybe a redefinition
-/// among them), the call-depth limit.
+/// among them), the call-depth limit, and maybe an interrupted run.
 #[derive(Clone)]
 pub struct Case {
     pub program: Program,
     pub calls: Vec<Call>,
     pub redefine: Option<Redefinition>,
     pub max_depth: u32,
+    pub interrupt: Option<Interrupt>,
 }
 
 /// One step after the definitions: a call, or a redefinition.
@@ -274,6 +294,27 @@ impl Case {
                 Step::Define(f) => Item::Function(Arc::new(f.def())),
             })
             .collect()
+    }
+
+    /// The host functions the program calls, each once, in order.
+    pub fn hosts(&self) -> Vec<Host> {
+        let mut out = Vec::new();
+        let mut visit = |e: &Expr| {
+            if let Expr::Host(h, _) = e {
+                out.push(*h);
+            }
+        };
+        for f in self
+            .program
+            .functions
+            .iter()
+            .chain(self.redefine.iter().map(|r| &r.function))
+        {
+            walk_function(f, &mut visit);
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// The whole program: definitions, then one step per line.
@@ -438,6 +479,7 @@ impl Function {
             Expr::Cast(a, t) => node(ExprKind::Cast(l(a), t.name())),
             Expr::Builtin(b, args) => node(ExprKind::Call(ident(b.name()), all(args))),
             Expr::Call(id, args) => node(ExprKind::Call(ident(&fname(*id)), all(args))),
+            Expr::Host(h, args) => node(ExprKind::Call(ident(h.name()), all(args))),
             Expr::Recur(args) => {
                 let mut v = vec![self.decrement()];
                 v.extend(all(args));
@@ -486,7 +528,9 @@ pub fn recurs(e: &Expr) -> u32 {
         Expr::Recur(args) => 1 + args.iter().map(recurs).sum::<u32>(),
         Expr::Neg(a) | Expr::Not(a) | Expr::Cast(a, _) => recurs(a),
         Expr::Bin(_, a, b) | Expr::Try(a, b) => recurs(a) + recurs(b),
-        Expr::Builtin(_, args) | Expr::Call(_, args) => args.iter().map(recurs).sum(),
+        Expr::Builtin(_, args) | Expr::Call(_, args) | Expr::Host(_, args) => {
+            args.iter().map(recurs).sum()
+        }
         Expr::If(c, t, o) => recurs(c) + body_recurs(t).max(body_recurs(o)),
         _ => 0,
     }
@@ -515,7 +559,7 @@ pub fn walk(e: &Expr, visit: &mut impl FnMut(&Expr)) {
             walk(a, visit);
             walk(b, visit);
         }
-        Expr::Builtin(_, args) | Expr::Call(_, args) | Expr::Recur(args) => {
+        Expr::Builtin(_, args) | Expr::Call(_, args) | Expr::Recur(args) | Expr::Host(_, args) => {
             args.iter().for_each(|a| walk(a, visit))
         }
         Expr::If(c, t, o) => {
@@ -532,4 +576,18 @@ pub fn walk_body(b: &Body, visit: &mut impl FnMut(&Expr)) {
         walk(&l.value, visit);
     }
     walk(&b.result, visit);
+}
+
+/// Calls `visit` on every expression of `f`'s body.
+pub fn walk_function(f: &Function, visit: &mut impl FnMut(&Expr)) {
+    for l in &f.lets {
+        walk(&l.value, visit);
+    }
+    match &f.shape {
+        Shape::Plain(e) => walk(e, visit),
+        Shape::Counted(c) => {
+            walk_body(&c.step, visit);
+            walk_body(&c.base, visit);
+        }
+    }
 }

@@ -10,9 +10,16 @@
 //!   program on the same engine.
 //!
 //! Outcomes must be identical: the same value (floats bit for bit, except that every
-//! NaN equals every NaN), or the same error kind and message, for every call.
+//! NaN equals every NaN), or the same error kind and message, for every call. Every
+//! engine registers the host functions of [`super::host`] first.
+//!
+//! A case with an [`Interrupt`] also runs through `Engine::call` on one more JIT engine
+//! that is stopped at a random point ([`interrupted`]): each call gives the
+//! reference's outcome or `interrupted`, and once one call was interrupted the engine
+//! must be clean: the calls after it give exactly the reference's outcomes.
 
-use super::program::{fname, Case, Step};
+use super::interrupter::Interrupter;
+use super::program::{fname, Case, Interrupt, Step};
 use grizzly::{Engine, ErrorKind, JitMode, JitStats, Source, Value};
 
 pub type Outcome = Result<Value, (ErrorKind, String)>;
@@ -70,12 +77,15 @@ pub fn modes(calls: usize) -> Vec<Mode> {
     ]
 }
 
-fn engine(mode: &Mode, max_depth: u32) -> Engine {
-    Engine::builder()
+/// A fresh engine in `mode`, with the host functions registered.
+pub fn engine(mode: &Mode, max_depth: u32) -> Engine {
+    let mut e = Engine::builder()
         .jit(mode.jit)
         .threshold(mode.threshold)
         .max_depth(max_depth)
-        .build()
+        .build();
+    super::host::register(&mut e);
+    e
 }
 
 fn outcome(r: grizzly::Result<Value>) -> Outcome {
@@ -207,6 +217,20 @@ pub struct Observed {
     pub refusals: Vec<String>,
     /// Calls through typed handles made a native function.
     pub native: bool,
+    /// The interrupted run, if the case has one.
+    pub interrupted: Option<Interrupted>,
+}
+
+/// What the interrupted run did.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Interrupted {
+    /// The step (from 1, as in `step_label`) before which the interrupter was armed.
+    pub armed: usize,
+    /// The step whose call was interrupted, if one was.
+    pub at: Option<usize>,
+    /// The steps after the definitions.
+    pub steps: usize,
+    pub deadline: bool,
 }
 
 /// Runs `case` in every mode: `Err` describes the first disagreement.
@@ -268,7 +292,86 @@ pub fn check(case: &Case) -> Result<Observed, String> {
         step_label(i).replace("(Engine::call)", "(typed handle)")
     })?;
     observed.native = typed.native;
+    if let Some(spec) = case.interrupt {
+        let mode = &modes[1 + usize::from(spec.mode % 3)];
+        let got = interrupted(mode, spec, case, &defs, &lines, &want_calls.outcomes);
+        observed.interrupted = Some(got.map_err(|m| {
+            format!(
+                "jit={}, interrupted ({}; it depends on timing: a rerun may not fail): {m}",
+                mode.name,
+                super::print::interrupt_comment(&spec).trim_start_matches("# ")
+            )
+        })?);
+    }
     Ok(observed)
+}
+
+/// The definitions, then each step as [`by_calls`] makes it, on an engine in `mode`
+/// that `spec` stops at some point after its step begins. Until a call is
+/// interrupted, each step must give `want`'s outcome or (from the armed step on)
+/// `interrupted`, with the message of the handle or the deadline; after it, the
+/// interrupter stopped and the interrupt cleared ([`Interrupter::stop`]), each step
+/// exactly `want`'s: the engine is clean.
+pub fn interrupted(
+    mode: &Mode,
+    spec: Interrupt,
+    case: &Case,
+    defs: &str,
+    lines: &[(String, bool)],
+    want: &[Outcome],
+) -> Result<Interrupted, String> {
+    let mut e = engine(mode, case.max_depth);
+    let define = |e: &mut Engine, text: &str| outcome(e.run(text).map(|_| Value::Null));
+    let steps = case.steps();
+    let got = define(&mut e, defs);
+    if !same(&want[0], &got) {
+        return Err(format!(
+            "the definitions\n  compiled: {}\n  interpreter: {}",
+            show(&got),
+            show(&want[0])
+        ));
+    }
+    let mut stopper = Interrupter::new(&e, spec.micros, spec.deadline);
+    let message = stopper.message();
+    let armed = usize::from(spec.step) % steps.len().max(1);
+    let mut at = None;
+    for (i, (step, (text, _))) in steps.iter().zip(lines).enumerate() {
+        if i == armed {
+            stopper.arm(&mut e);
+        }
+        let got = match step {
+            Step::Call(func, args) => outcome(e.call(&fname(*func), args)),
+            Step::Define(_) => define(&mut e, text),
+        };
+        let stopped = matches!(&got, Err((ErrorKind::Interrupted, m)) if m == message);
+        if stopped && at.is_none() && i >= armed && matches!(step, Step::Call(..)) {
+            at = Some(i + 1);
+            stopper.stop(&mut e);
+            continue;
+        }
+        let w = &want[i + 1];
+        if !same(w, &got) {
+            stopper.stop(&mut e);
+            let when = match at {
+                Some(k) => format!("after the interrupt of step {k}"),
+                None if i < armed => "before the interrupter was armed".to_string(),
+                None => "before any interrupt".to_string(),
+            };
+            return Err(format!(
+                "step {}: {text} (Engine::call), {when}\n  compiled: {}\n  interpreter: {}",
+                i + 1,
+                show(&got),
+                show(w)
+            ));
+        }
+    }
+    stopper.stop(&mut e);
+    Ok(Interrupted {
+        armed: armed + 1,
+        at,
+        steps: steps.len(),
+        deadline: spec.deadline,
+    })
 }
 
 fn compare(

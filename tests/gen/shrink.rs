@@ -2,12 +2,14 @@
 //! (their call sites become constants), calls and parameters; turn a counted function
 //! into a plain one; drop `LET`s (inlining them or replacing their uses by a
 //! constant); replace an expression by a constant of its type or by one of its
-//! children; make constants and arguments simpler; drop annotations and styles.
+//! children (a host call too); make constants and arguments simpler; drop
+//! annotations, styles and the interrupted run.
 //!
 //! Every candidate is strictly smaller in some well-founded order (so a greedy shrink
 //! ends), and never the case itself (quickcheck issue #133: [`case`] filters by text).
 
 use super::args;
+use super::host::HostTy;
 use super::program::*;
 use grizzly::internals::syntax::ast::{BinaryOp, DefStyle};
 
@@ -23,6 +25,7 @@ pub fn case(c: &Case) -> Vec<Case> {
         calls,
         redefine,
         max_depth: c.max_depth,
+        interrupt: c.interrupt,
     };
     let with =
         |functions: Vec<Function>, calls: Vec<Call>| make(functions, calls, c.redefine.clone());
@@ -139,14 +142,19 @@ pub fn case(c: &Case) -> Vec<Case> {
         d.max_depth = grizzly::engine::DEFAULT_MAX_DEPTH;
         out.push(d);
     }
+    if c.interrupt.is_some() {
+        let mut d = c.clone();
+        d.interrupt = None;
+        out.push(d);
+    }
     let me = key(c);
     out.retain(|d| key(d) != me);
     out
 }
 
 /// What makes two cases the same test.
-fn key(c: &Case) -> String {
-    format!("{} {}", c.max_depth, c.source())
+pub fn key(c: &Case) -> String {
+    format!("{} {:?} {}", c.max_depth, c.interrupt, c.source())
 }
 
 /// Simpler versions of one function (the rest of the program unchanged).
@@ -307,6 +315,12 @@ fn ty_of(e: &Expr, env: &[(String, Ty)], cx: &Cx<'_>) -> Option<Ty> {
             _ => ty_of(args.first()?, env, cx),
         },
         Expr::Call(id, _) => cx.p.function(*id).map(|g| g.ret),
+        Expr::Host(h, _) => match h.ret() {
+            HostTy::Int => Some(Ty::Int),
+            HostTy::Float => Some(Ty::Float),
+            HostTy::Bool => Some(Ty::Bool),
+            _ => None,
+        },
         Expr::Recur(_) => Some(cx.f.ret),
         Expr::If(_, t, _) => {
             let mut inner = env.to_vec();
@@ -351,6 +365,7 @@ fn expr(e: &Expr, env: &[(String, Ty)], cx: &Cx<'_>) -> Vec<Expr> {
         Expr::Try(a, b) => pairs(&mut out, a, b, &sub, |a, b| Expr::Try(bx(a), bx(b))),
         Expr::Builtin(f, args) => each_arg(&mut out, args, &sub, |v| Expr::Builtin(*f, v)),
         Expr::Call(id, args) => each_arg(&mut out, args, &sub, |v| Expr::Call(*id, v)),
+        Expr::Host(h, args) => each_arg(&mut out, args, &sub, |v| Expr::Host(*h, v)),
         Expr::Recur(args) => each_arg(&mut out, args, &sub, Expr::Recur),
         Expr::If(c, t, o) => {
             out.push((**c).clone());
@@ -469,7 +484,7 @@ fn subst(e: &mut Expr, name: &str, with: &Expr) {
             subst(a, name, with);
             subst(b, name, with);
         }
-        Expr::Builtin(_, args) | Expr::Call(_, args) | Expr::Recur(args) => {
+        Expr::Builtin(_, args) | Expr::Call(_, args) | Expr::Recur(args) | Expr::Host(_, args) => {
             args.iter_mut().for_each(|a| subst(a, name, with))
         }
         Expr::If(c, t, o) => {
@@ -521,7 +536,7 @@ fn map_expr(e: &mut Expr, visit: &mut impl FnMut(&mut Expr)) {
             map_expr(a, visit);
             map_expr(b, visit);
         }
-        Expr::Builtin(_, args) | Expr::Call(_, args) | Expr::Recur(args) => {
+        Expr::Builtin(_, args) | Expr::Call(_, args) | Expr::Recur(args) | Expr::Host(_, args) => {
             args.iter_mut().for_each(|a| map_expr(a, visit))
         }
         Expr::If(c, t, o) => {

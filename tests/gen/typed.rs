@@ -186,6 +186,7 @@ pub fn by_typed_handles(
         .jit(JitMode::Eager)
         .max_depth(case.max_depth)
         .build();
+    super::host::register(&mut e);
     let define = |e: &mut Engine, text: &str| {
         e.run(text)
             .map(|_| Value::Null)

@@ -1,7 +1,18 @@
 //! Expressions and bodies of a given type.
 
 use super::*;
+use crate::host::{Host, HostTy};
 use crate::session::{Body, E, T, TYPES};
+
+/// What `h_kind` returns for the values generated (strings aside), as literals.
+const KINDS: [&str; 6] = [
+    "\"int\"",
+    "\"int-\"",
+    "\"float\"",
+    "\"float-\"",
+    "\"float nan\"",
+    "\"bool\"",
+];
 
 impl Gen<'_, '_> {
     pub(super) fn expr(&mut self, t: T, depth: u32, env: &mut Env) -> E {
@@ -45,6 +56,7 @@ impl Gen<'_, '_> {
                     return call;
                 }
             }
+            5 => return self.host_fn(t, d, env),
             _ => {}
         }
         match t {
@@ -203,6 +215,75 @@ impl Gen<'_, '_> {
         let args = types.iter().map(|&t| self.expr(t, depth, env)).collect();
         let method = self.one_in(5);
         E::Call(name.into(), args, method)
+    }
+
+    /// A call of a host function whose result has type `t` (`h_kind`, which returns a
+    /// string, compared with one).
+    pub(super) fn host_fn(&mut self, t: T, depth: u32, env: &mut Env) -> E {
+        match t {
+            T::Int => {
+                let h = self.pick(&[Host::Add, Host::Add, Host::Len, Host::Or, Host::Boom]);
+                self.call_host_fn(h, depth, env)
+            }
+            T::Float => self.call_host_fn(Host::Scale, depth, env),
+            T::Bool if self.below(3) == 0 => {
+                let op = self.pick(&["==", "!="]);
+                let kind = self.call_host_fn(Host::Kind, depth, env);
+                E::Bin(op, Box::new(kind), Box::new(E::Lit(self.pick(&KINDS))))
+            }
+            T::Bool => self.call_host_fn(Host::Xor, depth, env),
+        }
+    }
+
+    /// A call of `h` with arguments of its parameters' types; one in twelve has an
+    /// argument too many or too few, or one of another type.
+    pub(super) fn call_host_fn(&mut self, h: Host, depth: u32, env: &mut Env) -> E {
+        let params = h.params();
+        let mut args: Vec<E> = params
+            .iter()
+            .map(|&p| self.host_fn_arg(p, depth, env))
+            .collect();
+        if self.one_in(12) {
+            match self.below(3) {
+                0 => args.push(E::Int(1)),
+                1 => drop(args.pop()),
+                _ => {
+                    let i = self.below(args.len() as u32) as usize;
+                    let mut wrong = match params[i] {
+                        HostTy::Int | HostTy::IntOrNull => {
+                            vec![E::Float(0.5), E::Lit("true"), E::Lit("\"7\"")]
+                        }
+                        HostTy::Float => vec![E::Lit("false"), E::Lit("null")],
+                        HostTy::Bool => vec![E::Int(1), E::Lit("null")],
+                        HostTy::Str => vec![E::Int(7), E::Lit("null")],
+                        HostTy::Any => vec![E::Lit("null")],
+                    };
+                    args[i] = wrong.swap_remove(self.below(wrong.len() as u32) as usize);
+                }
+            }
+        }
+        E::Call(h.name().into(), args, self.one_in(6))
+    }
+
+    fn host_fn_arg(&mut self, p: HostTy, depth: u32, env: &mut Env) -> E {
+        match p {
+            HostTy::Int => self.expr(T::Int, depth, env),
+            HostTy::Float => {
+                let t = self.num();
+                self.expr(t, depth, env)
+            }
+            HostTy::Bool => self.expr(T::Bool, depth, env),
+            HostTy::Str if self.below(2) == 0 && self.strings_ok(env) => {
+                E::Lit(self.pick(&STRINGS))
+            }
+            HostTy::Str => self.call_host_fn(Host::Kind, depth, env),
+            HostTy::Any => {
+                let t = self.pick(&TYPES);
+                self.expr(t, depth, env)
+            }
+            HostTy::IntOrNull if self.one_in(3) && self.strings_ok(env) => E::Lit("null"),
+            HostTy::IntOrNull => self.expr(T::Int, depth, env),
+        }
     }
 
     /// A call of a function defined before (or of the function itself, in its recursive

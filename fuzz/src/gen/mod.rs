@@ -8,8 +8,14 @@
 //! or bool, expressions of the type their context wants, with edge constants), so that
 //! the JIT compiles them and its guards fire; now and then an operand, an argument or an
 //! annotation has another type. Bodies use operators, builtins, casts, `IF`, `LET`,
-//! `TRY`, `??`, method-call syntax, calls of functions defined before them, and bounded
-//! self and mutual recursion.
+//! `TRY`, `??`, method-call syntax, calls of functions defined before them, calls of the
+//! host functions (`crate::host`: an `Err` on overflow, a panic on multiples of 5, now
+//! and then the wrong number or type of arguments), and bounded self and mutual
+//! recursion.
+//!
+//! One session in four (decided by the last bytes used) has one step, a host call or
+//! top-level expressions, interrupted in one JIT engine at a random point
+//! ([`crate::session::Interrupt`]).
 //!
 //! Why every case terminates quickly:
 //! - a function calls only functions defined before it (by index), and a redefinition of
@@ -37,7 +43,7 @@ mod expr;
 mod items;
 mod scope;
 
-use crate::session::{Case, Step, E, T, TYPES};
+use crate::session::{Case, Interrupt, Step, E, T, TYPES};
 use grizzly::Value;
 use scope::{Env, Func};
 
@@ -303,11 +309,32 @@ impl<'a, 'b> Gen<'a, 'b> {
         for index in 0..self.funcs.len() {
             steps.push(self.host_call_of(index, 2));
         }
+        // One step interrupted in one JIT engine, 0 to 400 µs after it begins (as
+        // often up to 400 as up to 200, 100, ... 1: most calls take microseconds), or
+        // with a deadline of that on each call or item (one in three).
+        let interruptible: Vec<usize> = (0..steps.len())
+            .filter(|&i| steps[i].interruptible())
+            .collect();
+        let interrupt = if !interruptible.is_empty() && self.one_in(4) {
+            let step = interruptible[self.below(interruptible.len() as u32) as usize];
+            let engine = 1 + self.below(2) as usize;
+            let micros = self.below(401) >> self.below(9);
+            let deadline = self.one_in(3);
+            Some(Interrupt {
+                step,
+                engine,
+                micros,
+                deadline,
+            })
+        } else {
+            None
+        };
         Case {
             max_depth,
             threshold,
             code_limit,
             steps,
+            interrupt,
         }
     }
 
