@@ -130,7 +130,10 @@ pub enum Helper {
 #[repr(C)]
 #[derive(Debug, Default)]
 pub struct JitContext {
-    /// Compiled code deoptimizes (`HostStack`) rather than grow the host stack below this.
+    /// The address of the stack limit word: compiled code deoptimizes (`HostStack`)
+    /// rather than grow the host stack below the word's value. The host may set the
+    /// word to `usize::MAX` from another thread: compiled code then deoptimizes at its
+    /// next entry or loop iteration (how an interrupt stops it at no extra cost).
     pub stack_limit: usize,
     /// Nested calls the depth limit still allows (loaded into the pinned register).
     pub depth_budget: u64,

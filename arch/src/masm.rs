@@ -97,7 +97,7 @@ pub trait Isa {
     /// Jumps to `target` when `a >= b`, unsigned.
     fn jump_if_not_below(&mut self, a: Reg, b: Reg, target: Self::Label);
     /// Compiled code's convention: jumps to `deopt` when the stack pointer is below
-    /// the context's stack limit.
+    /// the stack limit word the context points to (clobbers `SCRATCH`).
     fn check_stack(&mut self, deopt: Self::Label);
     /// Compiled code's convention: records `site` in the context and jumps to the
     /// entry stub's landing pad.

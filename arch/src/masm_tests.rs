@@ -44,8 +44,9 @@ fn run_with(
     let handles = arena.install(&[&tramp, &code, &direct]).expect("installs");
     // SAFETY: the first piece is the trampoline, which has the `Trampoline` ABI.
     let f: Trampoline = unsafe { std::mem::transmute(arena.entry(handles[0])) };
+    let limit_word = stack_limit;
     let mut ctx = JitContext {
-        stack_limit,
+        stack_limit: &limit_word as *const usize as usize,
         depth_budget: 100,
         ..JitContext::default()
     };
@@ -69,7 +70,7 @@ fn run_with(
         // SAFETY: the third piece is the direct entry, which has the `DirectEntry` ABI.
         let direct: DirectEntry = unsafe { std::mem::transmute(arena.entry(handles[2])) };
         let mut ctx = JitContext {
-            stack_limit,
+            stack_limit: &limit_word as *const usize as usize,
             depth_budget: 100,
             deopt_site: NO_DEOPT,
             ..JitContext::default()

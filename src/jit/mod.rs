@@ -206,7 +206,10 @@ impl Jit {
             funcs: Vec::new(),
             totals: Totals::default(),
             generation: next_generation(),
-            ctx: JitContext::default(),
+            ctx: JitContext {
+                stack_limit: interrupt.stack_limit_address(),
+                ..JitContext::default()
+            },
             typed_entries: Vec::new(),
             undefined_callees: Vec::new(),
             callee_refusals: Vec::new(),
@@ -449,8 +452,9 @@ impl Jit {
             (Some(t), Some(Some(s))) => (t, s),
             _ => return Err(None),
         };
+        self.interrupt.arm(stack_limit());
         let mut ctx = JitContext {
-            stack_limit: stack_limit(),
+            stack_limit: self.interrupt.stack_limit_address(),
             depth_budget: max_depth.saturating_sub(depth) as u64,
             values_top: self.ctx.values_top,
             values_end: self.ctx.values_end,
@@ -530,8 +534,12 @@ impl Jit {
         let Some(spec) = self.specs.get_mut(id as usize).and_then(Option::as_mut) else {
             return;
         };
+        // (Interrupts say nothing about the code: one makes the host stack look short.)
+        let reason = match reason {
+            DeoptReason::HostStack if self.interrupt.pending() => DeoptReason::Interrupted,
+            r => r,
+        };
         spec.deopts[reason as usize] += 1;
-        // (Interrupts say nothing about the code.)
         let interrupts = spec.deopts[DeoptReason::Interrupted as usize];
         let total: u64 = spec.deopts.iter().sum::<u64>() - interrupts;
         if total >= DEOPT_LIMIT && often {

@@ -204,7 +204,7 @@ impl Jit {
             _ => return unsafe { self.run_words(entry.id, words, max_depth, 1) },
         };
         self.barrier(entry.id, false);
-        self.ctx.stack_limit = stack_limit();
+        self.interrupt.arm(stack_limit());
         self.ctx.depth_budget = max_depth.saturating_sub(1) as u64;
         self.ctx.deopt_site = NO_DEOPT;
         let mut a = [0u64; DIRECT_ARGS];
@@ -338,7 +338,7 @@ impl Jit {
             drop(self.take_value_ret());
         }
         self.barrier(entry.id, false);
-        self.ctx.stack_limit = stack_limit();
+        self.interrupt.arm(stack_limit());
         self.ctx.depth_budget = max_depth.saturating_sub(1) as u64;
         self.ctx.deopt_site = NO_DEOPT;
         // It leaves each row by returning, or the batch through the landing pad.

@@ -120,6 +120,7 @@ impl Isa for Aarch64Masm {
     fn check_stack(&mut self, deopt: DynamicLabel) {
         asm!(self.ops
             ; ldr x16, [x28, #ctx::STACK_LIMIT as u32]
+            ; ldr x16, [x16]
             ; mov x17, sp
             ; cmp x17, x16
             ; b.lo =>deopt

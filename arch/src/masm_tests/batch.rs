@@ -28,7 +28,9 @@ fn run_batch(code: &[u8], columns: &[&[i64]], out: &mut [u64]) -> (usize, u64) {
     let handles = arena.install(&[&batch, code]).expect("installs");
     // SAFETY: the first piece is the batch entry, which has the `BatchEntry` ABI.
     let f: BatchEntry = unsafe { std::mem::transmute(arena.entry(handles[0])) };
+    let no_limit = 0usize;
     let mut ctx = JitContext {
+        stack_limit: &no_limit as *const usize as usize,
         depth_budget: 100,
         ..JitContext::default()
     };
@@ -139,7 +141,9 @@ fn a_value_batch_moves_each_rows_value_and_leaves_the_slot_null() {
     // SAFETY: the first piece is a batch entry, which has the `BatchEntry` ABI.
     let f: BatchEntry = unsafe { std::mem::transmute(arena.entry(handles[0])) };
     let mut slot = [0u64; 2];
+    let no_limit = 0usize;
     let mut ctx = JitContext {
+        stack_limit: &no_limit as *const usize as usize,
         depth_budget: 100,
         value_ret: slot.as_mut_ptr() as usize,
         ..JitContext::default()

@@ -107,7 +107,8 @@ impl Isa for X64Masm {
     }
     fn check_stack(&mut self, deopt: DynamicLabel) {
         asm!(self.ops
-            ; cmp rsp, QWORD [r15 + ctx::STACK_LIMIT]
+            ; mov rax, QWORD [r15 + ctx::STACK_LIMIT]
+            ; cmp rsp, QWORD [rax]
             ; jb =>deopt
         );
     }

@@ -188,9 +188,18 @@ fn emit<M: MacroAssembler>(
     }
     // A self tail call's arguments are already converted (the type pass did it).
     g.m.bind(restart);
-    // Every entry, loop iteration and batch row: the interpreter raises `interrupted`.
-    let interrupted = g.deopt(DeoptReason::Interrupted);
-    g.m.check_interrupt(link.interrupt_word(), interrupted);
+    if f.facts.self_tail {
+        // Each loop iteration: an interrupt stops it (the interpreter, rerunning the
+        // call, raises `interrupted`). Compiled code's convention checks the stack
+        // limit word an interrupt sets (the prologue checked the entry); native and
+        // batch code, which have no context, read the interrupt word.
+        if convention == Convention::Jit {
+            g.m.check_stack(stack_deopt);
+        } else {
+            let interrupted = g.deopt(DeoptReason::Interrupted);
+            g.m.check_interrupt(link.interrupt_word(), interrupted);
+        }
+    }
     g.body(&f.body, true)?;
     g.bind_exits();
     let code = g.m.finish()?;
