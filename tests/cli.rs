@@ -10,15 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Runs the binary with `args` and `stdin` as its whole input.
 fn grizzly_with_input(args: &[&str], stdin: &str) -> Output {
-    let mut child = bin_common::grizzly()
-        .args(args)
-        // A session fed by a pipe must not touch the user's history anyway; make sure.
-        .env("HOME", std::env::temp_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start grizzly");
+    let mut child = bin_common::spawn_piped(args);
     // The program may exit before reading everything (`quit`); that is not an error here.
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     child.wait_with_output().expect("wait for grizzly")
@@ -541,13 +533,7 @@ fn session() -> (
     std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
 ) {
     use std::io::BufRead;
-    let mut child = bin_common::grizzly()
-        .env("HOME", std::env::temp_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start grizzly");
+    let mut child = bin_common::spawn_piped(&[]);
     let stdin = child.stdin.take().unwrap();
     let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     (child, stdin, lines)

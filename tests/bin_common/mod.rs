@@ -16,3 +16,17 @@ pub fn grizzly() -> Command {
         None => Command::new(env!("CARGO_BIN_EXE_grizzly")),
     }
 }
+
+/// The binary started with `args`, its standard streams piped, and a `HOME` of its own
+/// (an interactive session fed by a pipe must not touch the user's history anyway).
+pub fn spawn_piped(args: &[&str]) -> std::process::Child {
+    use std::process::Stdio;
+    grizzly()
+        .args(args)
+        .env("HOME", std::env::temp_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start grizzly")
+}

@@ -39,13 +39,7 @@ fn the_interactive_session_takes_hostile_lines() {
     let (minus, id) = ("-".repeat(40_000), "y".repeat(100_000));
     let input = format!("{open}1{close}\n{minus}1\nLET {id} = 3\n{id} + 1\n{open}2\n");
     let session = |input: Vec<u8>| {
-        let mut child = bin_common::grizzly()
-            .env("HOME", std::env::temp_dir())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start grizzly");
+        let mut child = bin_common::spawn_piped(&[]);
         let mut stdin = child.stdin.take().unwrap();
         // From another thread: the session writes reports while it reads.
         let writer = std::thread::spawn(move || stdin.write_all(&input));

@@ -13,7 +13,7 @@ mod bin_common;
 use grizzly::{Engine, ErrorKind, JitMode, Source, Value};
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const MODES: [JitMode; 3] = [JitMode::Off, JitMode::On, JitMode::Eager];
