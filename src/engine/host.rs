@@ -281,7 +281,9 @@ impl Engine {
     /// error: panicked: <message>`; the panic does not unwind through the engine).
     ///
     /// Host functions must be pure: deterministic, without side effects. A call that
-    /// compiled code deoptimizes is run again by the interpreter.
+    /// compiled code deoptimizes is run again by the interpreter. An interrupt or a
+    /// deadline stops the run at its next check after the host function returns: it
+    /// does not stop Rust code.
     ///
     /// Fails (`ErrorKind::Usage`) when `name` is not a name, is a builtin or a host
     /// function already, or is the name of a function defined or called in the engine
