@@ -12,6 +12,9 @@ use std::sync::Arc;
 mod sealed {
     pub trait Arg {}
     pub trait Ret {}
+    /// Only this module's impls of `HostFn` exist: a `native()` entry must be the shim
+    /// for the very type `register_fn` stores (its data pointer is cast to it).
+    pub trait Fn<Args> {}
 }
 
 /// A Rust type a host function takes: `i64`, `f64` (an int converts, as for a
@@ -173,7 +176,19 @@ pub struct BorrowedStr;
 /// A Rust closure or `fn` of up to four arguments, each a [`HostArg`] or a `&str`,
 /// returning a [`HostRet`]: what [`Engine::register_fn`] takes. `Args` is the tuple
 /// of its argument types (`BorrowedStr` for a `&str`); the compiler infers it.
-pub trait HostFn<Args>: Send + Sync + 'static {
+///
+/// Sealed: only closures and `fn`s implement it (code calls their entries directly).
+///
+/// ```compile_fail
+/// struct Mine;
+/// impl grizzly::HostFn<(i64,)> for Mine {
+///     const ARITY: usize = 1;
+///     fn call_with(&self, _: &str, _: &[&grizzly::Value]) -> grizzly::Result<grizzly::Value> {
+///         Ok(grizzly::Value::Null)
+///     }
+/// }
+/// ```
+pub trait HostFn<Args>: sealed::Fn<Args> + Send + Sync + 'static {
     /// How many arguments it takes (at most 4).
     const ARITY: usize;
     /// Calls it on `args` (`ARITY` of them), checking their types.
@@ -202,6 +217,13 @@ fn argument_error(name: &str, i: usize, expected: &str, got: &Value) -> Error {
 macro_rules! host_fn {
     ($l:lifetime, $n:literal, $shim:ident; [$($g:ident),*]; [$($marker:ty),*];
      [$($param:ty),*]; [$($kind:ident $i:tt $t:ident),*]) => {
+        impl<F, R $(, $g)*> sealed::Fn<($($marker,)*)> for F
+        where
+            F: for<$l> Fn($($param),*) -> R + Send + Sync + 'static,
+            R: HostRet,
+            $($g: HostArg,)*
+        {
+        }
         impl<F, R $(, $g)*> HostFn<($($marker,)*)> for F
         where
             F: for<$l> Fn($($param),*) -> R + Send + Sync + 'static,
